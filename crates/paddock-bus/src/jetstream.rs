@@ -1,0 +1,304 @@
+//! The bus on a NATS JetStream server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::{self, AckKind, Context};
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures::StreamExt;
+use paddock_proto::WireMessage;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::consume::{self, DeadLetterSink, Discipline, Inbound, Settle};
+use crate::metrics::{BusMetrics, SubjectLabels};
+use crate::topology::{self, TopologyPlan};
+use crate::{codec, BoxError, Bus, BusConfig, BusError, ConsumerSpec, Handler, Names, Published};
+
+/// A [`Bus`] backed by a NATS JetStream server.
+#[derive(Debug, Clone)]
+pub struct JetStreamBus {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: async_nats::Client,
+    js: Context,
+    names: Names,
+    config: BusConfig,
+    url: String,
+    metrics: Arc<BusMetrics>,
+}
+
+impl JetStreamBus {
+    /// Connects to `url` and checks that JetStream answers.
+    pub async fn connect(url: &str, config: &BusConfig, metrics: Arc<BusMetrics>) -> Result<Self, BusError> {
+        let names = Names::new(&config.prefix)?;
+        let connect_err = |source: BoxError| BusError::Connect { url: url.to_owned(), source };
+        let mut options = match &config.credentials_file {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| connect_err(Box::new(e)))?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        options = options
+            .name(format!("paddock/{}", config.prefix))
+            .connection_timeout(config.connect_timeout);
+        let client = options.connect(url).await.map_err(|e| connect_err(Box::new(e)))?;
+        let js = jetstream::new(client.clone());
+        js.query_account()
+            .await
+            .map_err(|e| BusError::JetStreamUnavailable { url: url.to_owned(), source: Box::new(e) })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                js,
+                names,
+                config: config.clone(),
+                url: url.to_owned(),
+                metrics,
+            }),
+        })
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.inner.client
+    }
+
+    pub fn jetstream(&self) -> &Context {
+        &self.inner.js
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// The topology this bus's configuration plans.
+    pub fn plan(&self) -> TopologyPlan {
+        topology::plan(&self.inner.names, &self.inner.config.topology)
+    }
+
+    /// Creates or updates the topology (idempotent).
+    #[tracing::instrument(skip_all, fields(prefix = %self.inner.names.prefix()))]
+    pub async fn ensure_topology(&self) -> Result<(), BusError> {
+        topology::apply(&self.inner.js, &self.plan()).await
+    }
+
+    async fn open_consumer(&self, spec: &ConsumerSpec) -> Result<PullConsumer, BusError> {
+        let err = |source: BoxError| BusError::Consumer {
+            stream: spec.stream_name.clone(),
+            consumer: spec.durable.clone(),
+            source,
+        };
+        let stream = self.inner.js.get_stream(&spec.stream_name).await.map_err(|e| err(Box::new(e)))?;
+        stream.get_consumer(&spec.durable).await.map_err(|e| err(e.into()))
+    }
+}
+
+impl Bus for JetStreamBus {
+    fn names(&self) -> &Names {
+        &self.inner.names
+    }
+
+    async fn publish<M: WireMessage>(&self, subject: &str, msg_id: &str, message: &M) -> Result<Published, BusError> {
+        let span = tracing::info_span!("bus.publish", subject, msg_id);
+        async {
+            let (headers, body) = codec::encode(message, msg_id);
+            let err = |source: BoxError| BusError::Publish { subject: subject.to_owned(), source };
+            let ack = self
+                .inner
+                .js
+                .publish_with_headers(subject.to_owned(), headers, body)
+                .await
+                .map_err(|e| err(Box::new(e)))?
+                .await
+                .map_err(|e| err(Box::new(e)))?;
+            let labels = SubjectLabels { stream: ack.stream.clone() };
+            if ack.duplicate {
+                self.inner.metrics.publish_duplicates.get_or_create(&labels).inc();
+            } else {
+                self.inner.metrics.published.get_or_create(&labels).inc();
+            }
+            Ok(Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate })
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn consume<M: WireMessage, H: Handler<M>>(
+        &self,
+        spec: &ConsumerSpec,
+        handler: H,
+        shutdown: CancellationToken,
+    ) -> Result<(), BusError> {
+        let mut consumer = self.open_consumer(spec).await?;
+        let (ack_wait, max_deliver) = {
+            let info = consumer.info().await.map_err(|e| BusError::Consumer {
+                stream: spec.stream_name.clone(),
+                consumer: spec.durable.clone(),
+                source: Box::new(e),
+            })?;
+            (info.config.ack_wait, info.config.max_deliver)
+        };
+        let settings = &self.inner.config.consumer;
+        let discipline = Arc::new(Discipline::new(
+            spec,
+            settings,
+            ack_wait,
+            max_deliver,
+            self.inner.config.max_message_bytes,
+            self.inner.metrics.clone(),
+        ));
+        let handler = Arc::new(handler);
+        let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        let hard_stop = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        tracing::info!(consumer = %spec.durable, stream = %spec.stream_name, "consuming");
+
+        let mut pull_failures = 0u64;
+        'pull: while !shutdown.is_cancelled() {
+            // Pull only as many messages as there are free handler slots, so
+            // no message waits in this process with its ack timer running.
+            let first = tokio::select! {
+                _ = shutdown.cancelled() => break 'pull,
+                permit = permits.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+            };
+            let mut slots = vec![first];
+            while let Ok(p) = permits.clone().try_acquire_owned() {
+                slots.push(p);
+            }
+            let batch = consumer
+                .batch()
+                .max_messages(slots.len())
+                .expires(settings.pull_expires)
+                .messages()
+                .await;
+            let mut batch = match batch {
+                Ok(batch) => {
+                    pull_failures = 0;
+                    batch
+                }
+                Err(error) => {
+                    pull_failures += 1;
+                    let delay = settings.backoff(pull_failures);
+                    tracing::warn!(%error, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
+                    drop(slots);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'pull,
+                        _ = tokio::time::sleep(delay) => continue 'pull,
+                    }
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        // Hand back what this pull already delivered.
+                        while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(50), batch.next()).await {
+                            let _ = msg.ack_with(AckKind::Nak(None)).await;
+                        }
+                        break 'pull;
+                    }
+                    next = batch.next() => next,
+                };
+                match next {
+                    None => break,
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "pull batch ended with an error");
+                        break;
+                    }
+                    Some(Ok(msg)) => {
+                        let Some(slot) = slots.pop() else {
+                            // The server sent more than asked: return it.
+                            let _ = msg.ack_with(AckKind::Nak(None)).await;
+                            continue;
+                        };
+                        let inbound = JsInbound::new(msg);
+                        let (handler, discipline, dlq, hard_stop) =
+                            (handler.clone(), discipline.clone(), self.clone(), hard_stop.clone());
+                        tasks.spawn(async move {
+                            consume::process::<M, H, _, _>(inbound, &*handler, &discipline, &dlq, &hard_stop).await;
+                            drop(slot);
+                        });
+                    }
+                }
+                while tasks.try_join_next().is_some() {}
+            }
+        }
+
+        // Graceful shutdown: let in-flight handlers finish within the grace
+        // period, then cancel them (they nak their messages).
+        tracing::info!(in_flight = tasks.len(), "stopping consumer");
+        let drained = tokio::time::timeout(settings.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            hard_stop.cancel();
+            while tasks.join_next().await.is_some() {}
+        }
+        Ok(())
+    }
+}
+
+impl DeadLetterSink for JetStreamBus {
+    async fn publish_dead_letter(&self, subject: &str, headers: HeaderMap, payload: Bytes) -> Result<(), BoxError> {
+        self.inner.js.publish_with_headers(subject.to_owned(), headers, payload).await?.await?;
+        Ok(())
+    }
+}
+
+struct JsInbound {
+    msg: jetstream::Message,
+    attempt: u64,
+    sequence: u64,
+}
+
+impl JsInbound {
+    fn new(msg: jetstream::Message) -> Self {
+        let (attempt, sequence) = msg
+            .info()
+            .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))
+            .unwrap_or((1, 0));
+        Self { msg, attempt, sequence }
+    }
+}
+
+impl Inbound for JsInbound {
+    fn subject(&self) -> &str {
+        self.msg.subject.as_str()
+    }
+
+    fn headers(&self) -> Option<&HeaderMap> {
+        self.msg.headers.as_ref()
+    }
+
+    fn payload(&self) -> &Bytes {
+        &self.msg.payload
+    }
+
+    fn attempt(&self) -> u64 {
+        self.attempt
+    }
+
+    fn stream_sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    async fn settle(&self, how: Settle) -> Result<(), BoxError> {
+        match how {
+            // Acks and terminations are confirmed by the server, so a lost
+            // ack is noticed here rather than as a surprise redelivery.
+            Settle::Ack => self.msg.double_ack().await,
+            Settle::Term => self.msg.double_ack_with(AckKind::Term).await,
+            Settle::Nak(delay) => {
+                self.msg.ack_with(AckKind::Nak((!delay.is_zero()).then_some(delay))).await
+            }
+            Settle::Progress => self.msg.ack_with(AckKind::Progress).await,
+        }
+    }
+}
