@@ -49,7 +49,9 @@ pub struct StreamSettings {
     /// Messages older than this are removed (limits retention).
     #[serde(with = "humantime_serde")]
     pub max_age: Duration,
-    /// The stream's size cap; the oldest messages go first.
+    /// The stream's size cap, in bytes; the oldest messages go first. `-1`
+    /// (the default): bounded by `max_age` only. A cap is reserved on the
+    /// server's disk up front, so set it where JetStream has a storage limit.
     pub max_bytes: i64,
     /// Window in which a repeated `Nats-Msg-Id` is absorbed.
     #[serde(with = "humantime_serde")]
@@ -97,25 +99,25 @@ impl Default for TopologyConfig {
             // hours: a day-long window absorbs them.
             releases: StreamSettings {
                 max_age: 14 * day,
-                max_bytes: 4 << 30,
+                max_bytes: -1,
                 duplicate_window: day,
                 max_message_bytes: 1 << 20,
             },
             results: StreamSettings {
                 max_age: 14 * day,
-                max_bytes: 32 << 30,
+                max_bytes: -1,
                 duplicate_window: Duration::from_secs(2 * 3600),
                 max_message_bytes: 8 << 20,
             },
             alerts: StreamSettings {
                 max_age: 90 * day,
-                max_bytes: 8 << 30,
+                max_bytes: -1,
                 duplicate_window: Duration::from_secs(2 * 3600),
                 max_message_bytes: 1 << 20,
             },
             dead_letters: StreamSettings {
                 max_age: 30 * day,
-                max_bytes: 8 << 30,
+                max_bytes: -1,
                 duplicate_window: Duration::from_secs(120),
                 max_message_bytes: 8 << 20,
             },

@@ -203,7 +203,13 @@ pub async fn apply(js: &Context, plan: &TopologyPlan) -> Result<(), BusError> {
 }
 
 fn topo_err(what: &'static str, name: &str, e: impl std::error::Error + Send + Sync + 'static) -> BusError {
-    BusError::Topology { what, name: name.to_owned(), source: Box::new(e) }
+    let text = e.to_string();
+    let source: crate::BoxError = if text.contains("insufficient storage") {
+        format!("{text}; lower bus.topology.<stream>.max_bytes or give JetStream more storage (max_file_store)").into()
+    } else {
+        Box::new(e)
+    };
+    BusError::Topology { what, name: name.to_owned(), source }
 }
 
 fn human(d: Duration) -> String {
@@ -220,7 +226,9 @@ fn human(d: Duration) -> String {
 }
 
 fn mib(bytes: i64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes < 0 {
+        "none".into()
+    } else if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
         format!("{}GiB", bytes >> 30)
     } else {
         format!("{}MiB", bytes >> 20)

