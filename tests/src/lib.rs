@@ -1,1 +1,64 @@
-//! End-to-end tests live in tests/tests; this crate has no library code.
+//! Test harness: a real `nats-server` with JetStream per test.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let nats = paddock_testkit::TestNats::start().await;
+//! let url = nats.url(); // nats://127.0.0.1:<free port>
+//! # }
+//! ```
+//!
+//! The binary is `PADDOCK_NATS_SERVER` if set, else `nats-server` on `PATH`.
+//! Each server listens on a free loopback port with its own store directory,
+//! which is removed (and the process killed) when the [`TestNats`] is
+//! dropped. Tests that share a server isolate themselves with
+//! [`unique_prefix`].
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use paddock_runtime::nats_server::{LocalNatsConfig, LocalNatsServer};
+
+/// A nats-server owned by one test.
+#[derive(Debug)]
+pub struct TestNats {
+    server: LocalNatsServer,
+    // Dropped after the server: the store outlives the process using it.
+    _dir: tempfile::TempDir,
+}
+
+impl TestNats {
+    /// Starts a server, panicking with installation advice if there is none.
+    pub async fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("paddock-nats-").tempdir().expect("creating a temp dir");
+        let config = LocalNatsConfig {
+            binary: std::env::var_os("PADDOCK_NATS_SERVER").map(PathBuf::from),
+            port: 0,
+            ..Default::default()
+        };
+        let server = LocalNatsServer::start(&config, dir.path())
+            .await
+            .unwrap_or_else(|e| panic!("the integration tests need a NATS server: {e}"));
+        Self { server, _dir: dir }
+    }
+
+    /// `nats://127.0.0.1:<port>`
+    pub fn url(&self) -> &str {
+        self.server.url()
+    }
+
+    /// A plain client, for assertions that must not go through Paddock code.
+    pub async fn client(&self) -> async_nats::Client {
+        async_nats::connect(self.url()).await.expect("connecting to the test nats-server")
+    }
+
+    /// The server process, for tests that kill or inspect it.
+    pub fn server(&mut self) -> &mut LocalNatsServer {
+        &mut self.server
+    }
+}
+
+/// A prefix no other test in this process uses: `t<pid>x<n>`.
+pub fn unique_prefix() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("t{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}

@@ -47,9 +47,26 @@ where
         }
         let key = rest.split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>().join(".");
         let value: Value = raw.parse().expect("parsing a figment value is infallible");
-        figment = figment.merge(Serialized::default(&key, value));
+        figment = figment.merge(EnvVar { name: name.clone(), inner: Serialized::default(&key, value) });
     }
     figment.extract::<T>().map_err(|e| ConfigError::Invalid(describe(e)))
+}
+
+/// One environment variable as a figment provider, so that errors name the
+/// variable rather than the code that read it.
+struct EnvVar {
+    name: String,
+    inner: Serialized<Value>,
+}
+
+impl figment::Provider for EnvVar {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        self.inner.data()
+    }
 }
 
 fn describe(error: figment::Error) -> String {
@@ -62,8 +79,8 @@ fn describe(error: figment::Error) -> String {
             }
             if let Some(meta) = &e.metadata {
                 match &meta.source {
-                    Some(source) => text.push_str(&format!(" in {source}")),
-                    None => text.push_str(&format!(" in {}", meta.name)),
+                    Some(figment::Source::File(path)) => text.push_str(&format!(" in {}", path.display())),
+                    _ => text.push_str(&format!(" in {}", meta.name)),
                 }
             }
             text
@@ -137,6 +154,7 @@ mod tests {
         let env = vec![("PADDOCK__INNER__COLOUR".to_owned(), "blue".to_owned())];
         let err = load::<Sample>(None, env).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
+        assert!(err.contains("environment variable PADDOCK__INNER__COLOUR"), "{err}");
     }
 
     #[test]

@@ -79,6 +79,16 @@ impl Health {
     }
 }
 
+/// Registers `paddock_build_info{service, version} 1`, so that every
+/// service's `/metrics` says what is running even before any traffic.
+pub fn register_build_info(registry: &mut Registry, service: &str, version: &str) {
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    let info: Family<Vec<(String, String)>, Gauge> = Family::default();
+    info.get_or_create(&vec![("service".into(), service.into()), ("version".into(), version.into())]).set(1);
+    registry.register("build_info", "The running service and its version", info);
+}
+
 #[derive(Clone)]
 struct AppState {
     health: Health,

@@ -18,8 +18,8 @@ use tokio::process::{Child, Command};
 pub struct LocalNatsConfig {
     /// The `nats-server` executable; unset: found on `PATH`.
     pub binary: Option<PathBuf>,
-    /// Client port on 127.0.0.1; unset: a free port is chosen.
-    pub port: Option<u16>,
+    /// Client port on 127.0.0.1; 0: a free port is chosen.
+    pub port: u16,
     /// Largest message the server accepts (the server's own default is 1 MiB).
     pub max_payload_bytes: u64,
     #[serde(with = "humantime_serde")]
@@ -30,7 +30,7 @@ impl Default for LocalNatsConfig {
     fn default() -> Self {
         Self {
             binary: None,
-            port: None,
+            port: 4222,
             max_payload_bytes: 8 * 1024 * 1024,
             startup_timeout: Duration::from_secs(15),
         }
@@ -80,7 +80,7 @@ impl LocalNatsServer {
         }
         let log_path = dir.join("nats-server.log");
         let conf_path = dir.join("nats-server.conf");
-        let port = config.port.map_or(-1, i32::from);
+        let port = if config.port == 0 { -1 } else { i32::from(config.port) };
         let conf = format!(
             "host: \"127.0.0.1\"\nport: {port}\nmax_payload: {}\nlogfile: {}\njetstream {{\n  store_dir: {}\n}}\n",
             config.max_payload_bytes,

@@ -6,18 +6,21 @@
 
 use tokio_util::sync::CancellationToken;
 
-/// A token cancelled on the first SIGTERM or SIGINT. A second signal exits
-/// the process at once, for an operator whose shutdown is stuck.
+/// A token cancelled on the first SIGTERM or SIGINT. Later signals are
+/// logged and otherwise ignored: shutdown is already bounded by each
+/// component's grace period, and exiting early would orphan the processes
+/// this one owns (such as a local nats-server).
 pub fn on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let fired = token.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutdown requested; finishing in-flight work (signal again to exit now)");
+        tracing::info!("shutdown requested; finishing in-flight work");
         fired.cancel();
-        wait_for_signal().await;
-        tracing::warn!("second signal: exiting now");
-        std::process::exit(130);
+        loop {
+            wait_for_signal().await;
+            tracing::info!("already shutting down; in-flight work is bounded by its grace period");
+        }
     });
     token
 }

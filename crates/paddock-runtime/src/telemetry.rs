@@ -72,8 +72,9 @@ pub fn init(config: &TelemetryConfig, service: &str) -> Result<TelemetryGuard, T
     })?;
     let provider = tracer_provider(config, service)?;
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("paddock"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = match config.log_format {
-        LogFormat::Human => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Human => tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr).boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)

@@ -1,0 +1,120 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Paddock finds malicious releases on the public package registries.
+///
+/// Start with `paddock analyze <ecosystem> <package>[@version]`: it runs the
+/// whole analysis on this machine with no broker. `paddock up` runs the
+/// continuous pipeline against NATS JetStream.
+#[derive(Debug, Parser)]
+#[command(name = "paddock", version, propagate_version = true)]
+pub struct Cli {
+    /// A TOML configuration file (layered over defaults, under `PADDOCK__…`
+    /// environment variables).
+    #[arg(long, global = true, env = "PADDOCK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+
+    /// Log filter, such as `debug` or `info,paddock_bus=debug`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse one release: static and dynamic analysis, findings and verdict.
+    Analyze(PackageArgs),
+    /// Resolve, download, verify and extract a release into a directory.
+    Fetch(PackageArgs),
+    /// Push a release (or a local artifact) into the running pipeline.
+    Submit(PackageArgs),
+    /// Show what changed in behaviour between two releases of a package.
+    Diff(DiffArgs),
+    /// Follow the alert stream.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// List the detection rules with their ids, severities and versions.
+    Rules,
+    /// Run every service in one process against NATS (starting a local
+    /// nats-server when no URL is given).
+    Up(UpArgs),
+    /// Print the JetStream streams, subjects, consumers and buckets, and
+    /// optionally create them on a server.
+    Topology(TopologyArgs),
+    /// Print the effective configuration (defaults, file and environment
+    /// merged) as TOML.
+    Config,
+}
+
+/// A package on a registry, or a local artifact.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// pypi, npm, rubygems, packagist or crates.io (aliases: cargo, crates).
+    pub ecosystem: Option<String>,
+    /// The package, optionally with `@version`.
+    pub package: Option<String>,
+    /// A local artifact instead of a registry package.
+    #[arg(long, value_name = "FILE")]
+    pub local: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub ecosystem: Option<String>,
+    pub package: Option<String>,
+    pub old_version: Option<String>,
+    pub new_version: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Print alerts as they are published.
+    Tail,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// An existing NATS server with JetStream; unset: start a local one.
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
+    /// Where the local nats-server keeps its store, and services their data.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopologyArgs {
+    /// Create or update the topology on the server (idempotent).
+    #[arg(long)]
+    pub apply: bool,
+    /// The server to apply it to (default: bus.url from the configuration).
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

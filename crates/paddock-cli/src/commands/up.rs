@@ -1,0 +1,124 @@
+//! `paddock up`: the pipeline in one process.
+//!
+//! Start-up order: the local nats-server (unless a URL is given), the bus
+//! connection and topology, the health and metrics endpoints, then the
+//! services. Shutdown runs the other way round: services finish or return
+//! their in-flight messages, the endpoints close, and the nats-server this
+//! process started is stopped last.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use paddock_bus::metrics::BusMetrics;
+use paddock_bus::{Bus, JetStreamBus};
+use paddock_runtime::http::Health;
+use paddock_runtime::nats_server::LocalNatsServer;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+use crate::cli::UpArgs;
+use crate::config::PaddockConfig;
+
+pub async fn run(args: UpArgs, config: PaddockConfig, env: &[(String, String)]) -> anyhow::Result<ExitCode> {
+    let _telemetry = paddock_runtime::telemetry::init(&config.telemetry, "paddock")?;
+    let shutdown = paddock_runtime::shutdown::on_signals();
+
+    let data_dir = args.data_dir.or(config.data_dir.clone()).unwrap_or_else(|| default_data_dir(env));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    println!("data directory: {}", data_dir.display());
+
+    let mut registry = Registry::with_prefix("paddock");
+    paddock_runtime::http::register_build_info(&mut registry, "paddock", env!("CARGO_PKG_VERSION"));
+    let bus_metrics = Arc::new(BusMetrics::default());
+    bus_metrics.register(&mut registry);
+    let health = Health::default();
+    health.register("bus");
+
+    let (url, local_server) = match args.nats_url.or(config.bus.url.clone()) {
+        Some(url) => (url, None),
+        None => {
+            let dir = data_dir.join("nats");
+            let server = LocalNatsServer::start(&config.nats_server, &dir)
+                .await
+                .context("starting a local nats-server (pass --nats-url to use an existing one)")?;
+            println!(
+                "started nats-server at {} (store {}, log {})",
+                server.url(),
+                server.store_dir().display(),
+                server.log_path().display()
+            );
+            (server.url().to_owned(), Some(server))
+        }
+    };
+
+    let bus = JetStreamBus::connect(&url, &config.bus, bus_metrics).await?;
+    bus.ensure_topology().await?;
+    health.set_ready("bus");
+    tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
+
+    let http = match config.http.listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await.with_context(|| {
+                format!("binding the health and metrics endpoint to {addr} (set http.listen, or PADDOCK__HTTP__LISTEN, to another address)")
+            })?;
+            let bound = listener.local_addr()?;
+            println!("health and metrics: http://{bound}/healthz http://{bound}/readyz http://{bound}/metrics");
+            let (health, registry, token) = (health.clone(), Arc::new(registry), shutdown.clone());
+            Some(tokio::spawn(async move { paddock_runtime::http::serve(listener, health, registry, token).await }))
+        }
+        None => None,
+    };
+
+    println!(
+        "paddock is ready: bus {url}, prefix `{}`; the analysis services join in later releases; Ctrl-C stops",
+        bus.names().prefix()
+    );
+
+    shutdown.cancelled().await;
+    if let Some(http) = http {
+        match http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "health endpoint ended with an error"),
+            Err(error) => tracing::warn!(%error, "health endpoint task failed"),
+        }
+    }
+    if let Err(error) = bus.client().flush().await {
+        tracing::warn!(%error, "flushing the bus connection failed");
+    }
+    drop(bus);
+    if let Some(server) = local_server {
+        server.stop().await;
+        println!("nats-server stopped");
+    }
+    println!("paddock stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else
+/// `./paddock-data`.
+fn default_data_dir(env: &[(String, String)]) -> PathBuf {
+    let get = |key: &str| env.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
+    if let Some(xdg) = get("XDG_DATA_HOME") {
+        return xdg.join("paddock");
+    }
+    if let Some(home) = get("HOME") {
+        return home.join(".local/share/paddock");
+    }
+    PathBuf::from("paddock-data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_dir_follows_xdg_then_home() {
+        let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(default_data_dir(&env(&[("XDG_DATA_HOME", "/x"), ("HOME", "/h")])), PathBuf::from("/x/paddock"));
+        assert_eq!(default_data_dir(&env(&[("HOME", "/h")])), PathBuf::from("/h/.local/share/paddock"));
+        assert_eq!(default_data_dir(&env(&[])), PathBuf::from("paddock-data"));
+    }
+}

@@ -1,0 +1,53 @@
+//! The whole configuration file: one section per component.
+//!
+//! ```toml
+//! data_dir = "/var/lib/paddock"
+//!
+//! [bus]
+//! url = "nats://127.0.0.1:4222"
+//! prefix = "paddock"
+//!
+//! [bus.consumer]
+//! concurrency = 8
+//!
+//! [telemetry]
+//! log_format = "json"
+//! ```
+//!
+//! Every key can also be set from the environment: `PADDOCK__BUS__URL`,
+//! `PADDOCK__BUS__CONSUMER__CONCURRENCY`, `PADDOCK__TELEMETRY__LOG_FORMAT`.
+
+use std::path::PathBuf;
+
+use paddock_bus::BusConfig;
+use paddock_runtime::http::HttpConfig;
+use paddock_runtime::nats_server::LocalNatsConfig;
+use paddock_runtime::telemetry::TelemetryConfig;
+use serde::{Deserialize, Serialize};
+
+/// Paddock's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaddockConfig {
+    /// Where `paddock up` keeps the local nats-server's store and services
+    /// their data. Unset: `$XDG_DATA_HOME/paddock` or
+    /// `~/.local/share/paddock`.
+    pub data_dir: Option<PathBuf>,
+    pub bus: BusConfig,
+    /// The nats-server `paddock up` starts when `bus.url` is unset.
+    pub nats_server: LocalNatsConfig,
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+}
+
+impl Default for PaddockConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            bus: BusConfig::default(),
+            nats_server: LocalNatsConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}

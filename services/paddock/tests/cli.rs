@@ -1,0 +1,212 @@
+//! The `paddock` binary as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use paddock_testkit::{unique_prefix, TestNats};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PADDOCK: &str = env!("CARGO_BIN_EXE_paddock");
+
+/// A command with a clean environment: no PADDOCK__ variables leak in from
+/// the developer's shell.
+fn paddock() -> Command {
+    let mut cmd = Command::new(PADDOCK);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PADDOCK") && key != "PADDOCK_NATS_SERVER" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("running paddock")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_lists_every_command_of_the_product() {
+    let out = run(paddock().arg("--help"));
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for command in ["analyze", "fetch", "submit", "diff", "alerts", "rules", "up", "topology", "config"] {
+        assert!(help.contains(&format!("\n  {command} ")), "`{command}` missing from:\n{help}");
+    }
+}
+
+#[test]
+fn an_unknown_config_key_is_an_error_that_names_it() {
+    let out = run(paddock().env("PADDOCK__BUS__PREFX", "x").arg("config"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("prefx") && err.contains("PADDOCK__BUS__PREFX"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paddock.toml");
+    std::fs::write(&file, "[bus.consumer]\nconcurency = 4\n").unwrap();
+    let out = run(paddock().arg("--config").arg(&file).arg("config"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("concurency") && err.contains("paddock.toml"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file_in_the_effective_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paddock.toml");
+    std::fs::write(&file, "[bus]\nprefix = \"from-file\"\n[bus.consumer]\nconcurrency = 3\n").unwrap();
+    let out = run(paddock().arg("--config").arg(&file).env("PADDOCK__BUS__CONSUMER__CONCURRENCY", "5").arg("config"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = text(&out.stdout);
+    assert!(config.contains("prefix = \"from-file\""), "{config}");
+    assert!(config.contains("concurrency = 5"), "{config}");
+}
+
+#[test]
+fn topology_prints_streams_consumers_and_buckets() {
+    let out = run(paddock().args(["topology"]).env("PADDOCK__BUS__PREFIX", "demo"));
+    assert!(out.status.success());
+    let plan = text(&out.stdout);
+    for item in ["demo_RELEASES", "demo.release.*", "demo_DLQ", "static", "dynamic", "demo-history", "demo-artifacts", "dedupe-window 1d"] {
+        assert!(plan.contains(item), "`{item}` missing from:\n{plan}");
+    }
+}
+
+#[tokio::test]
+async fn topology_apply_from_two_processes_at_once_leaves_one_of_each() {
+    let nats = TestNats::start().await;
+    let prefix = unique_prefix();
+    let spawn = || {
+        paddock()
+            .args(["topology", "--apply", "--nats-url", nats.url()])
+            .env("PADDOCK__BUS__PREFIX", &prefix)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("applied to"));
+    }
+    let js = async_nats::jetstream::new(nats.client().await);
+    let names: Vec<String> = js.stream_names().try_collect().await.unwrap();
+    let ours = |suffix: &str| names.iter().filter(|n| **n == format!("{prefix}_{suffix}")).count();
+    for suffix in ["RELEASES", "RESULTS", "ALERTS", "DLQ"] {
+        assert_eq!(ours(suffix), 1, "{suffix} in {names:?}");
+    }
+}
+
+/// Reads the child's stdout lines on a thread.
+fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = paddock()
+        .args(["up", "--data-dir"])
+        .arg(data.path())
+        .env("PADDOCK__NATS_SERVER__PORT", "0")
+        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__BUS__PREFIX", "uptest")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !seen.iter().any(|l: &String| l.contains("ready")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no `ready` line within 30 s; output so far: {seen:#?}");
+            }
+        }
+    }
+    let all = seen.join("\n");
+    assert!(all.contains(&data.path().display().to_string()), "prints the data dir:\n{all}");
+    let url = all.split_whitespace().find(|w| w.starts_with("nats://")).unwrap().trim_end_matches(',').to_owned();
+    let http = all
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://").and_then(|r| r.strip_suffix("/healthz")))
+        .unwrap()
+        .to_owned();
+
+    // The topology is there, seen with a plain client.
+    let client = async_nats::connect(&url).await.unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let names: Vec<String> = js.stream_names().try_collect().await.unwrap();
+    for stream in ["uptest_RELEASES", "uptest_RESULTS", "uptest_ALERTS", "uptest_DLQ"] {
+        assert!(names.contains(&stream.to_owned()), "{stream} missing from {names:?}");
+    }
+    assert!(data.path().join("nats/jetstream").is_dir(), "the store lives under the data dir");
+
+    // Health and metrics answer.
+    assert!(http_get(&http, "/healthz").await.starts_with("HTTP/1.1 200"));
+    let ready = http_get(&http, "/readyz").await;
+    assert!(ready.starts_with("HTTP/1.1 200") && ready.contains("\"ready\":true"), "{ready}");
+    let metrics = http_get(&http, "/metrics").await;
+    assert!(metrics.contains("paddock_build_info"), "{metrics}");
+    drop(client);
+
+    // SIGTERM: a clean exit, and the nats-server it started is gone.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let exit = child.wait().unwrap();
+        let rest: Vec<String> = lines.iter().collect();
+        (exit, rest)
+    });
+    let (exit, rest) = tokio::time::timeout(Duration::from_secs(30), exit).await.expect("exits within 30 s").unwrap();
+    assert!(exit.success(), "exit status {exit:?}");
+    let rest = rest.join("\n");
+    assert!(rest.contains("nats-server stopped"), "{rest}");
+    let port = url.rsplit(':').next().unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.is_err(),
+        "nats-server still listening after shutdown"
+    );
+}
+
+#[test]
+fn commands_of_later_releases_say_so_plainly() {
+    let out = run(paddock().args(["analyze", "npm", "left-pad"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not available in this build yet"));
+}
