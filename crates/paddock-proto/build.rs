@@ -20,7 +20,10 @@ fn main() -> anyhow::Result<()> {
     }
 
     let fds = protox::compile(files, [&root])?;
-    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let out = PathBuf::from(
+        std::env::var_os("OUT_DIR")
+            .ok_or_else(|| anyhow::anyhow!("cargo sets OUT_DIR for build scripts"))?,
+    );
     let descriptor_path = out.join("paddock_descriptor.bin");
     std::fs::write(&descriptor_path, prost::Message::encode_to_vec(&fds))?;
 

@@ -29,7 +29,10 @@ pub struct TestNats {
 impl TestNats {
     /// Starts a server, panicking with installation advice if there is none.
     pub async fn start() -> Self {
-        let dir = tempfile::Builder::new().prefix("paddock-nats-").tempdir().expect("creating a temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("paddock-nats-")
+            .tempdir()
+            .expect("creating a temp dir");
         let config = LocalNatsConfig {
             binary: std::env::var_os("PADDOCK_NATS_SERVER").map(PathBuf::from),
             port: 0,
@@ -48,7 +51,9 @@ impl TestNats {
 
     /// A plain client, for assertions that must not go through Paddock code.
     pub async fn client(&self) -> async_nats::Client {
-        async_nats::connect(self.url()).await.expect("connecting to the test nats-server")
+        async_nats::connect(self.url())
+            .await
+            .expect("connecting to the test nats-server")
     }
 
     /// The server process, for tests that kill or inspect it.
@@ -60,5 +65,9 @@ impl TestNats {
 /// A prefix no other test in this process uses: `t<pid>x<n>`.
 pub fn unique_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("t{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -44,9 +44,14 @@ pub fn decode<M: WireMessage>(
 ) -> Result<M, Rejection> {
     let expected = M::type_name();
     if payload.len() > max_bytes {
-        return Err(Rejection::TooLarge { size: payload.len(), max: max_bytes });
+        return Err(Rejection::TooLarge {
+            size: payload.len(),
+            max: max_bytes,
+        });
     }
-    let found = headers.and_then(|h| h.get(MESSAGE_TYPE)).map(|v| v.as_str().to_owned());
+    let found = headers
+        .and_then(|h| h.get(MESSAGE_TYPE))
+        .map(|v| v.as_str().to_owned());
     match found {
         None => return Err(Rejection::MissingType { expected }),
         Some(found) if found != expected => return Err(Rejection::WrongType { expected, found }),
@@ -56,10 +61,15 @@ pub fn decode<M: WireMessage>(
     // one is refused.
     if let Some(version) = headers.and_then(|h| h.get(SCHEMA_HEADER)) {
         if version.as_str() != SCHEMA_VERSION {
-            return Err(Rejection::UnsupportedSchema { found: version.as_str().to_owned() });
+            return Err(Rejection::UnsupportedSchema {
+                found: version.as_str().to_owned(),
+            });
         }
     }
-    M::decode(payload).map_err(|e| Rejection::Undecodable { expected, reason: e.to_string() })
+    M::decode(payload).map_err(|e| Rejection::Undecodable {
+        expected,
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -70,7 +80,11 @@ mod tests {
 
     fn release() -> Release {
         Release {
-            package: Some(PackageRef { ecosystem: 1, name: "requests".into(), version: "2.0".into() }),
+            package: Some(PackageRef {
+                ecosystem: 1,
+                name: "requests".into(),
+                version: "2.0".into(),
+            }),
             ..Default::default()
         }
     }

@@ -21,6 +21,10 @@ pub struct BusConfig {
     pub credentials_file: Option<PathBuf>,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// How long a JetStream request (a publish ack, a consumer look-up)
+    /// may take before it fails.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
     /// Bodies larger than this are dead-lettered unread.
     pub max_message_bytes: usize,
     pub topology: TopologyConfig,
@@ -34,6 +38,7 @@ impl Default for BusConfig {
             prefix: "paddock".into(),
             credentials_file: None,
             connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(5),
             max_message_bytes: 8 * 1024 * 1024,
             topology: TopologyConfig::default(),
             consumer: ConsumerSettings::default(),
@@ -172,7 +177,9 @@ impl ConsumerSettings {
     /// `backoff_initial * 2^(attempt-1)`, capped at `backoff_max`.
     pub fn backoff(&self, attempt: u64) -> Duration {
         let exponent = attempt.saturating_sub(1).min(30) as u32;
-        self.backoff_initial.saturating_mul(2u32.saturating_pow(exponent)).min(self.backoff_max)
+        self.backoff_initial
+            .saturating_mul(2u32.saturating_pow(exponent))
+            .min(self.backoff_max)
     }
 }
 

@@ -68,7 +68,10 @@ impl HandlerError {
 /// Handles one message type. Must be idempotent: a message can be delivered
 /// more than once (after a crash, or when an ack is lost).
 pub trait Handler<M>: Send + Sync + 'static {
-    fn handle(&self, delivery: Delivery<M>) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(
+        &self,
+        delivery: Delivery<M>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 impl<M, F, Fut> Handler<M> for F
@@ -77,7 +80,10 @@ where
     F: Fn(Delivery<M>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HandlerError>> + Send,
 {
-    fn handle(&self, delivery: Delivery<M>) -> impl Future<Output = Result<(), HandlerError>> + Send {
+    fn handle(
+        &self,
+        delivery: Delivery<M>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
         self(delivery)
     }
 }
@@ -148,7 +154,10 @@ impl Discipline {
     fn count(&self, outcome: &'static str) {
         self.metrics
             .settled
-            .get_or_create(&OutcomeLabels { consumer: self.spec.durable.clone(), outcome })
+            .get_or_create(&OutcomeLabels {
+                consumer: self.spec.durable.clone(),
+                outcome,
+            })
             .inc();
     }
 }
@@ -204,7 +213,9 @@ pub(crate) async fn process<M, H, I, D>(
         stream_sequence: inbound.stream_sequence(),
     };
 
-    let labels = ConsumerLabels { consumer: discipline.spec.durable.clone() };
+    let labels = ConsumerLabels {
+        consumer: discipline.spec.durable.clone(),
+    };
     let in_flight = discipline.metrics.in_flight.get_or_create(&labels).clone();
     in_flight.inc();
     let started = Instant::now();
@@ -227,7 +238,11 @@ pub(crate) async fn process<M, H, I, D>(
         }
     };
     in_flight.dec();
-    discipline.metrics.handler_seconds.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    discipline
+        .metrics
+        .handler_seconds
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
 
     async {
         match outcome {
@@ -292,18 +307,36 @@ async fn dead_letter<I: Inbound, D: DeadLetterSink>(
     let mut dlq_headers = inbound.headers().cloned().unwrap_or_default();
     let spec = &discipline.spec;
     dlq_headers.insert(headers::DLQ_REASON, header_safe(reason).as_str());
-    dlq_headers.insert(headers::DLQ_SUBJECT, header_safe(inbound.subject()).as_str());
+    dlq_headers.insert(
+        headers::DLQ_SUBJECT,
+        header_safe(inbound.subject()).as_str(),
+    );
     dlq_headers.insert(headers::DLQ_STREAM, spec.stream_name.as_str());
-    dlq_headers.insert(headers::DLQ_SEQUENCE, inbound.stream_sequence().to_string().as_str());
+    dlq_headers.insert(
+        headers::DLQ_SEQUENCE,
+        inbound.stream_sequence().to_string().as_str(),
+    );
     dlq_headers.insert(headers::DLQ_CONSUMER, spec.durable.as_str());
-    dlq_headers.insert(headers::DLQ_DELIVERIES, inbound.attempt().to_string().as_str());
+    dlq_headers.insert(
+        headers::DLQ_DELIVERIES,
+        inbound.attempt().to_string().as_str(),
+    );
     // One dead letter per (stream message, consumer), even if terminating
     // fails and the message comes back.
-    let id = format!("dlq:{}:{}:{}", spec.stream_name, inbound.stream_sequence(), spec.durable);
+    let id = format!(
+        "dlq:{}:{}:{}",
+        spec.stream_name,
+        inbound.stream_sequence(),
+        spec.durable
+    );
     dlq_headers.insert(headers::MSG_ID, id.as_str());
 
     match dead_letters
-        .publish_dead_letter(&spec.dead_letter_subject, dlq_headers, inbound.payload().clone())
+        .publish_dead_letter(
+            &spec.dead_letter_subject,
+            dlq_headers,
+            inbound.payload().clone(),
+        )
         .await
     {
         Ok(()) => {
@@ -312,7 +345,11 @@ async fn dead_letter<I: Inbound, D: DeadLetterSink>(
         }
         Err(error) => {
             tracing::error!(%error, "dead-letter publish failed; keeping the message for redelivery");
-            settle_or_warn(inbound, Settle::Nak(discipline.settings.backoff(inbound.attempt()))).await;
+            settle_or_warn(
+                inbound,
+                Settle::Nak(discipline.settings.backoff(inbound.attempt())),
+            )
+            .await;
             discipline.count("retry");
         }
     }
@@ -326,8 +363,11 @@ async fn settle_or_warn<I: Inbound>(inbound: &I, how: Settle) {
 
 /// Header values may not contain control characters; reasons are bounded.
 fn header_safe(text: &str) -> String {
-    let mut out: String =
-        text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1024).collect();
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(1024)
+        .collect();
     if out.is_empty() {
         out.push('-');
     }

@@ -20,7 +20,11 @@ pub enum BusError {
 
     /// Creating or updating part of the topology failed.
     #[error("cannot create {what} `{name}`: {source}")]
-    Topology { what: &'static str, name: String, source: BoxError },
+    Topology {
+        what: &'static str,
+        name: String,
+        source: BoxError,
+    },
 
     /// A publish was not acknowledged by a stream.
     #[error("publish to `{subject}` failed: {source}")]
@@ -28,7 +32,11 @@ pub enum BusError {
 
     /// A consumer could not be opened or pulled from.
     #[error("consumer `{consumer}` on stream `{stream}` failed: {source}; run `paddock topology --apply` or start `paddock up` to create it")]
-    Consumer { stream: String, consumer: String, source: BoxError },
+    Consumer {
+        stream: String,
+        consumer: String,
+        source: BoxError,
+    },
 
     /// A subject is not bound to any stream (in-process bus).
     #[error("no stream stores subject `{0}`")]

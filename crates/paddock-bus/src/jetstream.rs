@@ -37,23 +37,46 @@ struct Inner {
 
 impl JetStreamBus {
     /// Connects to `url` and checks that JetStream answers.
-    pub async fn connect(url: &str, config: &BusConfig, metrics: Arc<BusMetrics>) -> Result<Self, BusError> {
+    ///
+    /// A user and password may be given in the URL
+    /// (`nats://user:secret@host:4222`, percent-encoded); they are never
+    /// shown in errors or logs.
+    pub async fn connect(
+        url: &str,
+        config: &BusConfig,
+        metrics: Arc<BusMetrics>,
+    ) -> Result<Self, BusError> {
         let names = Names::new(&config.prefix)?;
-        let connect_err = |source: BoxError| BusError::Connect { url: url.to_owned(), source };
-        let mut options = match &config.credentials_file {
-            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+        let (url, user_password) = split_credentials(url);
+        let url = url.as_str();
+        let connect_err = |source: BoxError| BusError::Connect {
+            url: url.to_owned(),
+            source,
+        };
+        let mut options = match (&config.credentials_file, user_password) {
+            (Some(path), _) => async_nats::ConnectOptions::with_credentials_file(path)
                 .await
                 .map_err(|e| connect_err(Box::new(e)))?,
-            None => async_nats::ConnectOptions::new(),
+            (None, Some((user, password))) => {
+                async_nats::ConnectOptions::with_user_and_password(user, password)
+            }
+            (None, None) => async_nats::ConnectOptions::new(),
         };
         options = options
             .name(format!("paddock/{}", config.prefix))
             .connection_timeout(config.connect_timeout);
-        let client = options.connect(url).await.map_err(|e| connect_err(Box::new(e)))?;
-        let js = jetstream::new(client.clone());
+        let client = options
+            .connect(url)
+            .await
+            .map_err(|e| connect_err(Box::new(e)))?;
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(config.request_timeout);
         js.query_account()
             .await
-            .map_err(|e| BusError::JetStreamUnavailable { url: url.to_owned(), source: Box::new(e) })?;
+            .map_err(|e| BusError::JetStreamUnavailable {
+                url: url.to_owned(),
+                source: Box::new(e),
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -95,8 +118,13 @@ impl JetStreamBus {
             consumer: spec.durable.clone(),
             source,
         };
-        let stream = self.inner.js.get_stream(&spec.stream_name).await.map_err(|e| err(Box::new(e)))?;
-        stream.get_consumer(&spec.durable).await.map_err(|e| err(e.into()))
+        let stream = self
+            .inner
+            .js
+            .get_stream(&spec.stream_name)
+            .await
+            .map_err(|e| err(Box::new(e)))?;
+        stream.get_consumer(&spec.durable).await.map_err(err)
     }
 }
 
@@ -105,11 +133,19 @@ impl Bus for JetStreamBus {
         &self.inner.names
     }
 
-    async fn publish<M: WireMessage>(&self, subject: &str, msg_id: &str, message: &M) -> Result<Published, BusError> {
+    async fn publish<M: WireMessage>(
+        &self,
+        subject: &str,
+        msg_id: &str,
+        message: &M,
+    ) -> Result<Published, BusError> {
         let span = tracing::info_span!("bus.publish", subject, msg_id);
         async {
             let (headers, body) = codec::encode(message, msg_id);
-            let err = |source: BoxError| BusError::Publish { subject: subject.to_owned(), source };
+            let err = |source: BoxError| BusError::Publish {
+                subject: subject.to_owned(),
+                source,
+            };
             let ack = self
                 .inner
                 .js
@@ -118,13 +154,23 @@ impl Bus for JetStreamBus {
                 .map_err(|e| err(Box::new(e)))?
                 .await
                 .map_err(|e| err(Box::new(e)))?;
-            let labels = SubjectLabels { stream: ack.stream.clone() };
+            let labels = SubjectLabels {
+                stream: ack.stream.clone(),
+            };
             if ack.duplicate {
-                self.inner.metrics.publish_duplicates.get_or_create(&labels).inc();
+                self.inner
+                    .metrics
+                    .publish_duplicates
+                    .get_or_create(&labels)
+                    .inc();
             } else {
                 self.inner.metrics.published.get_or_create(&labels).inc();
             }
-            Ok(Published { stream: ack.stream, sequence: ack.sequence, duplicate: ack.duplicate })
+            Ok(Published {
+                stream: ack.stream,
+                sequence: ack.sequence,
+                duplicate: ack.duplicate,
+            })
         }
         .instrument(span)
         .await
@@ -218,10 +264,21 @@ impl Bus for JetStreamBus {
                             continue;
                         };
                         let inbound = JsInbound::new(msg);
-                        let (handler, discipline, dlq, hard_stop) =
-                            (handler.clone(), discipline.clone(), self.clone(), hard_stop.clone());
+                        let (handler, discipline, dlq, hard_stop) = (
+                            handler.clone(),
+                            discipline.clone(),
+                            self.clone(),
+                            hard_stop.clone(),
+                        );
                         tasks.spawn(async move {
-                            consume::process::<M, H, _, _>(inbound, &*handler, &discipline, &dlq, &hard_stop).await;
+                            consume::process::<M, H, _, _>(
+                                inbound,
+                                &*handler,
+                                &discipline,
+                                &dlq,
+                                &hard_stop,
+                            )
+                            .await;
                             drop(slot);
                         });
                     }
@@ -246,10 +303,57 @@ impl Bus for JetStreamBus {
 }
 
 impl DeadLetterSink for JetStreamBus {
-    async fn publish_dead_letter(&self, subject: &str, headers: HeaderMap, payload: Bytes) -> Result<(), BoxError> {
-        self.inner.js.publish_with_headers(subject.to_owned(), headers, payload).await?.await?;
+    async fn publish_dead_letter(
+        &self,
+        subject: &str,
+        headers: HeaderMap,
+        payload: Bytes,
+    ) -> Result<(), BoxError> {
+        self.inner
+            .js
+            .publish_with_headers(subject.to_owned(), headers, payload)
+            .await?
+            .await?;
         Ok(())
     }
+}
+
+/// Splits `user:password@` out of a URL, percent-decoding both.
+fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return (url.to_owned(), None);
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    (
+        format!("{scheme}://{host}"),
+        Some((percent_decode(user), percent_decode(password))),
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 struct JsInbound {
@@ -264,7 +368,11 @@ impl JsInbound {
             .info()
             .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))
             .unwrap_or((1, 0));
-        Self { msg, attempt, sequence }
+        Self {
+            msg,
+            attempt,
+            sequence,
+        }
     }
 }
 
@@ -296,9 +404,35 @@ impl Inbound for JsInbound {
             Settle::Ack => self.msg.double_ack().await,
             Settle::Term => self.msg.double_ack_with(AckKind::Term).await,
             Settle::Nak(delay) => {
-                self.msg.ack_with(AckKind::Nak((!delay.is_zero()).then_some(delay))).await
+                self.msg
+                    .ack_with(AckKind::Nak((!delay.is_zero()).then_some(delay)))
+                    .await
             }
             Settle::Progress => self.msg.ack_with(AckKind::Progress).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_url_decoded() {
+        assert_eq!(
+            split_credentials("nats://static:s%40cret%3A1@nats:4222"),
+            (
+                "nats://nats:4222".to_owned(),
+                Some(("static".to_owned(), "s@cret:1".to_owned()))
+            )
+        );
+        assert_eq!(
+            split_credentials("nats://127.0.0.1:4222"),
+            ("nats://127.0.0.1:4222".to_owned(), None)
+        );
+        assert_eq!(
+            split_credentials("127.0.0.1:4222"),
+            ("127.0.0.1:4222".to_owned(), None)
+        );
     }
 }

@@ -109,7 +109,12 @@ impl MemoryBus {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn store(&self, subject: &str, headers: HeaderMap, payload: Bytes) -> Result<Published, BusError> {
+    fn store(
+        &self,
+        subject: &str,
+        headers: HeaderMap,
+        payload: Bytes,
+    ) -> Result<Published, BusError> {
         let mut state = self.state();
         let stream = state
             .streams
@@ -120,27 +125,46 @@ impl MemoryBus {
         if let Some(id) = &id {
             if !stream.ids.insert(id.clone()) {
                 let sequence = stream.messages.len() as u64;
-                return Ok(Published { stream: stream.name.clone(), sequence, duplicate: true });
+                return Ok(Published {
+                    stream: stream.name.clone(),
+                    sequence,
+                    duplicate: true,
+                });
             }
         }
-        stream.messages.push(Stored { subject: subject.to_owned(), headers, payload });
+        stream.messages.push(Stored {
+            subject: subject.to_owned(),
+            headers,
+            payload,
+        });
         let sequence = stream.messages.len() as u64;
         let name = stream.name.clone();
         drop(state);
         self.inner.wake.notify_waiters();
-        Ok(Published { stream: name, sequence, duplicate: false })
+        Ok(Published {
+            stream: name,
+            sequence,
+            duplicate: false,
+        })
     }
 
     /// Every message stored on the dead-letter stream so far.
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         let dlq = self.inner.names.stream(StreamKind::DeadLetters);
         let state = self.state();
-        let Some(stream) = state.streams.iter().find(|s| s.name == dlq) else { return Vec::new() };
+        let Some(stream) = state.streams.iter().find(|s| s.name == dlq) else {
+            return Vec::new();
+        };
         stream
             .messages
             .iter()
             .map(|m| {
-                let header = |name| m.headers.get(name).map(|v| v.as_str().to_owned()).unwrap_or_default();
+                let header = |name| {
+                    m.headers
+                        .get(name)
+                        .map(|v| v.as_str().to_owned())
+                        .unwrap_or_default()
+                };
                 DeadLetter {
                     subject: m.subject.clone(),
                     original_subject: header(headers::DLQ_SUBJECT),
@@ -166,7 +190,11 @@ impl MemoryBus {
     /// The next message due for `spec`, marking its delivery.
     fn next_for(&self, spec: &ConsumerSpec) -> Next {
         let mut state = self.state();
-        let Some(stream) = state.streams.iter_mut().find(|s| s.name == spec.stream_name) else {
+        let Some(stream) = state
+            .streams
+            .iter_mut()
+            .find(|s| s.name == spec.stream_name)
+        else {
             return Next::NoStream;
         };
         let consumer = stream.consumers.entry(spec.durable.clone()).or_default();
@@ -191,7 +219,11 @@ impl MemoryBus {
                 let attempt = consumer.attempts.entry(index).or_insert(0);
                 *attempt += 1;
                 let stored = stream.messages[index].clone();
-                Next::Message { index, attempt: *attempt, stored }
+                Next::Message {
+                    index,
+                    attempt: *attempt,
+                    stored,
+                }
             }
             None => Next::Wait(due.map(|(at, _)| at)),
         }
@@ -199,9 +231,15 @@ impl MemoryBus {
 
     fn schedule_redelivery(&self, spec: &ConsumerSpec, index: usize, delay: Duration) {
         let mut state = self.state();
-        if let Some(stream) = state.streams.iter_mut().find(|s| s.name == spec.stream_name) {
+        if let Some(stream) = state
+            .streams
+            .iter_mut()
+            .find(|s| s.name == spec.stream_name)
+        {
             let consumer = stream.consumers.entry(spec.durable.clone()).or_default();
-            consumer.redeliver.insert((Instant::now() + delay, index), ());
+            consumer
+                .redeliver
+                .insert((Instant::now() + delay, index), ());
         }
         drop(state);
         self.inner.wake.notify_waiters();
@@ -209,7 +247,11 @@ impl MemoryBus {
 }
 
 enum Next {
-    Message { index: usize, attempt: u64, stored: Stored },
+    Message {
+        index: usize,
+        attempt: u64,
+        stored: Stored,
+    },
     Wait(Option<Instant>),
     NoStream,
 }
@@ -219,7 +261,12 @@ impl Bus for MemoryBus {
         &self.inner.names
     }
 
-    async fn publish<M: WireMessage>(&self, subject: &str, msg_id: &str, message: &M) -> Result<Published, BusError> {
+    async fn publish<M: WireMessage>(
+        &self,
+        subject: &str,
+        msg_id: &str,
+        message: &M,
+    ) -> Result<Published, BusError> {
         let (headers, body) = codec::encode(message, msg_id);
         self.store(subject, headers, body)
     }
@@ -255,12 +302,33 @@ impl Bus for MemoryBus {
                 woken.as_mut().enable();
                 match self.next_for(spec) {
                     Next::NoStream => return Err(BusError::NoStream(spec.stream_name.clone())),
-                    Next::Message { index, attempt, stored } => {
-                        let inbound = MemInbound { bus: self.clone(), spec: spec.clone(), index, attempt, stored };
-                        let (handler, discipline, dlq, hard_stop) =
-                            (handler.clone(), discipline.clone(), self.clone(), hard_stop.clone());
+                    Next::Message {
+                        index,
+                        attempt,
+                        stored,
+                    } => {
+                        let inbound = MemInbound {
+                            bus: self.clone(),
+                            spec: spec.clone(),
+                            index,
+                            attempt,
+                            stored,
+                        };
+                        let (handler, discipline, dlq, hard_stop) = (
+                            handler.clone(),
+                            discipline.clone(),
+                            self.clone(),
+                            hard_stop.clone(),
+                        );
                         tasks.spawn(async move {
-                            consume::process::<M, H, _, _>(inbound, &*handler, &discipline, &dlq, &hard_stop).await;
+                            consume::process::<M, H, _, _>(
+                                inbound,
+                                &*handler,
+                                &discipline,
+                                &dlq,
+                                &hard_stop,
+                            )
+                            .await;
                             drop(slot);
                         });
                         while tasks.try_join_next().is_some() {}
@@ -296,7 +364,12 @@ impl Bus for MemoryBus {
 }
 
 impl DeadLetterSink for MemoryBus {
-    async fn publish_dead_letter(&self, subject: &str, headers: HeaderMap, payload: Bytes) -> Result<(), BoxError> {
+    async fn publish_dead_letter(
+        &self,
+        subject: &str,
+        headers: HeaderMap,
+        payload: Bytes,
+    ) -> Result<(), BoxError> {
         self.store(subject, headers, payload)?;
         Ok(())
     }
@@ -350,7 +423,11 @@ mod tests {
 
     fn release(name: &str) -> Release {
         Release {
-            package: Some(PackageRef { ecosystem: Ecosystem::Npm as i32, name: name.into(), version: "1.0.0".into() }),
+            package: Some(PackageRef {
+                ecosystem: Ecosystem::Npm as i32,
+                name: name.into(),
+                version: "1.0.0".into(),
+            }),
             ..Default::default()
         }
     }
@@ -366,8 +443,18 @@ mod tests {
     async fn duplicates_are_absorbed_and_consumers_see_each_message_once() {
         let bus = MemoryBus::new(&quick_config()).unwrap();
         let subject = bus.names().release(Ecosystem::Npm);
-        assert!(!bus.publish(&subject, "a", &release("a")).await.unwrap().duplicate);
-        assert!(bus.publish(&subject, "a", &release("a")).await.unwrap().duplicate);
+        assert!(
+            !bus.publish(&subject, "a", &release("a"))
+                .await
+                .unwrap()
+                .duplicate
+        );
+        assert!(
+            bus.publish(&subject, "a", &release("a"))
+                .await
+                .unwrap()
+                .duplicate
+        );
         bus.publish(&subject, "b", &release("b")).await.unwrap();
 
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -376,13 +463,17 @@ mod tests {
             let (bus, seen, shutdown) = (bus.clone(), seen.clone(), shutdown.clone());
             tokio::spawn(async move {
                 let spec = bus.names().static_consumer();
-                bus.consume(&spec, move |d: Delivery<Release>| {
-                    let seen = seen.clone();
-                    async move {
-                        seen.lock().unwrap().push(d.message.package.unwrap().name);
-                        Ok(())
-                    }
-                }, shutdown)
+                bus.consume(
+                    &spec,
+                    move |d: Delivery<Release>| {
+                        let seen = seen.clone();
+                        async move {
+                            seen.lock().unwrap().push(d.message.package.unwrap().name);
+                            Ok(())
+                        }
+                    },
+                    shutdown,
+                )
                 .await
             })
         };
@@ -409,10 +500,14 @@ mod tests {
             let (bus, calls, shutdown) = (bus.clone(), calls.clone(), shutdown.clone());
             tokio::spawn(async move {
                 let spec = bus.names().dynamic_consumer();
-                bus.consume(&spec, move |_d: Delivery<Release>| {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    async { Err(HandlerError::retryable("registry down")) }
-                }, shutdown)
+                bus.consume(
+                    &spec,
+                    move |_d: Delivery<Release>| {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        async { Err(HandlerError::retryable("registry down")) }
+                    },
+                    shutdown,
+                )
                 .await
             })
         };
@@ -428,7 +523,13 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         let dead = bus.dead_letters();
         assert_eq!(dead.len(), 1);
-        assert!(dead[0].reason.contains("gave up after 3 deliveries: registry down"), "{}", dead[0].reason);
+        assert!(
+            dead[0]
+                .reason
+                .contains("gave up after 3 deliveries: registry down"),
+            "{}",
+            dead[0].reason
+        );
         assert_eq!(dead[0].original_subject, subject);
         assert_eq!(dead[0].subject, bus.names().dead_letter("dynamic"));
     }
@@ -436,7 +537,10 @@ mod tests {
     #[tokio::test]
     async fn a_subject_without_a_stream_is_an_error() {
         let bus = MemoryBus::new(&BusConfig::default()).unwrap();
-        let err = bus.publish("elsewhere.release.npm", "id", &release("a")).await.unwrap_err();
+        let err = bus
+            .publish("elsewhere.release.npm", "id", &release("a"))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("no stream stores subject"));
     }
 }

@@ -57,13 +57,21 @@ impl BusMetrics {
     /// Registers every metric under `paddock_bus_`.
     pub fn register(&self, registry: &mut Registry) {
         let r = registry.sub_registry_with_prefix("paddock_bus");
-        r.register("published", "Messages published and stored by a stream", self.published.clone());
+        r.register(
+            "published",
+            "Messages published and stored by a stream",
+            self.published.clone(),
+        );
         r.register(
             "publish_duplicates",
             "Publishes absorbed by the duplicate window",
             self.publish_duplicates.clone(),
         );
-        r.register("settled", "Consumed messages by final disposition", self.settled.clone());
+        r.register(
+            "settled",
+            "Consumed messages by final disposition",
+            self.settled.clone(),
+        );
         r.register_with_unit(
             "handler_duration",
             "Time a handler took per delivery",

@@ -49,8 +49,12 @@ pub enum StreamKind {
 
 impl StreamKind {
     /// Every stream, in creation order.
-    pub const ALL: [StreamKind; 4] =
-        [StreamKind::Releases, StreamKind::Results, StreamKind::Alerts, StreamKind::DeadLetters];
+    pub const ALL: [StreamKind; 4] = [
+        StreamKind::Releases,
+        StreamKind::Results,
+        StreamKind::Alerts,
+        StreamKind::DeadLetters,
+    ];
 
     fn suffix(self) -> &'static str {
         match self {
@@ -125,7 +129,12 @@ impl Names {
 
     /// `<p>.alert.<severity>.<eco>`
     pub fn alert(&self, severity: Severity, eco: Ecosystem) -> String {
-        format!("{}.alert.{}.{}", self.prefix, severity_token(severity), subject_token(eco))
+        format!(
+            "{}.alert.{}.{}",
+            self.prefix,
+            severity_token(severity),
+            subject_token(eco)
+        )
     }
 
     /// Filter for alerts of one severity (or all) and one ecosystem (or all).
@@ -178,27 +187,47 @@ impl Names {
 
     /// The static analysis service's consumer of releases.
     pub fn static_consumer(&self) -> ConsumerSpec {
-        self.consumer(StreamKind::Releases, "static", self.stream_subjects(StreamKind::Releases))
+        self.consumer(
+            StreamKind::Releases,
+            "static",
+            self.stream_subjects(StreamKind::Releases),
+        )
     }
 
     /// The dynamic analysis service's consumer of releases.
     pub fn dynamic_consumer(&self) -> ConsumerSpec {
-        self.consumer(StreamKind::Releases, "dynamic", self.stream_subjects(StreamKind::Releases))
+        self.consumer(
+            StreamKind::Releases,
+            "dynamic",
+            self.stream_subjects(StreamKind::Releases),
+        )
     }
 
     /// The diff service's consumer of results.
     pub fn diff_consumer(&self) -> ConsumerSpec {
-        self.consumer(StreamKind::Results, "diff", self.stream_subjects(StreamKind::Results))
+        self.consumer(
+            StreamKind::Results,
+            "diff",
+            self.stream_subjects(StreamKind::Results),
+        )
     }
 
     /// The sink's consumer of results.
     pub fn sink_results_consumer(&self) -> ConsumerSpec {
-        self.consumer(StreamKind::Results, "sink", self.stream_subjects(StreamKind::Results))
+        self.consumer(
+            StreamKind::Results,
+            "sink",
+            self.stream_subjects(StreamKind::Results),
+        )
     }
 
     /// The sink's consumer of alerts.
     pub fn sink_alerts_consumer(&self) -> ConsumerSpec {
-        self.consumer(StreamKind::Alerts, "sink-alerts", self.stream_subjects(StreamKind::Alerts))
+        self.consumer(
+            StreamKind::Alerts,
+            "sink-alerts",
+            self.stream_subjects(StreamKind::Alerts),
+        )
     }
 
     /// Every durable consumer the topology creates.
@@ -215,7 +244,12 @@ impl Names {
 
 /// The deduplication id of a release: `release:<eco>:<name>@<version>`.
 pub fn release_msg_id(package: &PackageRef) -> String {
-    format!("release:{}:{}@{}", subject_token(package.ecosystem()), package.name, package.version)
+    format!(
+        "release:{}:{}@{}",
+        subject_token(package.ecosystem()),
+        package.name,
+        package.version
+    )
 }
 
 /// The deduplication id of a result: one per (kind, release, analysis run).
@@ -263,11 +297,19 @@ pub fn unescape_key(key: &str) -> Option<String> {
 }
 
 fn validate_token(token: &str, max: usize) -> Result<(), BusError> {
-    let invalid = |reason| Err(BusError::InvalidName { name: token.to_owned(), reason });
+    let invalid = |reason| {
+        Err(BusError::InvalidName {
+            name: token.to_owned(),
+            reason,
+        })
+    };
     if token.is_empty() || token.len() > max {
         return invalid("must be 1 to 32 characters long");
     }
-    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return invalid("may contain only A-Z, a-z, 0-9, `_` and `-`");
     }
     Ok(())
@@ -301,7 +343,10 @@ mod tests {
         let n = names();
         assert_eq!(n.release(Ecosystem::CratesIo), "pdk.release.crates-io");
         assert_eq!(n.static_result(Ecosystem::Npm), "pdk.result.static.npm");
-        assert_eq!(n.alert(Severity::High, Ecosystem::Pypi), "pdk.alert.high.pypi");
+        assert_eq!(
+            n.alert(Severity::High, Ecosystem::Pypi),
+            "pdk.alert.high.pypi"
+        );
         assert_eq!(n.dead_letter("static"), "pdk.dlq.static");
         assert_eq!(n.stream(StreamKind::Releases), "pdk_RELEASES");
     }
@@ -310,14 +355,29 @@ mod tests {
     fn every_subject_is_stored_by_its_stream() {
         let n = names();
         for eco in paddock_proto::ecosystem::ALL {
-            assert!(subject_matches(&n.stream_subjects(StreamKind::Releases), &n.release(eco)));
-            assert!(subject_matches(&n.stream_subjects(StreamKind::Results), &n.static_result(eco)));
-            assert!(subject_matches(&n.stream_subjects(StreamKind::Results), &n.dynamic_result(eco)));
+            assert!(subject_matches(
+                &n.stream_subjects(StreamKind::Releases),
+                &n.release(eco)
+            ));
+            assert!(subject_matches(
+                &n.stream_subjects(StreamKind::Results),
+                &n.static_result(eco)
+            ));
+            assert!(subject_matches(
+                &n.stream_subjects(StreamKind::Results),
+                &n.dynamic_result(eco)
+            ));
             for sev in paddock_proto::ecosystem::SEVERITIES {
-                assert!(subject_matches(&n.stream_subjects(StreamKind::Alerts), &n.alert(sev, eco)));
+                assert!(subject_matches(
+                    &n.stream_subjects(StreamKind::Alerts),
+                    &n.alert(sev, eco)
+                ));
             }
         }
-        assert!(!subject_matches(&n.stream_subjects(StreamKind::Releases), "other.release.npm"));
+        assert!(!subject_matches(
+            &n.stream_subjects(StreamKind::Releases),
+            "other.release.npm"
+        ));
     }
 
     #[test]
@@ -330,9 +390,20 @@ mod tests {
 
     #[test]
     fn package_names_escape_reversibly_without_dots() {
-        for name in ["@scope/pkg", "vendor/name", "zope.interface", "a=b", "ünïcode", "plain-name_1"] {
+        for name in [
+            "@scope/pkg",
+            "vendor/name",
+            "zope.interface",
+            "a=b",
+            "ünïcode",
+            "plain-name_1",
+        ] {
             let key = escape_key(name);
-            assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-=".contains(&b)), "{key}");
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-=".contains(&b)),
+                "{key}"
+            );
             assert_eq!(unescape_key(&key).as_deref(), Some(name));
         }
         assert_eq!(names().history_key(Ecosystem::Npm, "@a/b"), "npm.=40a=2Fb");

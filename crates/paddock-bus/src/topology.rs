@@ -202,14 +202,22 @@ pub async fn apply(js: &Context, plan: &TopologyPlan) -> Result<(), BusError> {
     Ok(())
 }
 
-fn topo_err(what: &'static str, name: &str, e: impl std::error::Error + Send + Sync + 'static) -> BusError {
+fn topo_err(
+    what: &'static str,
+    name: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> BusError {
     let text = e.to_string();
     let source: crate::BoxError = if text.contains("insufficient storage") {
         format!("{text}; lower bus.topology.<stream>.max_bytes or give JetStream more storage (max_file_store)").into()
     } else {
         Box::new(e)
     };
-    BusError::Topology { what, name: name.to_owned(), source }
+    BusError::Topology {
+        what,
+        name: name.to_owned(),
+        source,
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -271,7 +279,13 @@ impl fmt::Display for TopologyPlan {
         }
         writeln!(f, "object stores:")?;
         for b in &self.object_stores {
-            writeln!(f, "  {:<24} max-age {:<6} {}", b.name, human(b.max_age), b.purpose)?;
+            writeln!(
+                f,
+                "  {:<24} max-age {:<6} {}",
+                b.name,
+                human(b.max_age),
+                b.purpose
+            )?;
         }
         Ok(())
     }
@@ -286,14 +300,24 @@ mod tests {
         let names = Names::new("pdk").unwrap();
         let p = plan(&names, &TopologyConfig::default());
         let streams: Vec<_> = p.streams.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(streams, ["pdk_RELEASES", "pdk_RESULTS", "pdk_ALERTS", "pdk_DLQ"]);
-        let consumers: Vec<_> = p.consumers.iter().map(|c| (c.spec.stream_name.as_str(), c.spec.durable.as_str())).collect();
+        assert_eq!(
+            streams,
+            ["pdk_RELEASES", "pdk_RESULTS", "pdk_ALERTS", "pdk_DLQ"]
+        );
+        let consumers: Vec<_> = p
+            .consumers
+            .iter()
+            .map(|c| (c.spec.stream_name.as_str(), c.spec.durable.as_str()))
+            .collect();
         assert!(consumers.contains(&("pdk_RELEASES", "static")));
         assert!(consumers.contains(&("pdk_RELEASES", "dynamic")));
         assert!(consumers.contains(&("pdk_RESULTS", "diff")));
         assert_eq!(p.key_values.len(), 2);
         assert_eq!(p.object_stores[0].name, "pdk-artifacts");
         let text = p.to_string();
-        assert!(text.contains("pdk.release.*") && text.contains("dedupe-window 1d"), "{text}");
+        assert!(
+            text.contains("pdk.release.*") && text.contains("dedupe-window 1d"),
+            "{text}"
+        );
     }
 }

@@ -6,9 +6,7 @@
 //! instead of requiring a globally installed propagator.
 
 use async_nats::HeaderMap;
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::Context;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -26,7 +24,9 @@ pub(crate) fn inject_current(headers: &mut HeaderMap) {
 
 /// Makes the trace context in `headers` (if any) the parent of `span`.
 pub(crate) fn set_parent_from(span: &tracing::Span, headers: Option<&HeaderMap>) {
-    let Some(value) = headers.and_then(|h| h.get(TRACEPARENT)) else { return };
+    let Some(value) = headers.and_then(|h| h.get(TRACEPARENT)) else {
+        return;
+    };
     if let Some(sc) = parse_traceparent(value.as_str()) {
         // An error only means no OpenTelemetry layer is installed.
         let _ = span.set_parent(Context::new().with_remote_span_context(sc));
@@ -34,21 +34,38 @@ pub(crate) fn set_parent_from(span: &tracing::Span, headers: Option<&HeaderMap>)
 }
 
 fn format_traceparent(sc: &SpanContext) -> String {
-    format!("00-{}-{}-{:02x}", sc.trace_id(), sc.span_id(), sc.trace_flags().to_u8())
+    format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    )
 }
 
 /// Parses a version-00 `traceparent`; `None` for anything malformed (it is
 /// attacker-controllable input and is never trusted further than that).
 pub(crate) fn parse_traceparent(value: &str) -> Option<SpanContext> {
     let mut parts = value.trim().split('-');
-    let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version != "00" || parts.next().is_some() || trace.len() != 32 || span.len() != 16 || flags.len() != 2 {
+    let (version, trace, span, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version != "00"
+        || parts.next().is_some()
+        || trace.len() != 32
+        || span.len() != 16
+        || flags.len() != 2
+    {
         return None;
     }
     let trace_id = TraceId::from_hex(trace).ok()?;
     let span_id = SpanId::from_hex(span).ok()?;
     let flags = u8::from_str_radix(flags, 16).ok()?;
-    let sc = SpanContext::new(trace_id, span_id, TraceFlags::new(flags), true, TraceState::default());
+    let sc = SpanContext::new(
+        trace_id,
+        span_id,
+        TraceFlags::new(flags),
+        true,
+        TraceState::default(),
+    );
     sc.is_valid().then_some(sc)
 }
 

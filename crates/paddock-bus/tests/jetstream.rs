@@ -63,7 +63,10 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     // Settings were applied as planned.
     let mut releases = releases;
     let info = releases.info().await.unwrap();
-    assert_eq!(info.config.duplicate_window, config.topology.releases.duplicate_window);
+    assert_eq!(
+        info.config.duplicate_window,
+        config.topology.releases.duplicate_window
+    );
     assert_eq!(info.config.max_age, config.topology.releases.max_age);
 }
 
@@ -81,7 +84,11 @@ async fn the_same_release_published_twice_is_stored_once() {
     assert!(second.duplicate, "the second publish is absorbed");
     assert_eq!(first.sequence, second.sequence);
 
-    let mut stream = bus.jetstream().get_stream(bus.names().stream(StreamKind::Releases)).await.unwrap();
+    let mut stream = bus
+        .jetstream()
+        .get_stream(bus.names().stream(StreamKind::Releases))
+        .await
+        .unwrap();
     assert_eq!(stream.info().await.unwrap().state.messages, 1);
 }
 
@@ -100,15 +107,25 @@ async fn a_killed_handler_is_redelivered_to_a_surviving_replica() {
     let victim = {
         let (bus, spec, started) = (victim_bus.clone(), spec.clone(), started.clone());
         tokio::spawn(async move {
-            bus.consume(&spec, move |_d: Delivery<Release>| {
-                started.fetch_add(1, Ordering::SeqCst);
-                async { std::future::pending::<Result<(), HandlerError>>().await }
-            }, victim_shutdown)
+            bus.consume(
+                &spec,
+                move |_d: Delivery<Release>| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    async { std::future::pending::<Result<(), HandlerError>>().await }
+                },
+                victim_shutdown,
+            )
             .await
         })
     };
-    victim_bus.publish(&subject, "only", &release("a", "1")).await.unwrap();
-    wait_until(Duration::from_secs(10), "the victim to start", || started.load(Ordering::SeqCst) == 1).await;
+    victim_bus
+        .publish(&subject, "only", &release("a", "1"))
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(10), "the victim to start", || {
+        started.load(Ordering::SeqCst) == 1
+    })
+    .await;
 
     // Kill it: its consumer task is aborted before any ack.
     victim.abort();
@@ -117,20 +134,41 @@ async fn a_killed_handler_is_redelivered_to_a_surviving_replica() {
     let handled = Arc::new(Mutex::new(Vec::new()));
     let shutdown = CancellationToken::new();
     let survivor = {
-        let (bus, spec, handled, shutdown) = (survivor_bus.clone(), spec.clone(), handled.clone(), shutdown.clone());
+        let (bus, spec, handled, shutdown) = (
+            survivor_bus.clone(),
+            spec.clone(),
+            handled.clone(),
+            shutdown.clone(),
+        );
         tokio::spawn(async move {
-            bus.consume(&spec, move |d: Delivery<Release>| {
-                handled.lock().unwrap().push((d.message.package.unwrap().name, d.attempt));
-                async { Ok(()) }
-            }, shutdown)
+            bus.consume(
+                &spec,
+                move |d: Delivery<Release>| {
+                    handled
+                        .lock()
+                        .unwrap()
+                        .push((d.message.package.unwrap().name, d.attempt));
+                    async { Ok(()) }
+                },
+                shutdown,
+            )
             .await
         })
     };
-    wait_until(Duration::from_secs(15), "redelivery to the survivor", || !handled.lock().unwrap().is_empty()).await;
+    wait_until(
+        Duration::from_secs(15),
+        "redelivery to the survivor",
+        || !handled.lock().unwrap().is_empty(),
+    )
+    .await;
     shutdown.cancel();
     survivor.await.unwrap().unwrap();
     let handled = handled.lock().unwrap().clone();
-    assert_eq!(handled, [("a".to_owned(), 2)], "processed once more, on the second delivery");
+    assert_eq!(
+        handled,
+        [("a".to_owned(), 2)],
+        "processed once more, on the second delivery"
+    );
 
     let mut consumer: jetstream::consumer::PullConsumer = survivor_bus
         .jetstream()
@@ -153,7 +191,10 @@ async fn two_replicas_split_a_thousand_messages_each_acked_once() {
     let publisher = bus(nats.url(), &config).await;
     let subject = publisher.names().release(Ecosystem::Pypi);
     for i in 0..1000 {
-        publisher.publish(&subject, &format!("m{i}"), &release(&format!("p{i}"), "1")).await.unwrap();
+        publisher
+            .publish(&subject, &format!("m{i}"), &release(&format!("p{i}"), "1"))
+            .await
+            .unwrap();
     }
 
     let seen: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
@@ -164,19 +205,30 @@ async fn two_replicas_split_a_thousand_messages_each_acked_once() {
         let (seen, shutdown) = (seen.clone(), shutdown.clone());
         replicas.push(tokio::spawn(async move {
             let spec = bus.names().dynamic_consumer();
-            bus.consume(&spec, move |d: Delivery<Release>| {
-                let seen = seen.clone();
-                async move {
-                    // A little work, so that both replicas get a share.
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    seen.lock().unwrap().entry(d.msg_id.unwrap()).or_default().push(replica);
-                    Ok(())
-                }
-            }, shutdown)
+            bus.consume(
+                &spec,
+                move |d: Delivery<Release>| {
+                    let seen = seen.clone();
+                    async move {
+                        // A little work, so that both replicas get a share.
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        seen.lock()
+                            .unwrap()
+                            .entry(d.msg_id.unwrap())
+                            .or_default()
+                            .push(replica);
+                        Ok(())
+                    }
+                },
+                shutdown,
+            )
             .await
         }));
     }
-    wait_until(Duration::from_secs(60), "1000 messages", || seen.lock().unwrap().len() == 1000).await;
+    wait_until(Duration::from_secs(60), "1000 messages", || {
+        seen.lock().unwrap().len() == 1000
+    })
+    .await;
     // Give any duplicate delivery a chance to show up before stopping.
     tokio::time::sleep(Duration::from_millis(500)).await;
     shutdown.cancel();
@@ -184,24 +236,45 @@ async fn two_replicas_split_a_thousand_messages_each_acked_once() {
         r.await.unwrap().unwrap();
     }
 
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1000);
-    assert!(seen.values().all(|by| by.len() == 1), "a message was handled twice");
+    assert!(
+        seen.values().all(|by| by.len() == 1),
+        "a message was handled twice"
+    );
     let by_replica = |r| seen.values().filter(|by| by[0] == r).count();
-    assert!(by_replica(0) > 0 && by_replica(1) > 0, "replica 0: {}, replica 1: {}", by_replica(0), by_replica(1));
+    assert!(
+        by_replica(0) > 0 && by_replica(1) > 0,
+        "replica 0: {}, replica 1: {}",
+        by_replica(0),
+        by_replica(1)
+    );
 
     let spec = publisher.names().dynamic_consumer();
-    let mut consumer: jetstream::consumer::PullConsumer =
-        publisher.jetstream().get_stream(&spec.stream_name).await.unwrap().get_consumer(&spec.durable).await.unwrap();
+    let mut consumer: jetstream::consumer::PullConsumer = publisher
+        .jetstream()
+        .get_stream(&spec.stream_name)
+        .await
+        .unwrap()
+        .get_consumer(&spec.durable)
+        .await
+        .unwrap();
     let info = consumer.info().await.unwrap();
     assert_eq!(info.ack_floor.stream_sequence, 1000, "every message acked");
     assert_eq!(info.num_ack_pending, 0);
-    assert_eq!(info.num_redelivered, 0, "nothing redelivered, so nothing acked twice");
+    assert_eq!(
+        info.num_redelivered, 0,
+        "nothing redelivered, so nothing acked twice"
+    );
 }
 
 /// Reads every message of the dead-letter stream.
 async fn dead_letters(bus: &JetStreamBus) -> Vec<jetstream::message::StreamMessage> {
-    let mut stream = bus.jetstream().get_stream(bus.names().stream(StreamKind::DeadLetters)).await.unwrap();
+    let mut stream = bus
+        .jetstream()
+        .get_stream(bus.names().stream(StreamKind::DeadLetters))
+        .await
+        .unwrap();
     let count = stream.info().await.unwrap().state.last_sequence;
     let mut out = Vec::new();
     for seq in 1..=count {
@@ -211,7 +284,10 @@ async fn dead_letters(bus: &JetStreamBus) -> Vec<jetstream::message::StreamMessa
 }
 
 fn header(msg: &jetstream::message::StreamMessage, name: &str) -> String {
-    msg.headers.get(name).map(|v| v.as_str().to_owned()).unwrap_or_default()
+    msg.headers
+        .get(name)
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -233,17 +309,42 @@ async fn bad_input_and_permanent_errors_are_dead_lettered_and_the_consumer_keeps
         (h, Bytes::from(body))
     };
     let cases = [
-        ("wrong type", raw(Some("paddock.v1.Alert"), good.clone(), "wrong-type")),
+        (
+            "wrong type",
+            raw(Some("paddock.v1.Alert"), good.clone(), "wrong-type"),
+        ),
         ("missing type", raw(None, good.clone(), "missing-type")),
-        ("truncated", raw(Some(&Release::type_name()), good[..good.len() - 3].to_vec(), "truncated")),
-        ("oversized", raw(Some(&Release::type_name()), release(&"x".repeat(4096), "1").encode_to_vec(), "oversized")),
+        (
+            "truncated",
+            raw(
+                Some(&Release::type_name()),
+                good[..good.len() - 3].to_vec(),
+                "truncated",
+            ),
+        ),
+        (
+            "oversized",
+            raw(
+                Some(&Release::type_name()),
+                release(&"x".repeat(4096), "1").encode_to_vec(),
+                "oversized",
+            ),
+        ),
     ];
     for (_, (h, body)) in &cases {
-        js.publish_with_headers(subject.clone(), h.clone(), body.clone()).await.unwrap().await.unwrap();
+        js.publish_with_headers(subject.clone(), h.clone(), body.clone())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
     }
     // A message that the handler refuses permanently, then a good one.
-    bus.publish(&subject, "poison", &release("poison", "1")).await.unwrap();
-    bus.publish(&subject, "fine", &release("fine", "1")).await.unwrap();
+    bus.publish(&subject, "poison", &release("poison", "1"))
+        .await
+        .unwrap();
+    bus.publish(&subject, "fine", &release("fine", "1"))
+        .await
+        .unwrap();
 
     let handled = Arc::new(Mutex::new(Vec::new()));
     let shutdown = CancellationToken::new();
@@ -251,21 +352,28 @@ async fn bad_input_and_permanent_errors_are_dead_lettered_and_the_consumer_keeps
         let (bus, handled, shutdown) = (bus.clone(), handled.clone(), shutdown.clone());
         tokio::spawn(async move {
             let spec = bus.names().static_consumer();
-            bus.consume(&spec, move |d: Delivery<Release>| {
-                let name = d.message.package.unwrap().name;
-                handled.lock().unwrap().push(name.clone());
-                async move {
-                    if name == "poison" {
-                        Err(HandlerError::permanent("archive is not a gzip stream"))
-                    } else {
-                        Ok(())
+            bus.consume(
+                &spec,
+                move |d: Delivery<Release>| {
+                    let name = d.message.package.unwrap().name;
+                    handled.lock().unwrap().push(name.clone());
+                    async move {
+                        if name == "poison" {
+                            Err(HandlerError::permanent("archive is not a gzip stream"))
+                        } else {
+                            Ok(())
+                        }
                     }
-                }
-            }, shutdown)
+                },
+                shutdown,
+            )
             .await
         })
     };
-    wait_until(Duration::from_secs(10), "the good message", || handled.lock().unwrap().contains(&"fine".to_owned())).await;
+    wait_until(Duration::from_secs(10), "the good message", || {
+        handled.lock().unwrap().contains(&"fine".to_owned())
+    })
+    .await;
     let mut dlq = Vec::new();
     for _ in 0..100 {
         dlq = dead_letters(&bus).await;
@@ -277,7 +385,11 @@ async fn bad_input_and_permanent_errors_are_dead_lettered_and_the_consumer_keeps
     shutdown.cancel();
     task.await.unwrap().unwrap();
 
-    assert_eq!(*handled.lock().unwrap(), ["poison", "fine"], "bad input never reaches the handler");
+    assert_eq!(
+        *handled.lock().unwrap(),
+        ["poison", "fine"],
+        "bad input never reaches the handler"
+    );
     assert_eq!(dlq.len(), 5, "four bad messages and one permanent failure");
     let reasons: Vec<String> = dlq.iter().map(|m| header(m, headers::DLQ_REASON)).collect();
     for (expected, reason) in [
@@ -290,10 +402,17 @@ async fn bad_input_and_permanent_errors_are_dead_lettered_and_the_consumer_keeps
     .iter()
     .zip(&reasons)
     {
-        assert!(reason.contains(expected), "expected `{expected}` in `{reason}`");
+        assert!(
+            reason.contains(expected),
+            "expected `{expected}` in `{reason}`"
+        );
     }
     for m in &dlq {
-        assert_eq!(header(m, headers::DLQ_SUBJECT), subject, "the original subject is kept");
+        assert_eq!(
+            header(m, headers::DLQ_SUBJECT),
+            subject,
+            "the original subject is kept"
+        );
         assert_eq!(header(m, headers::DLQ_CONSUMER), "static");
         assert_eq!(m.subject.as_str(), bus.names().dead_letter("static"));
     }
@@ -306,36 +425,56 @@ async fn a_long_handler_is_kept_alive_by_progress_reports() {
     let nats = TestNats::start().await;
     let bus = bus(nats.url(), &quick_config(&unique_prefix())).await; // ack wait 2 s
     let subject = bus.names().release(Ecosystem::Packagist);
-    bus.publish(&subject, "slow", &release("slow", "1")).await.unwrap();
+    bus.publish(&subject, "slow", &release("slow", "1"))
+        .await
+        .unwrap();
 
     let calls = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let shutdown = CancellationToken::new();
     let task = {
-        let (bus, calls, done, shutdown) = (bus.clone(), calls.clone(), done.clone(), shutdown.clone());
+        let (bus, calls, done, shutdown) =
+            (bus.clone(), calls.clone(), done.clone(), shutdown.clone());
         tokio::spawn(async move {
             let spec = bus.names().dynamic_consumer();
-            bus.consume(&spec, move |_d: Delivery<Release>| {
-                calls.fetch_add(1, Ordering::SeqCst);
-                let done = done.clone();
-                async move {
-                    tokio::time::sleep(Duration::from_secs(10)).await;
-                    done.fetch_add(1, Ordering::SeqCst);
-                    Ok(())
-                }
-            }, shutdown)
+            bus.consume(
+                &spec,
+                move |_d: Delivery<Release>| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let done = done.clone();
+                    async move {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        done.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    }
+                },
+                shutdown,
+            )
             .await
         })
     };
-    wait_until(Duration::from_secs(20), "the slow handler", || done.load(Ordering::SeqCst) == 1).await;
+    wait_until(Duration::from_secs(20), "the slow handler", || {
+        done.load(Ordering::SeqCst) == 1
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     shutdown.cancel();
     task.await.unwrap().unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "never redelivered while the handler ran");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "never redelivered while the handler ran"
+    );
 
     let spec = bus.names().dynamic_consumer();
-    let mut consumer: jetstream::consumer::PullConsumer =
-        bus.jetstream().get_stream(&spec.stream_name).await.unwrap().get_consumer(&spec.durable).await.unwrap();
+    let mut consumer: jetstream::consumer::PullConsumer = bus
+        .jetstream()
+        .get_stream(&spec.stream_name)
+        .await
+        .unwrap()
+        .get_consumer(&spec.durable)
+        .await
+        .unwrap();
     let info = consumer.info().await.unwrap();
     assert_eq!(info.num_redelivered, 0);
     assert_eq!(info.num_ack_pending, 0);
@@ -346,7 +485,9 @@ async fn retryable_failures_come_back_after_growing_delays() {
     let nats = TestNats::start().await;
     let bus = bus(nats.url(), &quick_config(&unique_prefix())).await; // backoff 200 ms, doubling
     let subject = bus.names().release(Ecosystem::CratesIo);
-    bus.publish(&subject, "flaky", &release("flaky", "1")).await.unwrap();
+    bus.publish(&subject, "flaky", &release("flaky", "1"))
+        .await
+        .unwrap();
 
     let attempts: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
     let shutdown = CancellationToken::new();
@@ -354,31 +495,50 @@ async fn retryable_failures_come_back_after_growing_delays() {
         let (bus, attempts, shutdown) = (bus.clone(), attempts.clone(), shutdown.clone());
         tokio::spawn(async move {
             let spec = bus.names().static_consumer();
-            bus.consume(&spec, move |d: Delivery<Release>| {
-                attempts.lock().unwrap().push((d.attempt, Instant::now()));
-                async move {
-                    if d.attempt < 4 {
-                        Err(HandlerError::retryable("registry returned 503"))
-                    } else {
-                        Ok(())
+            bus.consume(
+                &spec,
+                move |d: Delivery<Release>| {
+                    attempts.lock().unwrap().push((d.attempt, Instant::now()));
+                    async move {
+                        if d.attempt < 4 {
+                            Err(HandlerError::retryable("registry returned 503"))
+                        } else {
+                            Ok(())
+                        }
                     }
-                }
-            }, shutdown)
+                },
+                shutdown,
+            )
             .await
         })
     };
-    wait_until(Duration::from_secs(15), "four attempts", || attempts.lock().unwrap().len() == 4).await;
+    wait_until(Duration::from_secs(15), "four attempts", || {
+        attempts.lock().unwrap().len() == 4
+    })
+    .await;
     shutdown.cancel();
     task.await.unwrap().unwrap();
 
     let attempts = attempts.lock().unwrap().clone();
-    assert_eq!(attempts.iter().map(|a| a.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        attempts.iter().map(|a| a.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     let gaps: Vec<Duration> = attempts.windows(2).map(|w| w[1].1 - w[0].1).collect();
     for (gap, expected) in gaps.iter().zip([200u64, 400, 800]) {
-        assert!(*gap >= Duration::from_millis(expected), "gap {gap:?} shorter than the {expected} ms backoff");
+        assert!(
+            *gap >= Duration::from_millis(expected),
+            "gap {gap:?} shorter than the {expected} ms backoff"
+        );
     }
-    assert!(gaps[0] < gaps[1] && gaps[1] < gaps[2], "delays grow: {gaps:?}");
-    assert!(dead_letters(&bus).await.is_empty(), "it succeeded before max_deliver");
+    assert!(
+        gaps[0] < gaps[1] && gaps[1] < gaps[2],
+        "delays grow: {gaps:?}"
+    );
+    assert!(
+        dead_letters(&bus).await.is_empty(),
+        "it succeeded before max_deliver"
+    );
 }
 
 #[tokio::test]
@@ -389,14 +549,20 @@ async fn retries_exhausted_end_in_the_dead_letter_stream() {
     config.consumer.backoff_initial = Duration::from_millis(50);
     let bus = bus(nats.url(), &config).await;
     let subject = bus.names().release(Ecosystem::Npm);
-    bus.publish(&subject, "never", &release("never", "1")).await.unwrap();
+    bus.publish(&subject, "never", &release("never", "1"))
+        .await
+        .unwrap();
     let shutdown = CancellationToken::new();
     let task = {
         let (bus, shutdown) = (bus.clone(), shutdown.clone());
         tokio::spawn(async move {
             let spec = bus.names().static_consumer();
-            bus.consume(&spec, |_d: Delivery<Release>| async { Err(HandlerError::retryable("still down")) }, shutdown)
-                .await
+            bus.consume(
+                &spec,
+                |_d: Delivery<Release>| async { Err(HandlerError::retryable("still down")) },
+                shutdown,
+            )
+            .await
         })
     };
     let mut dlq = Vec::new();
@@ -410,7 +576,10 @@ async fn retries_exhausted_end_in_the_dead_letter_stream() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
     assert_eq!(dlq.len(), 1);
-    assert_eq!(header(&dlq[0], headers::DLQ_REASON), "gave up after 2 deliveries: still down");
+    assert_eq!(
+        header(&dlq[0], headers::DLQ_REASON),
+        "gave up after 2 deliveries: still down"
+    );
     assert_eq!(header(&dlq[0], headers::DLQ_DELIVERIES), "2");
 }
 
@@ -419,8 +588,20 @@ async fn different_prefixes_on_one_server_do_not_see_each_other() {
     let nats = TestNats::start().await;
     let a = bus(nats.url(), &quick_config(&unique_prefix())).await;
     let b = bus(nats.url(), &quick_config(&unique_prefix())).await;
-    a.publish(&a.names().release(Ecosystem::Npm), "x", &release("from-a", "1")).await.unwrap();
-    b.publish(&b.names().release(Ecosystem::Npm), "x", &release("from-b", "1")).await.unwrap();
+    a.publish(
+        &a.names().release(Ecosystem::Npm),
+        "x",
+        &release("from-a", "1"),
+    )
+    .await
+    .unwrap();
+    b.publish(
+        &b.names().release(Ecosystem::Npm),
+        "x",
+        &release("from-b", "1"),
+    )
+    .await
+    .unwrap();
 
     let mut handles = Vec::new();
     let shutdown = CancellationToken::new();
@@ -430,14 +611,23 @@ async fn different_prefixes_on_one_server_do_not_see_each_other() {
         handles.push(tokio::spawn(async move {
             let spec = bus.names().static_consumer();
             let prefix = bus.names().prefix().to_owned();
-            bus.consume(&spec, move |d: Delivery<Release>| {
-                seen.lock().unwrap().push((prefix.clone(), d.message.package.unwrap().name));
-                async { Ok(()) }
-            }, shutdown)
+            bus.consume(
+                &spec,
+                move |d: Delivery<Release>| {
+                    seen.lock()
+                        .unwrap()
+                        .push((prefix.clone(), d.message.package.unwrap().name));
+                    async { Ok(()) }
+                },
+                shutdown,
+            )
             .await
         }));
     }
-    wait_until(Duration::from_secs(10), "both messages", || seen.lock().unwrap().len() >= 2).await;
+    wait_until(Duration::from_secs(10), "both messages", || {
+        seen.lock().unwrap().len() >= 2
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     shutdown.cancel();
     for h in handles {

@@ -19,7 +19,9 @@ use tracing_subscriber::layer::SubscriberExt;
 #[tokio::test]
 async fn the_publishers_trace_is_the_parent_of_the_handler_span() {
     let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     tracing::subscriber::set_global_default(subscriber).unwrap();
@@ -38,18 +40,25 @@ async fn the_publishers_trace_is_the_parent_of_the_handler_span() {
         let (bus, done, shutdown) = (bus.clone(), done.clone(), shutdown.clone());
         tokio::spawn(async move {
             let spec = bus.names().static_consumer();
-            bus.consume(&spec, move |_d: Delivery<Release>| {
-                let done = done.clone();
-                async move {
-                    tracing::info_span!("static.analyse").in_scope(|| {});
-                    done.fetch_add(1, Ordering::SeqCst);
-                    Ok(())
-                }
-            }, shutdown)
+            bus.consume(
+                &spec,
+                move |_d: Delivery<Release>| {
+                    let done = done.clone();
+                    async move {
+                        tracing::info_span!("static.analyse").in_scope(|| {});
+                        done.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    }
+                },
+                shutdown,
+            )
             .await
         })
     };
-    wait_until(Duration::from_secs(10), "the handler", || done.load(Ordering::SeqCst) == 1).await;
+    wait_until(Duration::from_secs(10), "the handler", || {
+        done.load(Ordering::SeqCst) == 1
+    })
+    .await;
     shutdown.cancel();
     task.await.unwrap().unwrap();
     provider.force_flush().unwrap();
@@ -57,7 +66,10 @@ async fn the_publishers_trace_is_the_parent_of_the_handler_span() {
     let spans = exporter.get_finished_spans().unwrap();
     let find = |name: &str| {
         spans.iter().find(|s| s.name == name).unwrap_or_else(|| {
-            panic!("no span {name} among {:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>())
+            panic!(
+                "no span {name} among {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
         })
     };
     let poll = find("feed.poll");
@@ -66,8 +78,16 @@ async fn the_publishers_trace_is_the_parent_of_the_handler_span() {
     let inner = find("static.analyse");
 
     assert_eq!(publish.parent_span_id, poll.span_context.span_id());
-    assert_eq!(handle.span_context.trace_id(), poll.span_context.trace_id(), "one trace end to end");
-    assert_eq!(handle.parent_span_id, publish.span_context.span_id(), "the publish span is the handler's parent");
+    assert_eq!(
+        handle.span_context.trace_id(),
+        poll.span_context.trace_id(),
+        "one trace end to end"
+    );
+    assert_eq!(
+        handle.parent_span_id,
+        publish.span_context.span_id(),
+        "the publish span is the handler's parent"
+    );
     assert!(handle.parent_span_is_remote);
     assert_eq!(inner.parent_span_id, handle.span_context.span_id());
 }

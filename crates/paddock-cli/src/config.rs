@@ -26,7 +26,7 @@ use paddock_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
 /// Paddock's configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaddockConfig {
     /// Where `paddock up` keeps the local nats-server's store and services
@@ -38,16 +38,4 @@ pub struct PaddockConfig {
     pub nats_server: LocalNatsConfig,
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
-}
-
-impl Default for PaddockConfig {
-    fn default() -> Self {
-        Self {
-            data_dir: None,
-            bus: BusConfig::default(),
-            nats_server: LocalNatsConfig::default(),
-            telemetry: TelemetryConfig::default(),
-            http: HttpConfig::default(),
-        }
-    }
 }

@@ -31,7 +31,10 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let env = process_environment();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("paddock: cannot start the async runtime: {e}");

@@ -87,7 +87,10 @@ fn static_result() -> StaticResult {
             detected_type: "JavaScript source, ASCII text".into(),
             size: 120,
             sha256: "ab".repeat(32),
-            line_lengths: vec![ValueCount { value: 40, count: 3 }],
+            line_lengths: vec![ValueCount {
+                value: 40,
+                count: 3,
+            }],
             language: Language::Javascript as i32,
             status: FileStatus::Analysed as i32,
             status_detail: String::new(),
@@ -105,8 +108,15 @@ fn static_result() -> StaticResult {
                     entropy: 3.2,
                     line: 1,
                 }],
-                calls: vec![Call { callee: "eval".into(), line: 3, arg_count: 1 }],
-                imports: vec![Import { module: "child_process".into(), line: 2 }],
+                calls: vec![Call {
+                    callee: "eval".into(),
+                    line: 3,
+                    arg_count: 1,
+                }],
+                imports: vec![Import {
+                    module: "child_process".into(),
+                    line: 2,
+                }],
                 ..Default::default()
             }),
             signals: Some(FileSignals {
@@ -128,7 +138,14 @@ fn static_result() -> StaticResult {
             }],
             ..Default::default()
         }),
-        stats: Some(StaticStats { files: 1, bytes: 120, parsed_files: 1, parsed_bytes: 120, skipped_files: 0, duration_ms: 4 }),
+        stats: Some(StaticStats {
+            files: 1,
+            bytes: 120,
+            parsed_files: 1,
+            parsed_bytes: 120,
+            skipped_files: 0,
+            duration_ms: 4,
+        }),
     }
 }
 
@@ -151,19 +168,83 @@ fn dynamic_result() -> DynamicResult {
             status: AnalysisStatus::ErrorTimeout as i32,
             status_detail: "phase timeout 300s fired".into(),
             started_at: ts(1_700_000_150),
-            duration: Some(Duration { seconds: 300, nanos: 0 }),
-            resources: Some(ResourceUsage { max_rss_bytes: 1 << 20, cpu_seconds: 0.5, max_pids: 3, oom_killed: false, pids_limit_hit: false }),
+            duration: Some(Duration {
+                seconds: 300,
+                nanos: 0,
+            }),
+            resources: Some(ResourceUsage {
+                max_rss_bytes: 1 << 20,
+                cpu_seconds: 0.5,
+                max_pids: 3,
+                oom_killed: false,
+                pids_limit_hit: false,
+            }),
             exit_code: -1,
             stdout_tail: b"added 1 package".to_vec(),
             stderr_tail: Vec::new(),
-            files: vec![FileAccess { path: "/root/.ssh/id_rsa".into(), read: true, ..Default::default() }],
-            file_events: vec![FileEvent { seq: 7, pid: 12, op: FileOp::OpenRead as i32, path: "/root/.ssh/id_rsa".into(), result: 3, ..Default::default() }],
-            sockets: vec![Socket { seq: 9, pid: 12, op: SocketOp::Connect as i32, family: "AF_INET".into(), protocol: "tcp".into(), address: "192.0.2.1".into(), port: 443, hostnames: vec!["evil.example".into()], result: -101, error: "ENETUNREACH".into() }],
-            dns: vec![DnsQuery { hostname: "evil.example".into(), types: vec!["A".into()], class: "IN".into(), answered: false, answers: vec![], at: ts(1_700_000_160) }],
-            commands: vec![Command { seq: 3, pid: 12, parent_pid: 1, argv: vec!["sh".into(), "-c".into(), "id".into()], env: vec!["HOME=/root".into()], cwd: "/app".into(), result: 0 }],
-            processes: vec![Process { pid: 12, parent_pid: 1, executable: "/bin/sh".into(), argv: vec!["sh".into()], first_seq: 3, exit_code: 0 }],
-            file_writes: vec![FileWrite { path: "/tmp/x".into(), pid: 12, bytes_written: 5, sha256: "ef".repeat(32), head: b"hello".to_vec() }],
-            trace: Some(TraceStats { lines: 100, events: 40, unparsed_lines: 1, truncated: false }),
+            files: vec![FileAccess {
+                path: "/root/.ssh/id_rsa".into(),
+                read: true,
+                ..Default::default()
+            }],
+            file_events: vec![FileEvent {
+                seq: 7,
+                pid: 12,
+                op: FileOp::OpenRead as i32,
+                path: "/root/.ssh/id_rsa".into(),
+                result: 3,
+                ..Default::default()
+            }],
+            sockets: vec![Socket {
+                seq: 9,
+                pid: 12,
+                op: SocketOp::Connect as i32,
+                family: "AF_INET".into(),
+                protocol: "tcp".into(),
+                address: "192.0.2.1".into(),
+                port: 443,
+                hostnames: vec!["evil.example".into()],
+                result: -101,
+                error: "ENETUNREACH".into(),
+            }],
+            dns: vec![DnsQuery {
+                hostname: "evil.example".into(),
+                types: vec!["A".into()],
+                class: "IN".into(),
+                answered: false,
+                answers: vec![],
+                at: ts(1_700_000_160),
+            }],
+            commands: vec![Command {
+                seq: 3,
+                pid: 12,
+                parent_pid: 1,
+                argv: vec!["sh".into(), "-c".into(), "id".into()],
+                env: vec!["HOME=/root".into()],
+                cwd: "/app".into(),
+                result: 0,
+            }],
+            processes: vec![Process {
+                pid: 12,
+                parent_pid: 1,
+                executable: "/bin/sh".into(),
+                argv: vec!["sh".into()],
+                first_seq: 3,
+                exit_code: 0,
+            }],
+            file_writes: vec![FileWrite {
+                path: "/tmp/x".into(),
+                pid: 12,
+                bytes_written: 5,
+                sha256: "ef".repeat(32),
+                head: b"hello".to_vec(),
+            }],
+            trace: Some(TraceStats {
+                lines: 100,
+                events: 40,
+                unparsed_lines: 1,
+                truncated: false,
+            }),
             ..Default::default()
         }],
         findings: vec![finding()],
@@ -282,9 +363,18 @@ fn json_uses_the_canonical_protobuf_mapping() {
 #[test]
 fn the_descriptor_set_names_every_file() {
     use prost::Message as _;
-    let fds = paddock_proto::well_known::FileDescriptorSet::decode(paddock_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let fds =
+        paddock_proto::well_known::FileDescriptorSet::decode(paddock_proto::FILE_DESCRIPTOR_SET)
+            .unwrap();
     let names: Vec<_> = fds.file.iter().map(|f| f.name().to_owned()).collect();
-    for file in ["paddock/v1/common.proto", "paddock/v1/verdict.proto", "paddock/v1/analysis_service.proto"] {
-        assert!(names.iter().any(|n| n == file), "{file} missing from {names:?}");
+    for file in [
+        "paddock/v1/common.proto",
+        "paddock/v1/verdict.proto",
+        "paddock/v1/analysis_service.proto",
+    ] {
+        assert!(
+            names.iter().any(|n| n == file),
+            "{file} missing from {names:?}"
+        );
     }
 }

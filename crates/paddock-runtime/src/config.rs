@@ -29,27 +29,43 @@ pub enum ConfigError {
 /// Loads `T` from its defaults, then `file` (if given), then the
 /// `PADDOCK__…` entries of `env`. Unknown keys in any layer are an error
 /// that names the key and where it came from.
-pub fn load<T>(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<T, ConfigError>
+pub fn load<T>(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError>
 where
     T: Serialize + DeserializeOwned + Default,
 {
     let mut figment = Figment::from(Serialized::defaults(T::default()));
     if let Some(path) = file {
         if !path.is_file() {
-            return Err(ConfigError::MissingFile { path: path.display().to_string() });
+            return Err(ConfigError::MissingFile {
+                path: path.display().to_string(),
+            });
         }
         figment = figment.merge(Toml::file_exact(path));
     }
     for (name, raw) in env {
-        let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
         if rest.is_empty() {
             continue;
         }
-        let key = rest.split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>().join(".");
+        let key = rest
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join(".");
         let value: Value = raw.parse().expect("parsing a figment value is infallible");
-        figment = figment.merge(EnvVar { name: name.clone(), inner: Serialized::default(&key, value) });
+        figment = figment.merge(EnvVar {
+            name: name.clone(),
+            inner: Serialized::default(&key, value),
+        });
     }
-    figment.extract::<T>().map_err(|e| ConfigError::Invalid(describe(e)))
+    figment
+        .extract::<T>()
+        .map_err(|e| ConfigError::Invalid(describe(e)))
 }
 
 /// One environment variable as a figment provider, so that errors name the
@@ -64,7 +80,9 @@ impl figment::Provider for EnvVar {
         figment::Metadata::named(format!("environment variable {}", self.name))
     }
 
-    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
         self.inner.data()
     }
 }
@@ -79,7 +97,9 @@ fn describe(error: figment::Error) -> String {
             }
             if let Some(meta) = &e.metadata {
                 match &meta.source {
-                    Some(figment::Source::File(path)) => text.push_str(&format!(" in {}", path.display())),
+                    Some(figment::Source::File(path)) => {
+                        text.push_str(&format!(" in {}", path.display()))
+                    }
                     _ => text.push_str(&format!(" in {}", meta.name)),
                 }
             }
@@ -112,13 +132,20 @@ mod tests {
 
     impl Default for Sample {
         fn default() -> Self {
-            Self { name: "default".into(), inner: Inner::default() }
+            Self {
+                name: "default".into(),
+                inner: Inner::default(),
+            }
         }
     }
 
     impl Default for Inner {
         fn default() -> Self {
-            Self { port: 1, enabled: false, label: "d".into() }
+            Self {
+                port: 1,
+                enabled: false,
+                label: "d".into(),
+            }
         }
     }
 
@@ -131,7 +158,10 @@ mod tests {
     #[test]
     fn environment_overrides_file_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let file = write(&dir, "name = \"file\"\n[inner]\nport = 2\nlabel = \"from-file\"\n");
+        let file = write(
+            &dir,
+            "name = \"file\"\n[inner]\nport = 2\nlabel = \"from-file\"\n",
+        );
         let env = vec![
             ("PADDOCK__INNER__PORT".to_owned(), "3".to_owned()),
             ("UNRELATED".to_owned(), "x".to_owned()),
@@ -147,14 +177,19 @@ mod tests {
     fn unknown_keys_are_named_in_the_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(&dir, "[inner]\nprot = 2\n");
-        let err = load::<Sample>(Some(&file), Vec::new()).unwrap_err().to_string();
+        let err = load::<Sample>(Some(&file), Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prot") && err.contains("inner"), "{err}");
         assert!(err.contains("paddock.toml"), "names the file: {err}");
 
         let env = vec![("PADDOCK__INNER__COLOUR".to_owned(), "blue".to_owned())];
         let err = load::<Sample>(None, env).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
-        assert!(err.contains("environment variable PADDOCK__INNER__COLOUR"), "{err}");
+        assert!(
+            err.contains("environment variable PADDOCK__INNER__COLOUR"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -163,7 +198,8 @@ mod tests {
         let err = load::<Sample>(None, env).unwrap_err().to_string();
         assert!(err.contains("inner.port"), "{err}");
 
-        let err = load::<Sample>(Some(Path::new("/nonexistent/paddock.toml")), Vec::new()).unwrap_err();
+        let err =
+            load::<Sample>(Some(Path::new("/nonexistent/paddock.toml")), Vec::new()).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/paddock.toml"));
     }
 

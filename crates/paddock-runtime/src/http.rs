@@ -30,7 +30,9 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))) }
+        Self {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        }
     }
 }
 
@@ -43,7 +45,8 @@ pub struct Health {
 impl Health {
     /// Registers `component` as not yet ready.
     pub fn register(&self, component: &str) {
-        self.lock().insert(component.to_owned(), Err("starting".into()));
+        self.lock()
+            .insert(component.to_owned(), Err("starting".into()));
     }
 
     pub fn set_ready(&self, component: &str) {
@@ -85,7 +88,11 @@ pub fn register_build_info(registry: &mut Registry, service: &str, version: &str
     use prometheus_client::metrics::family::Family;
     use prometheus_client::metrics::gauge::Gauge;
     let info: Family<Vec<(String, String)>, Gauge> = Family::default();
-    info.get_or_create(&vec![("service".into(), service.into()), ("version".into(), version.into())]).set(1);
+    info.get_or_create(&vec![
+        ("service".into(), service.into()),
+        ("version".into(), version.into()),
+    ])
+    .set(1);
     registry.register("build_info", "The running service and its version", info);
 }
 
@@ -107,11 +114,17 @@ pub async fn serve(
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(AppState { health, registry });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let code = if state.health.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if state.health.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, axum::Json(state.health.report()))
 }
 
@@ -120,7 +133,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match prometheus_client::encoding::text::encode(&mut body, &state.registry) {
         Ok(()) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
             body,
         ),
         Err(e) => (
@@ -147,6 +163,9 @@ mod tests {
         health.set_ready("consumer");
         assert!(health.is_ready());
         health.set_unready("bus", "disconnected");
-        assert_eq!(health.report()["components"]["bus"]["reason"], "disconnected");
+        assert_eq!(
+            health.report()["components"]["bus"]["reason"],
+            "disconnected"
+        );
     }
 }

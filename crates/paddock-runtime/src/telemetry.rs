@@ -35,7 +35,11 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self { log_format: LogFormat::Human, log_level: "info".into(), otlp_endpoint: None }
+        Self {
+            log_format: LogFormat::Human,
+            log_level: "info".into(),
+            otlp_endpoint: None,
+        }
     }
 }
 
@@ -74,7 +78,10 @@ pub fn init(config: &TelemetryConfig, service: &str) -> Result<TelemetryGuard, T
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("paddock"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = match config.log_format {
-        LogFormat::Human => tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr).boxed(),
+        LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
@@ -91,8 +98,13 @@ pub fn init(config: &TelemetryConfig, service: &str) -> Result<TelemetryGuard, T
     Ok(TelemetryGuard { provider })
 }
 
-fn tracer_provider(config: &TelemetryConfig, service: &str) -> Result<SdkTracerProvider, TelemetryError> {
-    let resource = Resource::builder().with_service_name(service.to_owned()).build();
+fn tracer_provider(
+    config: &TelemetryConfig,
+    service: &str,
+) -> Result<SdkTracerProvider, TelemetryError> {
+    let resource = Resource::builder()
+        .with_service_name(service.to_owned())
+        .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if let Some(endpoint) = &config.otlp_endpoint {
         use opentelemetry_otlp::WithExportConfig;
@@ -100,7 +112,10 @@ fn tracer_provider(config: &TelemetryConfig, service: &str) -> Result<SdkTracerP
             .with_tonic()
             .with_endpoint(endpoint.clone())
             .build()
-            .map_err(|e| TelemetryError::Exporter { endpoint: endpoint.clone(), reason: e.to_string() })?;
+            .map_err(|e| TelemetryError::Exporter {
+                endpoint: endpoint.clone(),
+                reason: e.to_string(),
+            })?;
         builder = builder.with_batch_exporter(exporter);
     }
     Ok(builder.build())

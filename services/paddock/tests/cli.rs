@@ -1,4 +1,5 @@
 //! The `paddock` binary as a user runs it.
+#![allow(clippy::disallowed_methods)] // a test may read its own environment
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -36,8 +37,13 @@ fn help_lists_every_command_of_the_product() {
     let out = run(paddock().arg("--help"));
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for command in ["analyze", "fetch", "submit", "diff", "alerts", "rules", "up", "topology", "config"] {
-        assert!(help.contains(&format!("\n  {command} ")), "`{command}` missing from:\n{help}");
+    for command in [
+        "analyze", "fetch", "submit", "diff", "alerts", "rules", "up", "topology", "config",
+    ] {
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "`{command}` missing from:\n{help}"
+        );
     }
 }
 
@@ -46,7 +52,10 @@ fn an_unknown_config_key_is_an_error_that_names_it() {
     let out = run(paddock().env("PADDOCK__BUS__PREFX", "x").arg("config"));
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("prefx") && err.contains("PADDOCK__BUS__PREFX"), "{err}");
+    assert!(
+        err.contains("prefx") && err.contains("PADDOCK__BUS__PREFX"),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("paddock.toml");
@@ -54,15 +63,26 @@ fn an_unknown_config_key_is_an_error_that_names_it() {
     let out = run(paddock().arg("--config").arg(&file).arg("config"));
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("concurency") && err.contains("paddock.toml"), "{err}");
+    assert!(
+        err.contains("concurency") && err.contains("paddock.toml"),
+        "{err}"
+    );
 }
 
 #[test]
 fn environment_overrides_the_file_in_the_effective_config() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("paddock.toml");
-    std::fs::write(&file, "[bus]\nprefix = \"from-file\"\n[bus.consumer]\nconcurrency = 3\n").unwrap();
-    let out = run(paddock().arg("--config").arg(&file).env("PADDOCK__BUS__CONSUMER__CONCURRENCY", "5").arg("config"));
+    std::fs::write(
+        &file,
+        "[bus]\nprefix = \"from-file\"\n[bus.consumer]\nconcurrency = 3\n",
+    )
+    .unwrap();
+    let out = run(paddock()
+        .arg("--config")
+        .arg(&file)
+        .env("PADDOCK__BUS__CONSUMER__CONCURRENCY", "5")
+        .arg("config"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let config = text(&out.stdout);
     assert!(config.contains("prefix = \"from-file\""), "{config}");
@@ -71,10 +91,21 @@ fn environment_overrides_the_file_in_the_effective_config() {
 
 #[test]
 fn topology_prints_streams_consumers_and_buckets() {
-    let out = run(paddock().args(["topology"]).env("PADDOCK__BUS__PREFIX", "demo"));
+    let out = run(paddock()
+        .args(["topology"])
+        .env("PADDOCK__BUS__PREFIX", "demo"));
     assert!(out.status.success());
     let plan = text(&out.stdout);
-    for item in ["demo_RELEASES", "demo.release.*", "demo_DLQ", "static", "dynamic", "demo-history", "demo-artifacts", "dedupe-window 1d"] {
+    for item in [
+        "demo_RELEASES",
+        "demo.release.*",
+        "demo_DLQ",
+        "static",
+        "dynamic",
+        "demo-history",
+        "demo-artifacts",
+        "dedupe-window 1d",
+    ] {
         assert!(plan.contains(item), "`{item}` missing from:\n{plan}");
     }
 }
@@ -100,7 +131,12 @@ async fn topology_apply_from_two_processes_at_once_leaves_one_of_each() {
     }
     let js = async_nats::jetstream::new(nats.client().await);
     let names: Vec<String> = js.stream_names().try_collect().await.unwrap();
-    let ours = |suffix: &str| names.iter().filter(|n| **n == format!("{prefix}_{suffix}")).count();
+    let ours = |suffix: &str| {
+        names
+            .iter()
+            .filter(|n| **n == format!("{prefix}_{suffix}"))
+            .count()
+    };
     for suffix in ["RELEASES", "RESULTS", "ALERTS", "DLQ"] {
         assert_eq!(ours(suffix), 1, "{suffix} in {names:?}");
     }
@@ -124,7 +160,9 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
 async fn http_get(addr: &str, path: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await
         .unwrap();
     let mut response = String::new();
@@ -160,11 +198,22 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         }
     }
     let all = seen.join("\n");
-    assert!(all.contains(&data.path().display().to_string()), "prints the data dir:\n{all}");
-    let url = all.split_whitespace().find(|w| w.starts_with("nats://")).unwrap().trim_end_matches(',').to_owned();
+    assert!(
+        all.contains(&data.path().display().to_string()),
+        "prints the data dir:\n{all}"
+    );
+    let url = all
+        .split_whitespace()
+        .find(|w| w.starts_with("nats://"))
+        .unwrap()
+        .trim_end_matches(',')
+        .to_owned();
     let http = all
         .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://").and_then(|r| r.strip_suffix("/healthz")))
+        .find_map(|w| {
+            w.strip_prefix("http://")
+                .and_then(|r| r.strip_suffix("/healthz"))
+        })
         .unwrap()
         .to_owned();
 
@@ -172,34 +221,58 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     let client = async_nats::connect(&url).await.unwrap();
     let js = async_nats::jetstream::new(client.clone());
     let names: Vec<String> = js.stream_names().try_collect().await.unwrap();
-    for stream in ["uptest_RELEASES", "uptest_RESULTS", "uptest_ALERTS", "uptest_DLQ"] {
-        assert!(names.contains(&stream.to_owned()), "{stream} missing from {names:?}");
+    for stream in [
+        "uptest_RELEASES",
+        "uptest_RESULTS",
+        "uptest_ALERTS",
+        "uptest_DLQ",
+    ] {
+        assert!(
+            names.contains(&stream.to_owned()),
+            "{stream} missing from {names:?}"
+        );
     }
-    assert!(data.path().join("nats/jetstream").is_dir(), "the store lives under the data dir");
+    assert!(
+        data.path().join("nats/jetstream").is_dir(),
+        "the store lives under the data dir"
+    );
 
     // Health and metrics answer.
-    assert!(http_get(&http, "/healthz").await.starts_with("HTTP/1.1 200"));
+    assert!(http_get(&http, "/healthz")
+        .await
+        .starts_with("HTTP/1.1 200"));
     let ready = http_get(&http, "/readyz").await;
-    assert!(ready.starts_with("HTTP/1.1 200") && ready.contains("\"ready\":true"), "{ready}");
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("\"ready\":true"),
+        "{ready}"
+    );
     let metrics = http_get(&http, "/metrics").await;
     assert!(metrics.contains("paddock_build_info"), "{metrics}");
     drop(client);
 
     // SIGTERM: a clean exit, and the nats-server it started is gone.
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = tokio::task::spawn_blocking(move || {
         let exit = child.wait().unwrap();
         let rest: Vec<String> = lines.iter().collect();
         (exit, rest)
     });
-    let (exit, rest) = tokio::time::timeout(Duration::from_secs(30), exit).await.expect("exits within 30 s").unwrap();
+    let (exit, rest) = tokio::time::timeout(Duration::from_secs(30), exit)
+        .await
+        .expect("exits within 30 s")
+        .unwrap();
     assert!(exit.success(), "exit status {exit:?}");
     let rest = rest.join("\n");
     assert!(rest.contains("nats-server stopped"), "{rest}");
     let port = url.rsplit(':').next().unwrap();
     assert!(
-        tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.is_err(),
+        tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .is_err(),
         "nats-server still listening after shutdown"
     );
 }
@@ -209,4 +282,34 @@ fn commands_of_later_releases_say_so_plainly() {
     let out = run(paddock().args(["analyze", "npm", "left-pad"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not available in this build yet"));
+}
+
+#[test]
+fn the_readme_configuration_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("README has a Configuration section");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a toml block");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paddock.toml");
+    std::fs::write(&file, toml).unwrap();
+    let out = run(paddock().arg("--config").arg(&file).arg("config"));
+    assert!(
+        out.status.success(),
+        "README example rejected: {}",
+        text(&out.stderr)
+    );
+    let effective = text(&out.stdout);
+    assert!(
+        effective.contains("duplicate_window = \"1day\"")
+            || effective.contains("duplicate_window = \"1d\""),
+        "{effective}"
+    );
 }

@@ -10,7 +10,10 @@ use paddock_proto::v1::{Ecosystem, PackageRef, Release};
 
 /// A bus config with short timings for tests.
 pub fn quick_config(prefix: &str) -> BusConfig {
-    let mut config = BusConfig { prefix: prefix.to_owned(), ..Default::default() };
+    let mut config = BusConfig {
+        prefix: prefix.to_owned(),
+        ..Default::default()
+    };
     config.topology.ack_wait = Duration::from_secs(2);
     config.topology.max_deliver = 5;
     config.consumer.backoff_initial = Duration::from_millis(200);
@@ -22,14 +25,20 @@ pub fn quick_config(prefix: &str) -> BusConfig {
 
 /// Connects and creates the topology.
 pub async fn bus(url: &str, config: &BusConfig) -> JetStreamBus {
-    let bus = JetStreamBus::connect(url, config, Arc::new(BusMetrics::default())).await.unwrap();
+    let bus = JetStreamBus::connect(url, config, Arc::new(BusMetrics::default()))
+        .await
+        .unwrap();
     bus.ensure_topology().await.unwrap();
     bus
 }
 
 pub fn release(name: &str, version: &str) -> Release {
     Release {
-        package: Some(PackageRef { ecosystem: Ecosystem::Npm as i32, name: name.into(), version: version.into() }),
+        package: Some(PackageRef {
+            ecosystem: Ecosystem::Npm as i32,
+            name: name.into(),
+            version: version.into(),
+        }),
         feed_name: "test".into(),
         ..Default::default()
     }
@@ -39,7 +48,10 @@ pub fn release(name: &str, version: &str) -> Release {
 pub async fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + timeout;
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -13,8 +13,9 @@ use crate::config::PaddockConfig;
 
 /// Loads the configuration and runs the command.
 pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCode> {
-    let mut config: PaddockConfig = paddock_runtime::config::load(args.config.as_deref(), env.clone())
-        .context("loading the configuration")?;
+    let mut config: PaddockConfig =
+        paddock_runtime::config::load(args.config.as_deref(), env.clone())
+            .context("loading the configuration")?;
     if let Some(format) = args.log_format {
         config.telemetry.log_format = match format {
             LogFormatArg::Human => paddock_runtime::telemetry::LogFormat::Human,

@@ -21,11 +21,18 @@ use tokio::net::TcpListener;
 use crate::cli::UpArgs;
 use crate::config::PaddockConfig;
 
-pub async fn run(args: UpArgs, config: PaddockConfig, env: &[(String, String)]) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    args: UpArgs,
+    config: PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
     let _telemetry = paddock_runtime::telemetry::init(&config.telemetry, "paddock")?;
     let shutdown = paddock_runtime::shutdown::on_signals();
 
-    let data_dir = args.data_dir.or(config.data_dir.clone()).unwrap_or_else(|| default_data_dir(env));
+    let data_dir = args
+        .data_dir
+        .or(config.data_dir.clone())
+        .unwrap_or_else(|| default_data_dir(env));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     println!("data directory: {}", data_dir.display());
@@ -67,7 +74,9 @@ pub async fn run(args: UpArgs, config: PaddockConfig, env: &[(String, String)]) 
             let bound = listener.local_addr()?;
             println!("health and metrics: http://{bound}/healthz http://{bound}/readyz http://{bound}/metrics");
             let (health, registry, token) = (health.clone(), Arc::new(registry), shutdown.clone());
-            Some(tokio::spawn(async move { paddock_runtime::http::serve(listener, health, registry, token).await }))
+            Some(tokio::spawn(async move {
+                paddock_runtime::http::serve(listener, health, registry, token).await
+            }))
         }
         None => None,
     };
@@ -100,7 +109,11 @@ pub async fn run(args: UpArgs, config: PaddockConfig, env: &[(String, String)]) 
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else
 /// `./paddock-data`.
 fn default_data_dir(env: &[(String, String)]) -> PathBuf {
-    let get = |key: &str| env.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
+    let get = |key: &str| {
+        env.iter()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
     if let Some(xdg) = get("XDG_DATA_HOME") {
         return xdg.join("paddock");
     }
@@ -116,9 +129,20 @@ mod tests {
 
     #[test]
     fn the_data_dir_follows_xdg_then_home() {
-        let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
-        assert_eq!(default_data_dir(&env(&[("XDG_DATA_HOME", "/x"), ("HOME", "/h")])), PathBuf::from("/x/paddock"));
-        assert_eq!(default_data_dir(&env(&[("HOME", "/h")])), PathBuf::from("/h/.local/share/paddock"));
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            default_data_dir(&env(&[("XDG_DATA_HOME", "/x"), ("HOME", "/h")])),
+            PathBuf::from("/x/paddock")
+        );
+        assert_eq!(
+            default_data_dir(&env(&[("HOME", "/h")])),
+            PathBuf::from("/h/.local/share/paddock")
+        );
         assert_eq!(default_data_dir(&env(&[])), PathBuf::from("paddock-data"));
     }
 }
