@@ -162,6 +162,81 @@ impl Discipline {
     }
 }
 
+/// The handlers of one consume loop: at most `concurrency` at once, each
+/// holding a slot until its message is settled.
+pub(crate) struct Workers<M, H, D> {
+    handler: Arc<H>,
+    discipline: Arc<Discipline>,
+    dead_letters: D,
+    slots: Arc<tokio::sync::Semaphore>,
+    hard_stop: CancellationToken,
+    tasks: tokio::task::JoinSet<()>,
+    _message: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M, H, D> Workers<M, H, D>
+where
+    M: WireMessage,
+    H: Handler<M>,
+    D: DeadLetterSink + Clone,
+{
+    pub fn new(handler: H, discipline: Discipline, dead_letters: D) -> Self {
+        let concurrency = discipline.settings.concurrency.max(1);
+        Self {
+            handler: Arc::new(handler),
+            discipline: Arc::new(discipline),
+            dead_letters,
+            slots: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            hard_stop: CancellationToken::new(),
+            tasks: tokio::task::JoinSet::new(),
+            _message: std::marker::PhantomData,
+        }
+    }
+
+    /// Waits for a free slot.
+    pub async fn slot(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// A free slot, if there is one now.
+    pub fn try_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Handles `inbound` in the background; `slot` is freed once it is settled.
+    pub fn spawn<I: Inbound>(&mut self, inbound: I, slot: tokio::sync::OwnedSemaphorePermit) {
+        let (handler, discipline, dead_letters, hard_stop) = (
+            self.handler.clone(),
+            self.discipline.clone(),
+            self.dead_letters.clone(),
+            self.hard_stop.clone(),
+        );
+        self.tasks.spawn(async move {
+            process::<M, H, _, _>(inbound, &*handler, &discipline, &dead_letters, &hard_stop).await;
+            drop(slot);
+        });
+        while self.tasks.try_join_next().is_some() {}
+    }
+
+    /// Lets in-flight handlers finish within the shutdown grace period, then
+    /// cancels the rest, which return their messages to the stream.
+    pub async fn shut_down(mut self) {
+        tracing::info!(in_flight = self.tasks.len(), "stopping consumer");
+        let grace = self.discipline.settings.shutdown_grace;
+        let tasks = &mut self.tasks;
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            self.hard_stop.cancel();
+            while self.tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
 /// Decodes, handles and settles one delivery.
 pub(crate) async fn process<M, H, I, D>(
     inbound: I,

@@ -9,12 +9,10 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::StreamExt;
 use paddock_proto::WireMessage;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::consume::{self, DeadLetterSink, Discipline, Inbound, Settle};
+use crate::consume::{DeadLetterSink, Discipline, Inbound, Settle, Workers};
 use crate::metrics::{BusMetrics, SubjectLabels};
 use crate::topology::{self, TopologyPlan};
 use crate::{codec, BoxError, Bus, BusConfig, BusError, ConsumerSpec, Handler, Names, Published};
@@ -192,18 +190,15 @@ impl Bus for JetStreamBus {
             (info.config.ack_wait, info.config.max_deliver)
         };
         let settings = &self.inner.config.consumer;
-        let discipline = Arc::new(Discipline::new(
+        let discipline = Discipline::new(
             spec,
             settings,
             ack_wait,
             max_deliver,
             self.inner.config.max_message_bytes,
             self.inner.metrics.clone(),
-        ));
-        let handler = Arc::new(handler);
-        let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        let hard_stop = CancellationToken::new();
-        let mut tasks = JoinSet::new();
+        );
+        let mut workers = Workers::new(handler, discipline, self.clone());
         tracing::info!(consumer = %spec.durable, stream = %spec.stream_name, "consuming");
 
         let mut pull_failures = 0u64;
@@ -212,11 +207,11 @@ impl Bus for JetStreamBus {
             // no message waits in this process with its ack timer running.
             let first = tokio::select! {
                 _ = shutdown.cancelled() => break 'pull,
-                permit = permits.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+                slot = workers.slot() => slot,
             };
             let mut slots = vec![first];
-            while let Ok(p) = permits.clone().try_acquire_owned() {
-                slots.push(p);
+            while let Some(slot) = workers.try_slot() {
+                slots.push(slot);
             }
             let batch = consumer
                 .batch()
@@ -263,41 +258,13 @@ impl Bus for JetStreamBus {
                             let _ = msg.ack_with(AckKind::Nak(None)).await;
                             continue;
                         };
-                        let inbound = JsInbound::new(msg);
-                        let (handler, discipline, dlq, hard_stop) = (
-                            handler.clone(),
-                            discipline.clone(),
-                            self.clone(),
-                            hard_stop.clone(),
-                        );
-                        tasks.spawn(async move {
-                            consume::process::<M, H, _, _>(
-                                inbound,
-                                &*handler,
-                                &discipline,
-                                &dlq,
-                                &hard_stop,
-                            )
-                            .await;
-                            drop(slot);
-                        });
+                        workers.spawn(JsInbound::new(msg), slot);
                     }
                 }
-                while tasks.try_join_next().is_some() {}
             }
         }
 
-        // Graceful shutdown: let in-flight handlers finish within the grace
-        // period, then cancel them (they nak their messages).
-        tracing::info!(in_flight = tasks.len(), "stopping consumer");
-        let drained = tokio::time::timeout(settings.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            hard_stop.cancel();
-            while tasks.join_next().await.is_some() {}
-        }
+        workers.shut_down().await;
         Ok(())
     }
 }

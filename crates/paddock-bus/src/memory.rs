@@ -14,12 +14,11 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use paddock_proto::WireMessage;
-use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::consume::{self, DeadLetterSink, Discipline, Inbound, Settle};
+use crate::consume::{DeadLetterSink, Discipline, Inbound, Settle, Workers};
 use crate::metrics::BusMetrics;
 use crate::names::{headers, subject_matches, StreamKind};
 use crate::{codec, BoxError, Bus, BusConfig, BusError, ConsumerSpec, Handler, Names, Published};
@@ -278,23 +277,20 @@ impl Bus for MemoryBus {
         shutdown: CancellationToken,
     ) -> Result<(), BusError> {
         let config = &self.inner.config;
-        let discipline = Arc::new(Discipline::new(
+        let discipline = Discipline::new(
             spec,
             &config.consumer,
             config.topology.ack_wait,
             config.topology.max_deliver,
             config.max_message_bytes,
             self.inner.metrics.clone(),
-        ));
-        let handler = Arc::new(handler);
-        let permits = Arc::new(Semaphore::new(config.consumer.concurrency.max(1)));
-        let hard_stop = CancellationToken::new();
-        let mut tasks = JoinSet::new();
+        );
+        let mut workers = Workers::new(handler, discipline, self.clone());
 
         'outer: loop {
             let slot = tokio::select! {
                 _ = shutdown.cancelled() => break 'outer,
-                permit = permits.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+                slot = workers.slot() => slot,
             };
             loop {
                 let woken = self.inner.wake.notified();
@@ -314,24 +310,7 @@ impl Bus for MemoryBus {
                             attempt,
                             stored,
                         };
-                        let (handler, discipline, dlq, hard_stop) = (
-                            handler.clone(),
-                            discipline.clone(),
-                            self.clone(),
-                            hard_stop.clone(),
-                        );
-                        tasks.spawn(async move {
-                            consume::process::<M, H, _, _>(
-                                inbound,
-                                &*handler,
-                                &discipline,
-                                &dlq,
-                                &hard_stop,
-                            )
-                            .await;
-                            drop(slot);
-                        });
-                        while tasks.try_join_next().is_some() {}
+                        workers.spawn(inbound, slot);
                         continue 'outer;
                     }
                     Next::Wait(due) => {
@@ -351,14 +330,7 @@ impl Bus for MemoryBus {
             }
         }
 
-        let drained = tokio::time::timeout(config.consumer.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_err() {
-            hard_stop.cancel();
-            while tasks.join_next().await.is_some() {}
-        }
+        workers.shut_down().await;
         Ok(())
     }
 }
