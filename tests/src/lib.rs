@@ -1,4 +1,6 @@
-//! Test harness: a real `nats-server` with JetStream per test.
+//! Test harness: a real `nats-server` with JetStream per test, the fixture
+//! registry ([`registry`]) and the fixture packages it serves
+//! ([`packages`]).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -12,6 +14,9 @@
 //! which is removed (and the process killed) when the [`TestNats`] is
 //! dropped. Tests that share a server isolate themselves with
 //! [`unique_prefix`].
+
+pub mod packages;
+pub mod registry;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,4 +75,10 @@ pub fn unique_prefix() -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Lowercase hex sha1, for fixture commit references.
+pub fn hex_sha1(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    hex::encode(sha1::Sha1::digest(bytes))
 }

@@ -17,7 +17,7 @@ pub fn compare(eco: Ecosystem, a: &str, b: &str) -> Ordering {
             a,
             b,
         ),
-        Ecosystem::Rubygems => gem_segments(a).cmp(&gem_segments(b)),
+        Ecosystem::Rubygems => gem_compare(a, b),
         Ecosystem::Packagist => composer_key(a).cmp(&composer_key(b)),
         Ecosystem::Unspecified => a.cmp(b),
     }
@@ -68,9 +68,8 @@ enum GemSegment {
     Number(u64),
 }
 
-/// RubyGems' ordering: segments split at dots and at digit/letter
-/// boundaries, trailing zeros ignored; a letter segment marks a
-/// pre-release that sorts before the release.
+/// RubyGems' segments: split at dots and at digit/letter boundaries; a
+/// letter segment marks a pre-release.
 fn gem_segments(version: &str) -> Vec<GemSegment> {
     let mut out = Vec::new();
     for part in version.trim().split(['.', '-']) {
@@ -89,16 +88,21 @@ fn gem_segments(version: &str) -> Vec<GemSegment> {
             out.push(gem_segment(&current));
         }
     }
-    // "1.0" == "1.0.0": drop trailing zero numbers.
-    while out.last() == Some(&GemSegment::Number(0)) {
-        out.pop();
-    }
-    // Pad with a marker so a release sorts after its pre-releases: compare
-    // ["1","0"] (release) > ["1","0","a"] by appending a high sentinel.
-    if !out.iter().any(|s| matches!(s, GemSegment::Text(_))) {
-        out.push(GemSegment::Number(u64::MAX));
-    }
     out
+}
+
+/// Segment-wise comparison; a missing segment counts as 0, so "1.0" equals
+/// "1.0.0" and "1.0.a" (a letter segment) sorts before "1.0".
+fn gem_compare(a: &str, b: &str) -> Ordering {
+    let (a, b) = (gem_segments(a), gem_segments(b));
+    let zero = GemSegment::Number(0);
+    for i in 0..a.len().max(b.len()) {
+        let ordering = a.get(i).unwrap_or(&zero).cmp(b.get(i).unwrap_or(&zero));
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    Ordering::Equal
 }
 
 fn gem_segment(text: &str) -> GemSegment {

@@ -1,0 +1,439 @@
+//! The fixture registry: one loopback HTTP server that speaks each
+//! registry's real response formats for the fixture packages, with faults
+//! that tests switch on (errors, 429 with `Retry-After`, garbage, truncated
+//! bodies, tampered artifacts).
+//!
+//! | ecosystem | base URL (for `registries.<eco>.url`) | documents |
+//! |---|---|---|
+//! | PyPI | `/pypi/simple/` | Simple API (JSON per PEP 691, or HTML), files under `/files/pypi/` |
+//! | npm | `/npm/` | packuments, tarballs at `/npm/<name>/-/<file>.tgz` |
+//! | RubyGems | `/rubygems/` | `api/v1/versions/<name>.json`, `gems/<file>.gem` |
+//! | Packagist | `/packagist/` | minified `p2/<vendor>/<name>.json`, dists under `/files/packagist/` |
+//! | crates.io | `/crates/index/` | sparse index with `config.json`, downloads under `/crates/api/v1/crates/` |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use paddock_proto::v1::Ecosystem;
+use paddock_registry::digest::{sha1_hex, sha256_hex, sri_sha512};
+use paddock_registry::ecosystems::{crates::index_path, pypi::normalize};
+use paddock_registry::{Endpoint, RegistriesConfig};
+use serde_json::{json, Value};
+
+use crate::packages::{self, Built, FixturePackage};
+
+/// A misbehaviour for requests whose path starts with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status the next `times` requests.
+    Status { status: u16, times: u32 },
+    /// Answer 429 with `Retry-After: <seconds>` the next `times` requests.
+    RateLimited { retry_after_secs: u32, times: u32 },
+    /// Answer 200 with bytes that are not the document.
+    Garbage,
+    /// Answer with the first half of the real body (and a correct
+    /// Content-Length of the whole, so the connection ends early).
+    Truncated,
+    /// Serve an artifact whose bytes differ from what the metadata says.
+    Tampered,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    packages: Vec<FixturePackage>,
+    artifacts: HashMap<String, Vec<u8>>,
+    faults: Vec<(String, Fault)>,
+    requests: Vec<String>,
+}
+
+/// A running fixture registry.
+#[derive(Debug)]
+pub struct FixtureRegistry {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FixtureRegistry {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FixtureRegistry {
+    /// Serves [`packages::catalogue`].
+    pub async fn start() -> Self {
+        Self::with_packages(packages::catalogue()).await
+    }
+
+    /// Serves `packages`.
+    pub async fn with_packages(packages: Vec<FixturePackage>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the fixture registry");
+        let addr = listener.local_addr().expect("a bound address");
+        let mut state = State::default();
+        for pkg in &packages {
+            for built in artifacts_of(pkg) {
+                state
+                    .artifacts
+                    .insert(artifact_key(pkg.eco, &built.filename), built.bytes);
+            }
+        }
+        state.packages = packages;
+        let state = Arc::new(Mutex::new(state));
+        let app = axum::Router::new().fallback({
+            let state = state.clone();
+            move |uri: Uri, headers: HeaderMap| {
+                let state = state.clone();
+                async move { handle(&state, addr, &uri, &headers) }
+            }
+        });
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The base URL of one ecosystem's registry.
+    pub fn url(&self, eco: Ecosystem) -> String {
+        let path = match eco {
+            Ecosystem::Pypi => "pypi/simple/",
+            Ecosystem::Npm => "npm/",
+            Ecosystem::Rubygems => "rubygems/",
+            Ecosystem::Packagist => "packagist/",
+            Ecosystem::CratesIo | Ecosystem::Unspecified => "crates/index/",
+        };
+        format!("{}/{path}", self.origin())
+    }
+
+    /// A configuration pointing every registry here, with quick retries.
+    pub fn registries_config(&self) -> RegistriesConfig {
+        let mut config = RegistriesConfig::default();
+        for eco in paddock_proto::ecosystem::ALL {
+            *config.endpoint_mut(eco) = Endpoint {
+                url: Some(self.url(eco)),
+                api_url: Some(self.origin()),
+            };
+        }
+        config.http.backoff_initial = std::time::Duration::from_millis(20);
+        config.http.max_retry_after = std::time::Duration::from_secs(2);
+        config
+    }
+
+    /// Switches a fault on for paths starting with `path_prefix`.
+    pub fn fault(&self, path_prefix: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .push((path_prefix.to_owned(), fault));
+    }
+
+    /// Switches every fault off.
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
+    /// Paths requested so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The packages served.
+    pub fn packages(&self) -> Vec<FixturePackage> {
+        self.state.lock().unwrap().packages.clone()
+    }
+}
+
+/// Every artifact of a release: the sdist and a wheel on PyPI, one file
+/// elsewhere.
+pub fn artifacts_of(pkg: &FixturePackage) -> Vec<Built> {
+    let mut out = vec![packages::build(pkg)];
+    if pkg.eco == Ecosystem::Pypi {
+        out.push(packages::wheel(pkg));
+    }
+    out
+}
+
+fn artifact_key(eco: Ecosystem, filename: &str) -> String {
+    format!(
+        "{}/{filename}",
+        paddock_proto::ecosystem::subject_token(eco)
+    )
+}
+
+fn handle(state: &Mutex<State>, addr: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Response {
+    let path = uri.path().to_owned();
+    let fault = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(path.clone());
+        let mut hit = None;
+        for (prefix, fault) in s.faults.iter_mut() {
+            if !path.starts_with(prefix.as_str()) {
+                continue;
+            }
+            match fault {
+                Fault::Status { times, .. } | Fault::RateLimited { times, .. } if *times == 0 => {
+                    continue
+                }
+                Fault::Status { times, .. } | Fault::RateLimited { times, .. } => {
+                    *times -= 1;
+                }
+                _ => {}
+            }
+            hit = Some(fault.clone());
+            break;
+        }
+        hit
+    };
+    match fault {
+        Some(Fault::Status { status, .. }) => {
+            return (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "fixture fault\n",
+            )
+                .into_response();
+        }
+        Some(Fault::RateLimited {
+            retry_after_secs, ..
+        }) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after_secs.to_string())],
+                "slow down\n",
+            )
+                .into_response();
+        }
+        Some(Fault::Garbage) => {
+            return (StatusCode::OK, "<html>this is not the document</html>").into_response()
+        }
+        _ => {}
+    }
+    let origin = format!("http://{addr}");
+    let s = state.lock().unwrap();
+    let response = route(&s, &origin, &path, headers, fault == Some(Fault::Tampered));
+    drop(s);
+    match (fault, response) {
+        (Some(Fault::Truncated), Ok((ctype, body))) => {
+            // Promise the whole body, send half: the client sees the
+            // connection end early.
+            let half = body[..body.len() / 2].to_vec();
+            let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(half))]);
+            Response::builder()
+                .header(header::CONTENT_TYPE, ctype)
+                .header(header::CONTENT_LENGTH, body.len())
+                .body(Body::from_stream(stream))
+                .expect("a valid response")
+        }
+        (_, Ok((ctype, body))) => ([(header::CONTENT_TYPE, ctype)], body).into_response(),
+        (_, Err(status)) => (status, "not found\n").into_response(),
+    }
+}
+
+type Routed = Result<(String, Vec<u8>), StatusCode>;
+
+fn json_doc(value: Value) -> Routed {
+    Ok((
+        "application/json".into(),
+        serde_json::to_vec(&value).expect("serialising json"),
+    ))
+}
+
+fn route(s: &State, origin: &str, path: &str, headers: &HeaderMap, tampered: bool) -> Routed {
+    let decoded = path
+        .replace("%2f", "/")
+        .replace("%2F", "/")
+        .replace("%40", "@");
+    let segments: Vec<&str> = decoded.trim_start_matches('/').split('/').collect();
+    let of = |eco| {
+        s.packages
+            .iter()
+            .filter(move |p: &&FixturePackage| p.eco == eco)
+    };
+    let artifact = |eco: Ecosystem, filename: &str| -> Routed {
+        let mut bytes = s
+            .artifacts
+            .get(&artifact_key(eco, filename))
+            .cloned()
+            .ok_or(StatusCode::NOT_FOUND)?;
+        if tampered {
+            bytes.push(b'!');
+        }
+        Ok(("application/octet-stream".into(), bytes))
+    };
+    match segments.as_slice() {
+        // PyPI Simple API.
+        ["pypi", "simple", project, ""] | ["pypi", "simple", project] => {
+            let releases: Vec<_> = of(Ecosystem::Pypi)
+                .filter(|p| normalize(&p.name) == *project)
+                .collect();
+            if releases.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            let mut files = Vec::new();
+            for pkg in &releases {
+                for built in artifacts_of(pkg) {
+                    files.push(json!({
+                        "filename": built.filename,
+                        "url": format!("../../../files/pypi/{}", built.filename),
+                        "hashes": {"sha256": sha256_hex(&built.bytes)},
+                        "size": built.bytes.len(),
+                        "upload-time": pkg.published,
+                        "yanked": false,
+                    }));
+                }
+            }
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if accept.contains("application/vnd.pypi.simple.v1+json") {
+                let doc = json!({
+                    "meta": {"api-version": "1.1"},
+                    "name": project,
+                    "versions": releases.iter().map(|p| p.version.clone()).collect::<Vec<_>>(),
+                    "files": files,
+                });
+                Ok((
+                    "application/vnd.pypi.simple.v1+json".into(),
+                    serde_json::to_vec(&doc).expect("json"),
+                ))
+            } else {
+                let links: String = files
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "<a href=\"{}#sha256={}\">{}</a><br/>\n",
+                            f["url"].as_str().unwrap(),
+                            f["hashes"]["sha256"].as_str().unwrap(),
+                            f["filename"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
+                Ok((
+                    "text/html".into(),
+                    format!("<!DOCTYPE html><html><body>\n{links}</body></html>\n").into_bytes(),
+                ))
+            }
+        }
+        ["files", "pypi", filename] => artifact(Ecosystem::Pypi, filename),
+        // npm: tarballs, then packuments (scoped names have two segments).
+        ["npm", .., "-", filename] => artifact(Ecosystem::Npm, filename),
+        ["npm", name @ ..] => {
+            let name = name.join("/");
+            let releases: Vec<_> = of(Ecosystem::Npm).filter(|p| p.name == name).collect();
+            let latest = paddock_registry::version::latest(
+                Ecosystem::Npm,
+                releases.iter().map(|p| p.version.as_str()),
+            )
+            .ok_or(StatusCode::NOT_FOUND)?;
+            let mut versions = serde_json::Map::new();
+            let mut time = serde_json::Map::new();
+            time.insert("created".into(), json!("2026-11-01T00:00:00.000Z"));
+            for pkg in &releases {
+                let built = packages::build(pkg);
+                versions.insert(
+                    pkg.version.clone(),
+                    json!({
+                        "name": pkg.name,
+                        "version": pkg.version,
+                        "dist": {
+                            "tarball": format!("{origin}/npm/{}/-/{}", pkg.name, built.filename),
+                            "integrity": sri_sha512(&built.bytes),
+                            "shasum": sha1_hex(&built.bytes),
+                        },
+                    }),
+                );
+                time.insert(pkg.version.clone(), json!(pkg.published));
+            }
+            json_doc(
+                json!({"name": name, "dist-tags": {"latest": latest}, "versions": versions, "time": time}),
+            )
+        }
+        // RubyGems.
+        ["rubygems", "api", "v1", "versions", file] => {
+            let name = file.strip_suffix(".json").ok_or(StatusCode::NOT_FOUND)?;
+            let releases: Vec<_> = of(Ecosystem::Rubygems).filter(|p| p.name == name).collect();
+            if releases.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            let list: Vec<Value> = releases
+                .iter()
+                .rev()
+                .map(|pkg| {
+                    let built = packages::build(pkg);
+                    json!({"number": pkg.version, "platform": "ruby", "created_at": pkg.published, "prerelease": false, "sha": sha256_hex(&built.bytes)})
+                })
+                .collect();
+            json_doc(Value::Array(list))
+        }
+        ["rubygems", "gems", filename] => artifact(Ecosystem::Rubygems, filename),
+        // Packagist (minified p2).
+        ["packagist", "p2", vendor, file] => {
+            let name = format!(
+                "{vendor}/{}",
+                file.strip_suffix(".json").ok_or(StatusCode::NOT_FOUND)?
+            );
+            let mut releases: Vec<_> = of(Ecosystem::Packagist)
+                .filter(|p| p.name == name)
+                .collect();
+            if releases.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            releases.reverse();
+            let mut list = Vec::new();
+            for (i, pkg) in releases.iter().enumerate() {
+                let built = packages::build(pkg);
+                let mut entry = json!({
+                    "version": format!("v{}", pkg.version),
+                    "version_normalized": format!("{}.0", pkg.version),
+                    "time": pkg.published,
+                    "dist": {"type": "zip", "url": format!("{origin}/files/packagist/{}", built.filename), "reference": packages::reference(pkg), "shasum": sha1_hex(&built.bytes)},
+                });
+                if i == 0 {
+                    entry["name"] = json!(name);
+                    entry["type"] = json!("library");
+                    entry["license"] = json!(["MIT"]);
+                }
+                list.push(entry);
+            }
+            json_doc(json!({"packages": {name: list}, "minified": "composer/2.0"}))
+        }
+        ["files", "packagist", filename] => artifact(Ecosystem::Packagist, filename),
+        // crates.io sparse index and downloads.
+        ["crates", "index", "config.json"] => json_doc(
+            json!({"dl": format!("{origin}/crates/api/v1/crates"), "api": format!("{origin}/crates")}),
+        ),
+        ["crates", "index", rest @ ..] => {
+            let name = rest.last().copied().unwrap_or_default();
+            let releases: Vec<_> = of(Ecosystem::CratesIo)
+                .filter(|p| p.name == name && index_path(&p.name) == rest.join("/"))
+                .collect();
+            if releases.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            let mut body = String::new();
+            for pkg in releases {
+                let built = packages::build(pkg);
+                let line = json!({"name": pkg.name, "vers": pkg.version, "deps": [], "cksum": sha256_hex(&built.bytes), "features": {}, "yanked": false, "pubtime": pkg.published});
+                body.push_str(&line.to_string());
+                body.push('\n');
+            }
+            Ok(("text/plain".into(), body.into_bytes()))
+        }
+        ["crates", "api", "v1", "crates", name, version, "download"] => {
+            artifact(Ecosystem::CratesIo, &format!("{name}-{version}.crate"))
+        }
+        _ => Err(StatusCode::NOT_FOUND),
+    }
+}
