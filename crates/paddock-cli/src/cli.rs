@@ -40,7 +40,7 @@ pub enum Command {
     /// Analyse one release: static and dynamic analysis, findings and verdict.
     Analyze(PackageArgs),
     /// Resolve, download, verify and extract a release into a directory.
-    Fetch(PackageArgs),
+    Fetch(FetchArgs),
     /// Push a release (or a local artifact) into the running pipeline.
     Submit(PackageArgs),
     /// Show what changed in behaviour between two releases of a package.
@@ -71,6 +71,16 @@ pub struct PackageArgs {
     /// A local artifact instead of a registry package.
     #[arg(long, value_name = "FILE")]
     pub local: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub package: PackageArgs,
+    /// Where to put the artifact and the extracted `package/` directory
+    /// (default: `./<name>-<version>`).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,9 @@
 //!
 //! [telemetry]
 //! log_format = "json"
+//!
+//! [registries.npm]
+//! url = "https://npm.mirror.internal/"
 //! ```
 //!
 //! Every key can also be set from the environment: `PADDOCK__BUS__URL`,
@@ -20,6 +23,7 @@
 use std::path::PathBuf;
 
 use paddock_bus::BusConfig;
+use paddock_registry::RegistriesConfig;
 use paddock_runtime::http::HttpConfig;
 use paddock_runtime::nats_server::LocalNatsConfig;
 use paddock_runtime::telemetry::TelemetryConfig;
@@ -38,4 +42,7 @@ pub struct PaddockConfig {
     pub nats_server: LocalNatsConfig,
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
+    /// Registry endpoints; unset ones come from the ecosystem clients'
+    /// own configuration on this machine.
+    pub registries: RegistriesConfig,
 }
