@@ -40,6 +40,8 @@ pub enum Fault {
     Truncated,
     /// Serve an artifact whose bytes differ from what the metadata says.
     Tampered,
+    /// Wait this long before answering.
+    Delay { millis: u64 },
 }
 
 #[derive(Debug, Default)]
@@ -90,7 +92,13 @@ impl FixtureRegistry {
             let state = state.clone();
             move |uri: Uri, headers: HeaderMap| {
                 let state = state.clone();
-                async move { handle(&state, addr, &uri, &headers) }
+                async move {
+                    let delay = delay_for(&state, uri.path());
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                    }
+                    handle(&state, addr, &uri, &headers)
+                }
             }
         });
         let task = tokio::spawn(async move {
@@ -116,13 +124,25 @@ impl FixtureRegistry {
         format!("{}/{path}", self.origin())
     }
 
+    /// The feed host of one ecosystem (RSS, changes feeds).
+    pub fn api_url(&self, eco: Ecosystem) -> String {
+        let path = match eco {
+            Ecosystem::Pypi => "pypi/",
+            Ecosystem::Npm => "npm-replicate/",
+            Ecosystem::Rubygems => "rubygems/",
+            Ecosystem::Packagist => "packagist/",
+            Ecosystem::CratesIo | Ecosystem::Unspecified => "crates/",
+        };
+        format!("{}/{path}", self.origin())
+    }
+
     /// A configuration pointing every registry here, with quick retries.
     pub fn registries_config(&self) -> RegistriesConfig {
         let mut config = RegistriesConfig::default();
         for eco in paddock_proto::ecosystem::ALL {
             *config.endpoint_mut(eco) = Endpoint {
                 url: Some(self.url(eco)),
-                api_url: Some(self.origin()),
+                api_url: Some(self.api_url(eco)),
             };
         }
         config.http.backoff_initial = std::time::Duration::from_millis(20);
@@ -172,6 +192,16 @@ fn artifact_key(eco: Ecosystem, filename: &str) -> String {
     )
 }
 
+fn delay_for(state: &Mutex<State>, path: &str) -> Option<std::time::Duration> {
+    let s = state.lock().unwrap();
+    s.faults.iter().find_map(|(prefix, fault)| match fault {
+        Fault::Delay { millis } if path.starts_with(prefix.as_str()) => {
+            Some(std::time::Duration::from_millis(*millis))
+        }
+        _ => None,
+    })
+}
+
 fn handle(state: &Mutex<State>, addr: SocketAddr, uri: &Uri, headers: &HeaderMap) -> Response {
     let path = uri.path().to_owned();
     let fault = {
@@ -179,7 +209,7 @@ fn handle(state: &Mutex<State>, addr: SocketAddr, uri: &Uri, headers: &HeaderMap
         s.requests.push(path.clone());
         let mut hit = None;
         for (prefix, fault) in s.faults.iter_mut() {
-            if !path.starts_with(prefix.as_str()) {
+            if !path.starts_with(prefix.as_str()) || matches!(fault, Fault::Delay { .. }) {
                 continue;
             }
             match fault {
@@ -221,7 +251,15 @@ fn handle(state: &Mutex<State>, addr: SocketAddr, uri: &Uri, headers: &HeaderMap
     }
     let origin = format!("http://{addr}");
     let s = state.lock().unwrap();
-    let response = route(&s, &origin, &path, headers, fault == Some(Fault::Tampered));
+    let query = uri.query().unwrap_or_default().to_owned();
+    let response = route(
+        &s,
+        &origin,
+        &path,
+        &query,
+        headers,
+        fault == Some(Fault::Tampered),
+    );
     drop(s);
     match (fault, response) {
         (Some(Fault::Truncated), Ok((ctype, body))) => {
@@ -249,7 +287,36 @@ fn json_doc(value: Value) -> Routed {
     ))
 }
 
-fn route(s: &State, origin: &str, path: &str, headers: &HeaderMap, tampered: bool) -> Routed {
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query.split('&').find_map(|pair| {
+        pair.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix('='))
+    })
+}
+
+fn rfc2822(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|d| d.to_rfc2822())
+        .unwrap_or_default()
+}
+
+fn rss(items: &[(String, String, String)]) -> Routed {
+    let body: String = items
+        .iter()
+        .map(|(title, link, date)| format!("<item><title><![CDATA[{title}]]></title><link>{link}</link><pubDate>{date}</pubDate></item>\n"))
+        .collect();
+    let doc = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>updates</title>\n{body}</channel></rss>\n");
+    Ok(("application/rss+xml".into(), doc.into_bytes()))
+}
+
+fn route(
+    s: &State,
+    origin: &str,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    tampered: bool,
+) -> Routed {
     let decoded = path
         .replace("%2f", "/")
         .replace("%2F", "/")
@@ -272,6 +339,113 @@ fn route(s: &State, origin: &str, path: &str, headers: &HeaderMap, tampered: boo
         Ok(("application/octet-stream".into(), bytes))
     };
     match segments.as_slice() {
+        // Feeds, newest first as the registries list them.
+        ["pypi", "rss", "updates.xml"] => {
+            let mut items: Vec<_> = of(Ecosystem::Pypi).collect();
+            items.sort_by(|a, b| b.published.cmp(&a.published));
+            rss(&items
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{} {}", p.name, p.version),
+                        format!("{origin}/project/{}/{}/", p.name, p.version),
+                        rfc2822(&p.published),
+                    )
+                })
+                .collect::<Vec<_>>())
+        }
+        ["pypi", "rss", "project", name, "releases.xml"] => {
+            let items: Vec<_> = of(Ecosystem::Pypi)
+                .filter(|p| normalize(&p.name) == normalize(name))
+                .collect();
+            if items.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            rss(&items
+                .iter()
+                .map(|p| {
+                    (
+                        p.version.clone(),
+                        format!("{origin}/project/{}/{}/", p.name, p.version),
+                        rfc2822(&p.published),
+                    )
+                })
+                .collect::<Vec<_>>())
+        }
+        ["crates", "rss", "updates.xml"] => {
+            let mut items: Vec<_> = of(Ecosystem::CratesIo).collect();
+            items.sort_by(|a, b| b.published.cmp(&a.published));
+            rss(&items
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{} v{}", p.name, p.version),
+                        format!("{origin}/crates/{}/{}", p.name, p.version),
+                        rfc2822(&p.published),
+                    )
+                })
+                .collect::<Vec<_>>())
+        }
+        ["npm-replicate", "registry", "_changes"] => {
+            // One change per package, numbered in catalogue order.
+            let since: usize = query_param(query, "since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(usize::MAX);
+            let mut names: Vec<&str> = Vec::new();
+            for p in of(Ecosystem::Npm) {
+                if !names.contains(&p.name.as_str()) {
+                    names.push(&p.name);
+                }
+            }
+            let results: Vec<Value> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i + 1, n))
+                .filter(|(seq, _)| *seq > since)
+                .map(|(seq, n)| json!({"seq": seq, "id": n, "changes": [{"rev": "1-x"}]}))
+                .collect();
+            json_doc(json!({"results": results, "last_seq": names.len()}))
+        }
+        ["packagist", "metadata", "changes.json"] => {
+            let Some(since) = query_param(query, "since") else {
+                return Err(StatusCode::BAD_REQUEST);
+            };
+            let since: i64 = since.parse().map_err(|_| StatusCode::BAD_REQUEST)?;
+            let mut actions = Vec::new();
+            for p in of(Ecosystem::Packagist) {
+                let t = chrono::DateTime::parse_from_rfc3339(&p.published)
+                    .map(|d| d.timestamp())
+                    .unwrap_or(0);
+                if t * 10_000 >= since && !actions.iter().any(|a: &Value| a["package"] == p.name) {
+                    actions.push(json!({"type": "update", "package": p.name, "time": t}));
+                }
+            }
+            json_doc(
+                json!({"actions": actions, "timestamp": chrono::Utc::now().timestamp() * 10_000}),
+            )
+        }
+        ["rubygems", "api", "v1", "timeframe_versions.json"] => {
+            let parse = |k| {
+                query_param(query, k).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            };
+            let (Some(from), Some(to)) = (parse("from"), parse("to")) else {
+                return Err(StatusCode::BAD_REQUEST);
+            };
+            let page: usize = query_param(query, "page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            let list: Vec<Value> = of(Ecosystem::Rubygems)
+                .filter(|p| chrono::DateTime::parse_from_rfc3339(&p.published).is_ok_and(|t| t >= from && t <= to))
+                .map(|p| json!({"name": p.name, "number": p.version, "platform": "ruby", "created_at": p.published}))
+                .collect();
+            // Pages of 50, as the real API.
+            let chunk: Vec<Value> = list
+                .into_iter()
+                .skip((page.max(1) - 1) * 50)
+                .take(50)
+                .collect();
+            json_doc(Value::Array(chunk))
+        }
         // PyPI Simple API.
         ["pypi", "simple", project, ""] | ["pypi", "simple", project] => {
             let releases: Vec<_> = of(Ecosystem::Pypi)

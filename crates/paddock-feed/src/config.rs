@@ -1,0 +1,88 @@
+//! Feed settings, per ecosystem.
+
+use std::time::Duration;
+
+use paddock_proto::v1::Ecosystem;
+use serde::{Deserialize, Serialize};
+
+/// One ecosystem's feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcosystemFeed {
+    pub enabled: bool,
+    /// Time between polls.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// Packages to watch instead of the whole registry (empty: firehose).
+    pub watch: Vec<String>,
+    /// How far back the first poll of a feed with no stored cursor looks.
+    #[serde(with = "humantime_serde")]
+    pub initial_lookback: Duration,
+    /// Where a feed with no stored cursor starts in a sequence-based feed
+    /// (npm: a change sequence, default `now`; Packagist: a `since` value,
+    /// default now).
+    pub initial_token: Option<String>,
+}
+
+impl Default for EcosystemFeed {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval: Duration::from_secs(120),
+            watch: Vec::new(),
+            initial_lookback: Duration::from_secs(3600),
+            initial_token: None,
+        }
+    }
+}
+
+/// The feed service's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedConfig {
+    pub pypi: EcosystemFeed,
+    pub npm: EcosystemFeed,
+    pub rubygems: EcosystemFeed,
+    pub packagist: EcosystemFeed,
+    pub crates_io: EcosystemFeed,
+    /// Releases resolved, downloaded and published at once per feed.
+    pub concurrency: usize,
+    /// Releases handled per poll; the rest wait for the next poll.
+    pub max_items_per_poll: usize,
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        Self {
+            pypi: EcosystemFeed::default(),
+            npm: EcosystemFeed::default(),
+            rubygems: EcosystemFeed::default(),
+            packagist: EcosystemFeed::default(),
+            crates_io: EcosystemFeed::default(),
+            concurrency: 8,
+            max_items_per_poll: 2000,
+        }
+    }
+}
+
+impl FeedConfig {
+    pub fn ecosystem(&self, eco: Ecosystem) -> &EcosystemFeed {
+        match eco {
+            Ecosystem::Pypi | Ecosystem::Unspecified => &self.pypi,
+            Ecosystem::Npm => &self.npm,
+            Ecosystem::Rubygems => &self.rubygems,
+            Ecosystem::Packagist => &self.packagist,
+            Ecosystem::CratesIo => &self.crates_io,
+        }
+    }
+
+    pub fn ecosystem_mut(&mut self, eco: Ecosystem) -> &mut EcosystemFeed {
+        match eco {
+            Ecosystem::Pypi | Ecosystem::Unspecified => &mut self.pypi,
+            Ecosystem::Npm => &mut self.npm,
+            Ecosystem::Rubygems => &mut self.rubygems,
+            Ecosystem::Packagist => &mut self.packagist,
+            Ecosystem::CratesIo => &mut self.crates_io,
+        }
+    }
+}
