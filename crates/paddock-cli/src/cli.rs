@@ -42,7 +42,7 @@ pub enum Command {
     /// Resolve, download, verify and extract a release into a directory.
     Fetch(FetchArgs),
     /// Push a release (or a local artifact) into the running pipeline.
-    Submit(PackageArgs),
+    Submit(SubmitArgs),
     /// Show what changed in behaviour between two releases of a package.
     Diff(DiffArgs),
     /// Follow the alert stream.
@@ -81,6 +81,18 @@ pub struct FetchArgs {
     /// (default: `./<name>-<version>`).
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub package: PackageArgs,
+    /// The ecosystem of a `--local` artifact (default: inferred from it).
+    #[arg(long = "ecosystem", id = "local_ecosystem", value_name = "ECOSYSTEM")]
+    pub local_ecosystem: Option<String>,
+    /// The running pipeline's NATS server (default: bus.url).
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub mod ecosystems;
 mod error;
 pub mod extract;
 pub mod http;
+pub mod local;
 pub mod version;
 
 pub use client::{Downloaded, RegistryClient};

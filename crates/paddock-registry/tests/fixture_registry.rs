@@ -308,3 +308,21 @@ async fn an_unreachable_registry_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn local_artifacts_are_identified_from_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    for pkg in paddock_testkit::packages::catalogue() {
+        for built in paddock_testkit::registry::artifacts_of(&pkg) {
+            let path = dir.path().join(&built.filename);
+            std::fs::write(&path, &built.bytes).unwrap();
+            let found = paddock_registry::local::identify(&path, None, &Default::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", built.filename));
+            assert_eq!(found.eco, pkg.eco, "{}", built.filename);
+            assert_eq!(found.version.trim_start_matches('v'), pkg.version, "{}", built.filename);
+            if pkg.eco != Ecosystem::Packagist {
+                assert_eq!(found.name, pkg.name, "{}", built.filename);
+            }
+        }
+    }
+}

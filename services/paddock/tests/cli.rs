@@ -179,6 +179,8 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         .env("PADDOCK__NATS_SERVER__PORT", "0")
         .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
         .env("PADDOCK__BUS__PREFIX", "uptest")
+        // Tests reach no registry beyond loopback.
+        .env("PADDOCK__FEED__ENABLED", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -279,7 +281,7 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
 
 #[test]
 fn commands_of_later_releases_say_so_plainly() {
-    let out = run(paddock().args(["analyze", "npm", "left-pad"]));
+    let out = run(paddock().args(["diff", "npm", "left-pad", "1.0.0", "1.1.0"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not available in this build yet"));
 }

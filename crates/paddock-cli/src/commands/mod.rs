@@ -2,6 +2,7 @@
 
 mod config_cmd;
 mod fetch;
+mod submit;
 mod topology;
 mod up;
 
@@ -33,7 +34,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Config => config_cmd::run(&config),
         Command::Analyze(_) => not_yet("analyze", "static and dynamic analysis (issues 4 and 5)"),
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
-        Command::Submit(_) => not_yet("submit", "the registry clients and feed service (issue 3)"),
+        Command::Submit(submit) => submit::run(submit, config, &env).await,
         Command::Diff(_) => not_yet("diff", "the diff service (issue 7)"),
         Command::Alerts(_) => not_yet("alerts tail", "the diff service and its alerts (issue 7)"),
         Command::Rules => not_yet("rules", "the static analysis rules (issue 4)"),
@@ -44,7 +45,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
 fn not_yet(command: &str, arrives_with: &str) -> anyhow::Result<ExitCode> {
     eprintln!(
         "paddock: `paddock {command}` is not available in this build yet; it arrives with {arrives_with}.\n\
-         What works today: `paddock fetch`, `paddock up` (the pipeline's bus and topology), `paddock topology`, `paddock config`."
+         What works today: `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
     );
     Ok(ExitCode::from(crate::EXIT_FAILURE))
 }

@@ -1,10 +1,10 @@
 //! `paddock up`: the pipeline in one process.
 //!
 //! Start-up order: the local nats-server (unless a URL is given), the bus
-//! connection and topology, the health and metrics endpoints, then the
-//! services. Shutdown runs the other way round: services finish or return
-//! their in-flight messages, the endpoints close, and the nats-server this
-//! process started is stopped last.
+//! connection and topology, the services (the feed in this build), then the
+//! health and metrics endpoints. Shutdown runs the other way round: services
+//! finish or return their in-flight work, the endpoints close, and the
+//! nats-server this process started is stopped last.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +13,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use paddock_bus::metrics::BusMetrics;
 use paddock_bus::{Bus, JetStreamBus};
+use paddock_feed::{FeedMetrics, FeedService};
+use paddock_registry::discover::{discover, SystemProbe};
 use paddock_runtime::http::Health;
 use paddock_runtime::nats_server::LocalNatsServer;
 use prometheus_client::registry::Registry;
@@ -41,6 +43,8 @@ pub async fn run(
     paddock_runtime::http::register_build_info(&mut registry, "paddock", env!("CARGO_PKG_VERSION"));
     let bus_metrics = Arc::new(BusMetrics::default());
     bus_metrics.register(&mut registry);
+    let feed_metrics = Arc::new(FeedMetrics::default());
+    feed_metrics.register(&mut registry);
     let health = Health::default();
     health.register("bus");
 
@@ -66,6 +70,19 @@ pub async fn run(
     health.set_ready("bus");
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
 
+    // The services that exist in this build.
+    let mut services = tokio::task::JoinSet::new();
+    if config.feed.enabled {
+        let mut registries = config.registries.clone();
+        discover(&mut registries, &SystemProbe::new(env.to_vec()));
+        let feed = FeedService::new(&bus, &registries, &config.feed.settings, feed_metrics).await?;
+        let polled: Vec<&str> = feed.ecosystems().into_iter().map(paddock_proto::ecosystem::cli_name).collect();
+        println!("feed: polling {}", if polled.is_empty() { "nothing (no registry configured)".to_owned() } else { polled.join(", ") });
+        health.register("feed");
+        health.set_ready("feed");
+        services.spawn(feed.run(shutdown.clone()));
+    }
+
     let http = match config.http.listen {
         Some(addr) => {
             let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -82,11 +99,12 @@ pub async fn run(
     };
 
     println!(
-        "paddock is ready: bus {url}, prefix `{}`; the analysis services join in later releases; Ctrl-C stops",
+        "paddock is ready: bus {url}, prefix `{}`; analysis services join in later releases; Ctrl-C stops",
         bus.names().prefix()
     );
 
     shutdown.cancelled().await;
+    while services.join_next().await.is_some() {}
     if let Some(http) = http {
         match http.await {
             Ok(Ok(())) => {}
