@@ -179,6 +179,30 @@ pub fn reference(pkg: &FixturePackage) -> String {
     crate::hex_sha1(format!("{}@{}", pkg.name, pkg.version).as_bytes())
 }
 
+/// The file name of [`build`]'s artifact, without building it.
+pub fn artifact_filename(pkg: &FixturePackage) -> String {
+    let v = &pkg.version;
+    match pkg.eco {
+        Ecosystem::Npm => format!(
+            "{}-{v}.tgz",
+            pkg.name.rsplit('/').next().unwrap_or(&pkg.name)
+        ),
+        Ecosystem::Pypi => format!("{}-{v}.tar.gz", pkg.name.replace('-', "_")),
+        Ecosystem::Rubygems => format!("{}-{v}.gem", pkg.name),
+        Ecosystem::Packagist => format!("{}-{v}.zip", pkg.name.replace('/', "-")),
+        Ecosystem::CratesIo | Ecosystem::Unspecified => format!("{}-{v}.crate", pkg.name),
+    }
+}
+
+/// The file name of [`wheel`]'s artifact.
+pub fn wheel_filename(pkg: &FixturePackage) -> String {
+    format!(
+        "{}-{}-py3-none-any.whl",
+        pkg.name.replace('-', "_"),
+        pkg.version
+    )
+}
+
 /// Builds the artifact a registry would serve for `pkg`; for PyPI the
 /// sdist (see [`wheel`] for the wheel).
 pub fn build(pkg: &FixturePackage) -> Built {

@@ -327,6 +327,16 @@ fn route(
             .iter()
             .filter(move |p: &&FixturePackage| p.eco == eco)
     };
+    // The bytes served for a release's main artifact (built once at start).
+    let main_artifact = |pkg: &FixturePackage| -> Built {
+        let filename = packages::artifact_filename(pkg);
+        let bytes = s
+            .artifacts
+            .get(&artifact_key(pkg.eco, &filename))
+            .cloned()
+            .unwrap_or_default();
+        Built { filename, bytes }
+    };
     let artifact = |eco: Ecosystem, filename: &str| -> Routed {
         let mut bytes = s
             .artifacts
@@ -456,7 +466,20 @@ fn route(
             }
             let mut files = Vec::new();
             for pkg in &releases {
-                for built in artifacts_of(pkg) {
+                let mut built_files = vec![main_artifact(pkg)];
+                if pkg.eco == Ecosystem::Pypi {
+                    let wheel = packages::wheel_filename(pkg);
+                    let bytes = s
+                        .artifacts
+                        .get(&artifact_key(pkg.eco, &wheel))
+                        .cloned()
+                        .unwrap_or_default();
+                    built_files.push(Built {
+                        filename: wheel,
+                        bytes,
+                    });
+                }
+                for built in built_files {
                     files.push(json!({
                         "filename": built.filename,
                         "url": format!("../../../files/pypi/{}", built.filename),
@@ -515,7 +538,7 @@ fn route(
             let mut time = serde_json::Map::new();
             time.insert("created".into(), json!("2026-11-01T00:00:00.000Z"));
             for pkg in &releases {
-                let built = packages::build(pkg);
+                let built = main_artifact(pkg);
                 versions.insert(
                     pkg.version.clone(),
                     json!({
@@ -545,7 +568,7 @@ fn route(
                 .iter()
                 .rev()
                 .map(|pkg| {
-                    let built = packages::build(pkg);
+                    let built = main_artifact(pkg);
                     json!({"number": pkg.version, "platform": "ruby", "created_at": pkg.published, "prerelease": false, "sha": sha256_hex(&built.bytes)})
                 })
                 .collect();
@@ -567,7 +590,7 @@ fn route(
             releases.reverse();
             let mut list = Vec::new();
             for (i, pkg) in releases.iter().enumerate() {
-                let built = packages::build(pkg);
+                let built = main_artifact(pkg);
                 let mut entry = json!({
                     "version": format!("v{}", pkg.version),
                     "version_normalized": format!("{}.0", pkg.version),
@@ -598,7 +621,7 @@ fn route(
             }
             let mut body = String::new();
             for pkg in releases {
-                let built = packages::build(pkg);
+                let built = main_artifact(pkg);
                 let line = json!({"name": pkg.name, "vers": pkg.version, "deps": [], "cksum": sha256_hex(&built.bytes), "features": {}, "yanked": false, "pubtime": pkg.published});
                 body.push_str(&line.to_string());
                 body.push('\n');

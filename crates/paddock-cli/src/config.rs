@@ -62,6 +62,9 @@ pub struct PaddockFeedConfig {
 
 impl Default for PaddockFeedConfig {
     fn default() -> Self {
-        Self { enabled: true, settings: FeedConfig::default() }
+        Self {
+            enabled: true,
+            settings: FeedConfig::default(),
+        }
     }
 }

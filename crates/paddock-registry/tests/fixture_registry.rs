@@ -319,7 +319,12 @@ fn local_artifacts_are_identified_from_their_content() {
             let found = paddock_registry::local::identify(&path, None, &Default::default())
                 .unwrap_or_else(|e| panic!("{}: {e}", built.filename));
             assert_eq!(found.eco, pkg.eco, "{}", built.filename);
-            assert_eq!(found.version.trim_start_matches('v'), pkg.version, "{}", built.filename);
+            assert_eq!(
+                found.version.trim_start_matches('v'),
+                pkg.version,
+                "{}",
+                built.filename
+            );
             if pkg.eco != Ecosystem::Packagist {
                 assert_eq!(found.name, pkg.name, "{}", built.filename);
             }

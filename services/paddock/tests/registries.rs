@@ -22,14 +22,19 @@ fn paddock(registry: &FixtureRegistry) -> Command {
         (Ecosystem::Packagist, "PACKAGIST"),
         (Ecosystem::CratesIo, "CRATES_IO"),
     ] {
-        cmd.env(format!("PADDOCK__REGISTRIES__{key}__URL"), registry.url(eco));
+        cmd.env(
+            format!("PADDOCK__REGISTRIES__{key}__URL"),
+            registry.url(eco),
+        );
     }
     cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
     cmd
 }
 
 async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -41,7 +46,11 @@ async fn fetch_downloads_verifies_and_extracts_for_every_ecosystem() {
     let registry = FixtureRegistry::start().await;
     let dir = tempfile::tempdir().unwrap();
     for (eco, spec, file) in [
-        ("pypi", "paddock-honest@1.0.0", "paddock_honest-1.0.0/setup.py"),
+        (
+            "pypi",
+            "paddock-honest@1.0.0",
+            "paddock_honest-1.0.0/setup.py",
+        ),
         ("npm", "@paddock/hook", "package/install.js"),
         ("rubygems", "paddock_hook", "ext/extconf.rb"),
         ("packagist", "paddock/honest", "composer.json"),
@@ -53,8 +62,13 @@ async fn fetch_downloads_verifies_and_extracts_for_every_ecosystem() {
         let out = run(cmd).await;
         assert!(out.status.success(), "{eco}: {}", text(&out.stderr));
         let stdout = text(&out.stdout);
-        assert!(stdout.contains("sha256:") && stdout.contains("(verified)"), "{eco}: {stdout}");
-        let found = walk(&out_dir.join("package")).iter().any(|p| p.ends_with(file));
+        assert!(
+            stdout.contains("sha256:") && stdout.contains("(verified)"),
+            "{eco}: {stdout}"
+        );
+        let found = walk(&out_dir.join("package"))
+            .iter()
+            .any(|p| p.ends_with(file));
         assert!(found, "{eco}: {file} missing; {stdout}");
     }
 }
@@ -77,11 +91,15 @@ async fn fetch_refuses_a_tampered_artifact_and_names_both_digests() {
     registry.fault("/crates/api/", Fault::Tampered);
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = paddock(&registry);
-    cmd.args(["fetch", "crates.io", "paddock-honest", "--out"]).arg(dir.path().join("x"));
+    cmd.args(["fetch", "crates.io", "paddock-honest", "--out"])
+        .arg(dir.path().join("x"));
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("failed verification: sha256 expected") && err.contains(", got "), "{err}");
+    assert!(
+        err.contains("failed verification: sha256 expected") && err.contains(", got "),
+        "{err}"
+    );
     assert!(!dir.path().join("x/package").exists(), "nothing extracted");
 }
 
@@ -91,7 +109,9 @@ async fn releases(nats: &TestNats, prefix: &str) -> Vec<Release> {
     let last = stream.info().await.unwrap().state.last_sequence;
     let mut out = Vec::new();
     for seq in 1..=last {
-        out.push(Release::decode(stream.get_raw_message(seq).await.unwrap().payload.as_ref()).unwrap());
+        out.push(
+            Release::decode(stream.get_raw_message(seq).await.unwrap().payload.as_ref()).unwrap(),
+        );
     }
     out
 }
@@ -104,27 +124,41 @@ async fn submit_publishes_registry_releases_and_local_artifacts() {
 
     for _ in 0..2 {
         let mut cmd = paddock(&registry);
-        cmd.args(["submit", "pypi", "paddock-hook", "--nats-url", nats.url()]).env("PADDOCK__BUS__PREFIX", &prefix);
+        cmd.args(["submit", "pypi", "paddock-hook", "--nats-url", nats.url()])
+            .env("PADDOCK__BUS__PREFIX", &prefix);
         let out = run(cmd).await;
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let dir = tempfile::tempdir().unwrap();
-    let pkg = paddock_testkit::packages::catalogue().into_iter().find(|p| p.eco == Ecosystem::CratesIo).unwrap();
+    let pkg = paddock_testkit::packages::catalogue()
+        .into_iter()
+        .find(|p| p.eco == Ecosystem::CratesIo)
+        .unwrap();
     let built = paddock_testkit::packages::build(&pkg);
     let local = dir.path().join(&built.filename);
     std::fs::write(&local, &built.bytes).unwrap();
     let mut cmd = paddock(&registry);
-    cmd.args(["submit", "--local"]).arg(&local).args(["--nats-url", nats.url()]).env("PADDOCK__BUS__PREFIX", &prefix);
+    cmd.args(["submit", "--local"])
+        .arg(&local)
+        .args(["--nats-url", nats.url()])
+        .env("PADDOCK__BUS__PREFIX", &prefix);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("crates.io/paddock-honest@1.0.0"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("crates.io/paddock-honest@1.0.0"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let published = releases(&nats, &prefix).await;
     assert_eq!(published.len(), 2, "the repeated submit was absorbed");
     assert_eq!(published[0].package.as_ref().unwrap().name, "paddock-hook");
     assert_eq!(published[0].source, FeedSource::Manual as i32);
     assert_eq!(published[1].source, FeedSource::Local as i32);
-    assert_eq!(published[1].package.as_ref().unwrap().ecosystem, Ecosystem::CratesIo as i32);
+    assert_eq!(
+        published[1].package.as_ref().unwrap().ecosystem,
+        Ecosystem::CratesIo as i32
+    );
     for r in &published {
         let a = &r.artifacts[r.selected_artifact as usize];
         assert_eq!(a.object_key, a.sha256);

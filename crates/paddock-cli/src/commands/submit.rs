@@ -17,7 +17,11 @@ use super::fetch::split_spec;
 use crate::cli::SubmitArgs;
 use crate::config::PaddockConfig;
 
-pub async fn run(args: SubmitArgs, mut config: PaddockConfig, env: &[(String, String)]) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    args: SubmitArgs,
+    mut config: PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
     let url = args
         .nats_url
         .clone()
@@ -28,33 +32,67 @@ pub async fn run(args: SubmitArgs, mut config: PaddockConfig, env: &[(String, St
     let publisher = ReleasePublisher::new(&bus).await?;
 
     let (release, published) = if let Some(local) = &args.package.local {
-        let hint = args.local_ecosystem.as_deref().or(args.package.ecosystem.as_deref()).map(ecosystem::parse).transpose()?;
+        let hint = args
+            .local_ecosystem
+            .as_deref()
+            .or(args.package.ecosystem.as_deref())
+            .map(ecosystem::parse)
+            .transpose()?;
         let found = paddock_registry::local::identify(local, hint, &config.registries.extract)
             .with_context(|| format!("identifying {}", local.display()))?;
         let bytes = std::fs::read(local).with_context(|| format!("reading {}", local.display()))?;
-        let filename = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "artifact".into());
-        let package = PackageRef { ecosystem: found.eco as i32, name: found.name, version: found.version };
-        publisher.publish_local(package, &filename, bytes.into(), found.kind).await?
+        let filename = local
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "artifact".into());
+        let package = PackageRef {
+            ecosystem: found.eco as i32,
+            name: found.name,
+            version: found.version,
+        };
+        publisher
+            .publish_local(package, &filename, bytes.into(), found.kind)
+            .await?
     } else {
-        let (Some(eco), Some(spec)) = (args.package.ecosystem.as_deref(), args.package.package.as_deref()) else {
+        let (Some(eco), Some(spec)) = (
+            args.package.ecosystem.as_deref(),
+            args.package.package.as_deref(),
+        ) else {
             anyhow::bail!("usage: paddock submit <ecosystem> <package>[@version], or paddock submit --local <artifact> [--ecosystem E]");
         };
         let eco = ecosystem::parse(eco)?;
         let (name, version) = split_spec(spec);
         discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
         let client = RegistryClient::new(eco, &config.registries)?;
-        publisher.fetch_and_publish(&client, name, version, FeedSource::Manual, "submit").await?
+        publisher
+            .fetch_and_publish(&client, name, version, FeedSource::Manual, "submit")
+            .await?
     };
 
     let package = release.package.clone().unwrap_or_default();
     let artifact = &release.artifacts[release.selected_artifact as usize];
     println!("submitted: {package}");
-    println!("artifact:  {} ({} bytes, sha256 {})", artifact.filename, artifact.size, artifact.sha256);
-    println!("stored:    {} in {}", artifact.object_key, bus.names().artifacts_bucket());
+    println!(
+        "artifact:  {} ({} bytes, sha256 {})",
+        artifact.filename, artifact.size, artifact.sha256
+    );
+    println!(
+        "stored:    {} in {}",
+        artifact.object_key,
+        bus.names().artifacts_bucket()
+    );
     if published.duplicate {
-        println!("published: already queued (stream {} sequence {}), not queued again", published.stream, published.sequence);
+        println!(
+            "published: already queued (stream {} sequence {}), not queued again",
+            published.stream, published.sequence
+        );
     } else {
-        println!("published: {} sequence {} on {}", published.stream, published.sequence, bus.names().release(package.ecosystem()));
+        println!(
+            "published: {} sequence {} on {}",
+            published.stream,
+            published.sequence,
+            bus.names().release(package.ecosystem())
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

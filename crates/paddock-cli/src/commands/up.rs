@@ -76,8 +76,19 @@ pub async fn run(
         let mut registries = config.registries.clone();
         discover(&mut registries, &SystemProbe::new(env.to_vec()));
         let feed = FeedService::new(&bus, &registries, &config.feed.settings, feed_metrics).await?;
-        let polled: Vec<&str> = feed.ecosystems().into_iter().map(paddock_proto::ecosystem::cli_name).collect();
-        println!("feed: polling {}", if polled.is_empty() { "nothing (no registry configured)".to_owned() } else { polled.join(", ") });
+        let polled: Vec<&str> = feed
+            .ecosystems()
+            .into_iter()
+            .map(paddock_proto::ecosystem::cli_name)
+            .collect();
+        println!(
+            "feed: polling {}",
+            if polled.is_empty() {
+                "nothing (no registry configured)".to_owned()
+            } else {
+                polled.join(", ")
+            }
+        );
         health.register("feed");
         health.set_ready("feed");
         services.spawn(feed.run(shutdown.clone()));
