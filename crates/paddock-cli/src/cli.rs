@@ -53,6 +53,9 @@ pub enum Command {
     /// Run every service in one process against NATS (starting a local
     /// nats-server when no URL is given).
     Up(UpArgs),
+    /// Run one service on its own against an existing NATS server (one
+    /// container per service).
+    Serve(ServeArgs),
     /// Print the JetStream streams, subjects, consumers and buckets, and
     /// optionally create them on a server.
     Topology(TopologyArgs),
@@ -117,6 +120,21 @@ pub struct UpArgs {
     /// Where the local nats-server keeps its store, and services their data.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// The services `paddock serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    /// Polls the registries and publishes new releases.
+    Feed,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    pub service: ServiceName,
+    /// The NATS server with JetStream (default: bus.url).
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -46,25 +46,6 @@ pub struct PaddockConfig {
     /// Registry endpoints; unset ones come from the ecosystem clients'
     /// own configuration on this machine.
     pub registries: RegistriesConfig,
-    /// The feed service that `paddock up` runs.
-    pub feed: PaddockFeedConfig,
-}
-
-/// The feed as `paddock up` runs it: on or off, then its own settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PaddockFeedConfig {
-    /// Run the feed service in `paddock up`.
-    pub enabled: bool,
-    #[serde(flatten)]
-    pub settings: FeedConfig,
-}
-
-impl Default for PaddockFeedConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            settings: FeedConfig::default(),
-        }
-    }
+    /// The feed service (`feed.enabled`: whether `paddock up` runs it).
+    pub feed: FeedConfig,
 }

@@ -29,7 +29,20 @@ pub const EXIT_USAGE: u8 = 2;
 /// Parses the command line and the environment, runs the command, and
 /// turns its outcome into an exit code.
 pub fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    run_cli(cli::Cli::parse())
+}
+
+/// Runs `prefix` followed by this process's own arguments: a service binary
+/// such as `paddock-feed` is `main_with(["paddock", "serve", "feed"])`.
+pub fn main_with<const N: usize>(prefix: [&str; N]) -> ExitCode {
+    let args = prefix
+        .iter()
+        .map(|s| std::ffi::OsString::from(*s))
+        .chain(std::env::args_os().skip(1));
+    run_cli(cli::Cli::parse_from(args))
+}
+
+fn run_cli(args: cli::Cli) -> ExitCode {
     let env = process_environment();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -20,7 +20,8 @@ pub struct EcosystemFeed {
     pub initial_lookback: Duration,
     /// Where a feed with no stored cursor starts in a sequence-based feed
     /// (npm: a change sequence, default `now`; Packagist: a `since` value,
-    /// default now).
+    /// default now). A number is accepted as well as a string.
+    #[serde(deserialize_with = "string_or_number", default)]
     pub initial_token: Option<String>,
 }
 
@@ -36,10 +37,25 @@ impl Default for EcosystemFeed {
     }
 }
 
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Token {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Token>::deserialize(d)?.map(|t| match t {
+        Token::Text(s) => s,
+        Token::Number(n) => n.to_string(),
+    }))
+}
+
 /// The feed service's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeedConfig {
+    /// Whether `paddock up` runs the feed (`paddock serve feed` always does).
+    pub enabled: bool,
     pub pypi: EcosystemFeed,
     pub npm: EcosystemFeed,
     pub rubygems: EcosystemFeed,
@@ -54,6 +70,7 @@ pub struct FeedConfig {
 impl Default for FeedConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             pypi: EcosystemFeed::default(),
             npm: EcosystemFeed::default(),
             rubygems: EcosystemFeed::default(),

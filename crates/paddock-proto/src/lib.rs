@@ -64,9 +64,9 @@ impl std::fmt::Display for v1::PackageRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let eco = ecosystem::cli_name(self.ecosystem());
         if self.version.is_empty() {
-            write!(f, "{eco}/{}", self.name)
+            write!(f, "{eco} {}", self.name)
         } else {
-            write!(f, "{eco}/{}@{}", self.name, self.version)
+            write!(f, "{eco} {}@{}", self.name, self.version)
         }
     }
 }

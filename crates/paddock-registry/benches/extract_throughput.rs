@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p paddock-registry --bench extract_throughput [-- ECO NAME[@VERSION]]`
 //! downloads the artifact through the registry configured or discovered on
-//! this machine (default: npm `typescript`, a large tarball), verifies it,
+//! this machine (default: npm `typescript@5.6.3`, 22 MB unpacked), verifies it,
 //! and extracts it repeatedly with the default limits, printing MB/s of
 //! extracted output and of compressed input. Without a reachable registry it
 //! falls back to a generated 64 MiB source tree.
@@ -21,7 +21,7 @@ async fn main() {
         .collect();
     let (eco, spec) = match args.as_slice() {
         [eco, spec, ..] => (eco.clone(), spec.clone()),
-        _ => ("npm".to_owned(), "typescript".to_owned()),
+        _ => ("npm".to_owned(), "typescript@5.6.3".to_owned()),
     };
     let work = tempfile::tempdir().unwrap();
     let archive = match download(&eco, &spec, work.path()).await {

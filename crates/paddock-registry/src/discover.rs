@@ -9,7 +9,7 @@
 //! | PyPI | `PIP_INDEX_URL`, `pip config get global.index-url`, else pip's own default index |
 //! | npm | `npm_config_registry`, else `npm config get registry` |
 //! | RubyGems | the first source of `gem sources --list` |
-//! | Packagist | `composer config --global repositories.packagist.org.url` |
+//! | Packagist | the first repository URL in `composer config --global --list` |
 //! | crates.io | `CARGO_REGISTRIES_CRATES_IO_INDEX`, cargo's source replacement in `$CARGO_HOME/config.toml`, else the sparse index cargo has already used (`$CARGO_HOME/registry/index/<host>-<hash>/config.json`) |
 
 use std::path::{Path, PathBuf};
@@ -147,12 +147,14 @@ fn rubygems(p: &impl Probe) -> Option<(String, String)> {
 }
 
 fn packagist(p: &impl Probe) -> Option<(String, String)> {
-    p.run(
-        "composer",
-        &["config", "--global", "repositories.packagist.org.url"],
-    )
-    .filter(|u| is_url(u))
-    .map(|u| (u, "composer config repositories.packagist.org.url".into()))
+    // Lines such as `[repositories.<name>.url] https://…`.
+    let out = p.run("composer", &["config", "--global", "--list"])?;
+    out.lines()
+        .filter_map(|l| l.trim().strip_prefix("[repositories."))
+        .filter_map(|rest| rest.split_once(".url] "))
+        .map(|(_, url)| url.trim().to_owned())
+        .find(|u| is_url(u))
+        .map(|u| (u, "composer config repositories".into()))
 }
 
 fn crates(p: &impl Probe) -> Option<(String, String)> {

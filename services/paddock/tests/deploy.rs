@@ -58,6 +58,15 @@ fn compose_runs_paddock_against_a_healthy_jetstream_server() {
         paddock["environment"]["PADDOCK__HTTP__LISTEN"].as_str(),
         Some("0.0.0.0:9464")
     );
+    // The feed runs in its own container.
+    assert_eq!(
+        paddock["environment"]["PADDOCK__FEED__ENABLED"].as_str(),
+        Some("false")
+    );
+    assert_eq!(
+        strings(&services["feed"]["command"]),
+        ["serve", "feed", "--nats-url", "nats://nats:4222"]
+    );
     // Published ports stay on loopback.
     for service in [nats, paddock] {
         for port in strings(&service["ports"]) {

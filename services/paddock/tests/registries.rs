@@ -145,7 +145,7 @@ async fn submit_publishes_registry_releases_and_local_artifacts() {
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("crates.io/paddock-honest@1.0.0"),
+        text(&out.stdout).contains("crates.io paddock-honest@1.0.0"),
         "{}",
         text(&out.stdout)
     );

@@ -29,7 +29,17 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
     }
 
     match args.command {
-        Command::Up(up) => up::run(up, config, &env).await,
+        Command::Up(up) => up::run(up, None, config, &env).await,
+        Command::Serve(serve) => {
+            let url = serve.nats_url.or(config.bus.url.clone()).ok_or_else(|| {
+                anyhow::anyhow!("`paddock serve` runs against an existing NATS server: pass --nats-url or set bus.url (PADDOCK__BUS__URL)")
+            })?;
+            let up = crate::cli::UpArgs {
+                nats_url: Some(url),
+                data_dir: None,
+            };
+            up::run(up, Some(serve.service), config, &env).await
+        }
         Command::Topology(topology) => topology::run(topology, config).await,
         Command::Config => config_cmd::run(&config),
         Command::Analyze(_) => not_yet("analyze", "static and dynamic analysis (issues 4 and 5)"),

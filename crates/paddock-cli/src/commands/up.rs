@@ -20,11 +20,14 @@ use paddock_runtime::nats_server::LocalNatsServer;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
-use crate::cli::UpArgs;
+use crate::cli::{ServiceName, UpArgs};
 use crate::config::PaddockConfig;
 
+/// Runs every service (`only` unset: `paddock up`) or one
+/// (`paddock serve <service>`, which never starts a local nats-server).
 pub async fn run(
     args: UpArgs,
+    only: Option<ServiceName>,
     config: PaddockConfig,
     env: &[(String, String)],
 ) -> anyhow::Result<ExitCode> {
@@ -35,12 +38,17 @@ pub async fn run(
         .data_dir
         .or(config.data_dir.clone())
         .unwrap_or_else(|| default_data_dir(env));
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    println!("data directory: {}", data_dir.display());
 
     let mut registry = Registry::with_prefix("paddock");
-    paddock_runtime::http::register_build_info(&mut registry, "paddock", env!("CARGO_PKG_VERSION"));
+    let service_name = match only {
+        Some(ServiceName::Feed) => "feed",
+        None => "paddock",
+    };
+    paddock_runtime::http::register_build_info(
+        &mut registry,
+        service_name,
+        env!("CARGO_PKG_VERSION"),
+    );
     let bus_metrics = Arc::new(BusMetrics::default());
     bus_metrics.register(&mut registry);
     let feed_metrics = Arc::new(FeedMetrics::default());
@@ -51,6 +59,9 @@ pub async fn run(
     let (url, local_server) = match args.nats_url.or(config.bus.url.clone()) {
         Some(url) => (url, None),
         None => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            println!("data directory: {}", data_dir.display());
             let dir = data_dir.join("nats");
             let server = LocalNatsServer::start(&config.nats_server, &dir)
                 .await
@@ -72,10 +83,11 @@ pub async fn run(
 
     // The services that exist in this build.
     let mut services = tokio::task::JoinSet::new();
-    if config.feed.enabled {
+    let wanted = |service: ServiceName, enabled: bool| only.map_or(enabled, |o| o == service);
+    if wanted(ServiceName::Feed, config.feed.enabled) {
         let mut registries = config.registries.clone();
         discover(&mut registries, &SystemProbe::new(env.to_vec()));
-        let feed = FeedService::new(&bus, &registries, &config.feed.settings, feed_metrics).await?;
+        let feed = FeedService::new(&bus, &registries, &config.feed, feed_metrics).await?;
         let polled: Vec<&str> = feed
             .ecosystems()
             .into_iter()
