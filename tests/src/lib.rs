@@ -82,3 +82,16 @@ pub fn hex_sha1(bytes: &[u8]) -> String {
     use sha1::Digest as _;
     hex::encode(sha1::Sha1::digest(bytes))
 }
+
+/// Every file under `dir`, recursively, as display strings.
+pub fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push(entry.path().display().to_string());
+        }
+    }
+    out
+}

@@ -150,6 +150,23 @@ impl FixtureRegistry {
         config
     }
 
+    /// `PADDOCK__REGISTRIES__<ECO>__URL` and `…__API_URL` for every
+    /// ecosystem, for a `paddock` process pointed at this registry.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for eco in paddock_proto::ecosystem::ALL {
+            let key = paddock_proto::ecosystem::subject_token(eco)
+                .replace('-', "_")
+                .to_uppercase();
+            out.push((format!("PADDOCK__REGISTRIES__{key}__URL"), self.url(eco)));
+            out.push((
+                format!("PADDOCK__REGISTRIES__{key}__API_URL"),
+                self.api_url(eco),
+            ));
+        }
+        out
+    }
+
     /// Switches a fault on for paths starting with `path_prefix`.
     pub fn fault(&self, path_prefix: &str, fault: Fault) {
         self.state

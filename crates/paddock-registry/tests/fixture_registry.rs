@@ -91,7 +91,7 @@ async fn every_ecosystem_resolves_downloads_verifies_and_extracts() {
             .extract_into(&downloaded, dir.path())
             .unwrap_or_else(|e| panic!("{eco:?}: {e}"));
         assert!(archive.is_file());
-        let found = walk(&dir.path().join("package"))
+        let found = paddock_testkit::files_under(&dir.path().join("package"))
             .into_iter()
             .any(|p| p.ends_with(file));
         assert!(found, "{eco:?}: {file} not extracted ({report:?})");
@@ -107,18 +107,6 @@ async fn every_ecosystem_resolves_downloads_verifies_and_extracts() {
             .await
             .unwrap_or_else(|e| panic!("{eco:?} {hook}: {e}"));
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_type().unwrap().is_dir() {
-            out.extend(walk(&entry.path()));
-        } else {
-            out.push(entry.path().display().to_string());
-        }
-    }
-    out
 }
 
 #[tokio::test]

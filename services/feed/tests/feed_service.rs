@@ -6,7 +6,6 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use paddock_proto::v1::Ecosystem;
 use paddock_testkit::registry::FixtureRegistry;
 use paddock_testkit::{unique_prefix, TestNats};
 
@@ -21,21 +20,8 @@ async fn the_feed_binary_publishes_every_fixture_release_and_stops_on_sigterm() 
             cmd.env_remove(key);
         }
     }
-    for (eco, key) in [
-        (Ecosystem::Pypi, "PYPI"),
-        (Ecosystem::Npm, "NPM"),
-        (Ecosystem::Rubygems, "RUBYGEMS"),
-        (Ecosystem::Packagist, "PACKAGIST"),
-        (Ecosystem::CratesIo, "CRATES_IO"),
-    ] {
-        cmd.env(
-            format!("PADDOCK__REGISTRIES__{key}__URL"),
-            registry.url(eco),
-        );
-        cmd.env(
-            format!("PADDOCK__REGISTRIES__{key}__API_URL"),
-            registry.api_url(eco),
-        );
+    cmd.envs(registry.env_vars());
+    for key in ["PYPI", "NPM", "RUBYGEMS", "PACKAGIST", "CRATES_IO"] {
         cmd.env(format!("PADDOCK__FEED__{key}__INITIAL_LOOKBACK"), "365days");
         cmd.env(format!("PADDOCK__FEED__{key}__INTERVAL"), "200ms");
     }

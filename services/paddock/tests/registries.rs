@@ -15,18 +15,7 @@ fn paddock(registry: &FixtureRegistry) -> Command {
             cmd.env_remove(key);
         }
     }
-    for (eco, key) in [
-        (Ecosystem::Pypi, "PYPI"),
-        (Ecosystem::Npm, "NPM"),
-        (Ecosystem::Rubygems, "RUBYGEMS"),
-        (Ecosystem::Packagist, "PACKAGIST"),
-        (Ecosystem::CratesIo, "CRATES_IO"),
-    ] {
-        cmd.env(
-            format!("PADDOCK__REGISTRIES__{key}__URL"),
-            registry.url(eco),
-        );
-    }
+    cmd.envs(registry.env_vars());
     cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
     cmd
 }
@@ -66,23 +55,11 @@ async fn fetch_downloads_verifies_and_extracts_for_every_ecosystem() {
             stdout.contains("sha256:") && stdout.contains("(verified)"),
             "{eco}: {stdout}"
         );
-        let found = walk(&out_dir.join("package"))
+        let found = paddock_testkit::files_under(&out_dir.join("package"))
             .iter()
             .any(|p| p.ends_with(file));
         assert!(found, "{eco}: {file} missing; {stdout}");
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_type().unwrap().is_dir() {
-            out.extend(walk(&entry.path()));
-        } else {
-            out.push(entry.path().display().to_string());
-        }
-    }
-    out
 }
 
 #[tokio::test]
