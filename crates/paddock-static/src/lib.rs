@@ -1,0 +1,14 @@
+//! Static analysis of an extracted package tree: no network, no bus.
+//!
+//! # Layout
+//!
+//! - [`facts`]: per-file type (from content), size, sha256, line lengths.
+//! - [`parse`]: tree-sitter parsing for five languages (cargo features
+//!   `javascript`, `typescript`, `python`, `ruby`, `php`, `rust`) and the
+//!   facts extracted from each tree.
+//! - [`signals`]: the reference system's string and identifier signals with
+//!   its thresholds, plus entropy and minified/obfuscated detection.
+
+pub mod facts;
+pub mod parse;
+pub mod signals;
