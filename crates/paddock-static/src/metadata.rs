@@ -1,0 +1,303 @@
+//! Package metadata from the manifests in the tree: install hooks,
+//! dependencies that point at URLs, git or paths, and declared identity.
+
+use std::path::Path;
+
+use paddock_proto::v1::{Dependency, InstallHook, InstallHookKind, PackageMetadata};
+
+/// npm lifecycle scripts that run when a package is installed.
+pub const NPM_INSTALL_SCRIPTS: [&str; 4] = ["preinstall", "install", "postinstall", "prepare"];
+
+/// Composer scripts that run on install or update of the root package.
+const COMPOSER_SCRIPTS: [&str; 7] = [
+    "pre-install-cmd",
+    "post-install-cmd",
+    "pre-update-cmd",
+    "post-update-cmd",
+    "post-autoload-dump",
+    "post-root-package-install",
+    "post-create-project-cmd",
+];
+
+/// Reads the manifests among `files` (paths relative to `root`).
+pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> PackageMetadata {
+    let mut meta = PackageMetadata::default();
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    // The shallowest manifest is the package's own; vendored copies deeper
+    // down are not.
+    let shallowest = |name: &str| {
+        files
+            .iter()
+            .filter(|f| f.rsplit('/').next() == Some(name))
+            .min_by_key(|f| f.matches('/').count())
+    };
+
+    if let Some(path) = shallowest("package.json") {
+        if let Some(doc) =
+            read(path).and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        {
+            meta.declared_name = str_of(&doc, "name");
+            meta.declared_version = str_of(&doc, "version");
+            meta.license = str_of(&doc, "license");
+            if let Some(scripts) = doc.get("scripts").and_then(|s| s.as_object()) {
+                for name in NPM_INSTALL_SCRIPTS {
+                    if let Some(cmd) = scripts.get(name).and_then(|c| c.as_str()) {
+                        meta.install_hooks.push(hook(
+                            InstallHookKind::NpmLifecycle,
+                            name,
+                            cmd,
+                            path,
+                        ));
+                    }
+                }
+            }
+            for (scope, key) in [
+                ("runtime", "dependencies"),
+                ("optional", "optionalDependencies"),
+                ("dev", "devDependencies"),
+            ] {
+                for (name, req) in doc
+                    .get(key)
+                    .and_then(|d| d.as_object())
+                    .into_iter()
+                    .flatten()
+                {
+                    let req = req.as_str().unwrap_or_default();
+                    let url = [
+                        "http:",
+                        "https:",
+                        "git:",
+                        "git+",
+                        "github:",
+                        "file:",
+                        "gitlab:",
+                        "bitbucket:",
+                    ]
+                    .iter()
+                    .any(|p| req.starts_with(p))
+                        || (req.contains('/') && !req.starts_with('@') && !req.starts_with("npm:"));
+                    meta.dependencies.push(Dependency {
+                        name: name.clone(),
+                        requirement: req.to_owned(),
+                        scope: scope.into(),
+                        source_url: if url { req.to_owned() } else { String::new() },
+                    });
+                }
+            }
+        }
+    }
+
+    if let Some(path) = shallowest("setup.py") {
+        let text = read(path).unwrap_or_default();
+        meta.install_hooks.push(hook(
+            InstallHookKind::SetupPy,
+            "setup.py",
+            "python setup.py install",
+            path,
+        ));
+        if text.contains("cmdclass") {
+            meta.install_hooks.push(hook(
+                InstallHookKind::SetupCmdclass,
+                "cmdclass",
+                "overridden setuptools commands",
+                path,
+            ));
+        }
+    }
+    if let Some(path) = shallowest("pyproject.toml") {
+        let text = read(path).unwrap_or_default();
+        if let Some(backend) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("build-backend"))
+            .map(|v| {
+                v.trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+        {
+            let standard = [
+                "setuptools.build_meta",
+                "flit_core.buildapi",
+                "poetry.core.masonry.api",
+                "hatchling.build",
+                "pdm.backend",
+                "maturin",
+                "scikit_build_core.build",
+                "mesonpy",
+            ];
+            if !standard.contains(&backend.as_str()) {
+                meta.install_hooks.push(hook(
+                    InstallHookKind::PyprojectBuild,
+                    "build-backend",
+                    &backend,
+                    path,
+                ));
+            }
+        }
+    }
+
+    // RubyGems: native extensions from the gemspec, else extconf files.
+    let extensions: Vec<String> = gem_metadata
+        .map(|m| {
+            m.lines()
+                .skip_while(|l| !l.starts_with("extensions:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("- "))
+                .map(|l| l[2..].trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for ext in &extensions {
+        meta.install_hooks
+            .push(hook(InstallHookKind::GemExtension, "extension", ext, ext));
+    }
+    if extensions.is_empty() {
+        for f in files.iter().filter(|f| {
+            f.starts_with("ext/") && (f.ends_with("extconf.rb") || f.ends_with("mkrf_conf.rb"))
+        }) {
+            meta.install_hooks
+                .push(hook(InstallHookKind::GemExtension, "extension", f, f));
+        }
+    }
+
+    if let Some(path) = shallowest("composer.json") {
+        if let Some(doc) =
+            read(path).and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        {
+            meta.declared_name = str_of(&doc, "name");
+            meta.license = match doc.get("license") {
+                Some(serde_json::Value::Array(l)) => l
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" OR "),
+                Some(v) => v.as_str().unwrap_or_default().to_owned(),
+                None => String::new(),
+            };
+            if let Some(scripts) = doc.get("scripts").and_then(|s| s.as_object()) {
+                for name in COMPOSER_SCRIPTS {
+                    match scripts.get(name) {
+                        Some(serde_json::Value::String(cmd)) => meta.install_hooks.push(hook(
+                            InstallHookKind::ComposerScript,
+                            name,
+                            cmd,
+                            path,
+                        )),
+                        Some(serde_json::Value::Array(cmds)) => {
+                            for cmd in cmds.iter().filter_map(|c| c.as_str()) {
+                                meta.install_hooks.push(hook(
+                                    InstallHookKind::ComposerScript,
+                                    name,
+                                    cmd,
+                                    path,
+                                ));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    if let Some(path) = shallowest("Cargo.toml") {
+        let text = read(path).unwrap_or_default();
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let build_rs = if dir.is_empty() {
+            "build.rs".to_owned()
+        } else {
+            format!("{dir}/build.rs")
+        };
+        let declared = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("build"))
+            .and_then(|v| v.trim_start().strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_owned());
+        match declared.as_deref() {
+            Some("false") => {}
+            Some(file) if file != "true" => {
+                meta.install_hooks
+                    .push(hook(InstallHookKind::BuildRs, "build", file, path))
+            }
+            _ if files.contains(&build_rs) => meta.install_hooks.push(hook(
+                InstallHookKind::BuildRs,
+                "build.rs",
+                &build_rs,
+                &build_rs,
+            )),
+            _ => {}
+        }
+        for line in text
+            .lines()
+            .filter(|l| l.contains("git =") || l.contains("git=") || l.contains("path ="))
+        {
+            let name = line
+                .split(['=', ' '])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            meta.dependencies.push(Dependency {
+                name,
+                requirement: line.trim().to_owned(),
+                scope: "runtime".into(),
+                source_url: line.trim().to_owned(),
+            });
+        }
+    }
+    meta
+}
+
+fn hook(kind: InstallHookKind, name: &str, command: &str, file: &str) -> InstallHook {
+    InstallHook {
+        kind: kind as i32,
+        name: name.to_owned(),
+        command: command.to_owned(),
+        file: file.to_owned(),
+    }
+}
+
+fn str_of(doc: &serde_json::Value, key: &str) -> String {
+    doc.get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Files an install hook runs: the hook files themselves and, for npm, the
+/// scripts its commands name (`node install.js`).
+pub fn install_time_files(meta: &PackageMetadata, files: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in &meta.install_hooks {
+        match InstallHookKind::try_from(h.kind).unwrap_or(InstallHookKind::Unspecified) {
+            InstallHookKind::NpmLifecycle | InstallHookKind::ComposerScript => {
+                let base = h
+                    .file
+                    .rsplit_once('/')
+                    .map_or(String::new(), |(d, _)| format!("{d}/"));
+                for word in h
+                    .command
+                    .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                {
+                    let candidate = format!("{base}{}", word.trim_start_matches("./"));
+                    if files.contains(&candidate) {
+                        out.push(candidate);
+                    }
+                }
+            }
+            InstallHookKind::SetupPy
+            | InstallHookKind::SetupCmdclass
+            | InstallHookKind::BuildRs => out.push(h.file.clone()),
+            InstallHookKind::GemExtension => {
+                if files.contains(&h.command) {
+                    out.push(h.command.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
