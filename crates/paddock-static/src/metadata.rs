@@ -289,10 +289,8 @@ pub fn install_time_files(meta: &PackageMetadata, files: &[String]) -> Vec<Strin
             InstallHookKind::SetupPy
             | InstallHookKind::SetupCmdclass
             | InstallHookKind::BuildRs => out.push(h.file.clone()),
-            InstallHookKind::GemExtension => {
-                if files.contains(&h.command) {
-                    out.push(h.command.clone());
-                }
+            InstallHookKind::GemExtension if files.contains(&h.command) => {
+                out.push(h.command.clone())
             }
             _ => {}
         }

@@ -534,31 +534,28 @@ pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
         }
     }
     // JavaScript's environment: `process.env`.
-    if !found.contains_key(&Cap::EnvironmentRead) {
-        let process = parse.identifiers.iter().any(|i| i.name == "process");
-        if let Some(env) = parse
-            .identifiers
-            .iter()
-            .find(|i| i.name == "env")
-            .filter(|_| process)
-        {
-            found.insert(Cap::EnvironmentRead, evidence(env.line, "process.env"));
-        }
+    let process = parse.identifiers.iter().any(|i| i.name == "process");
+    if let Some(env) = parse
+        .identifiers
+        .iter()
+        .find(|i| i.name == "env")
+        .filter(|_| process)
+    {
+        found
+            .entry(Cap::EnvironmentRead)
+            .or_insert_with(|| evidence(env.line, "process.env"));
     }
     // `Buffer.from(x, 'base64')`.
-    if !found.contains_key(&Cap::Base64Decode) {
-        if let Some(call) = parse
-            .calls
-            .iter()
-            .find(|c| c.callee.ends_with("Buffer.from") && c.arg_count >= 2)
-        {
-            if parse.string_literals.iter().any(|s| s.value == "base64") {
-                found.insert(
-                    Cap::Base64Decode,
-                    evidence(call.line, "Buffer.from(…, 'base64')"),
-                );
-            }
-        }
+    let buffer_from = parse
+        .calls
+        .iter()
+        .find(|c| c.callee.ends_with("Buffer.from") && c.arg_count >= 2);
+    if let Some(call) =
+        buffer_from.filter(|_| parse.string_literals.iter().any(|s| s.value == "base64"))
+    {
+        found
+            .entry(Cap::Base64Decode)
+            .or_insert_with(|| evidence(call.line, "Buffer.from(…, 'base64')"));
     }
     // `curl … | sh`, `wget -O- … | bash`, `iwr … | iex`.
     if let Some(s) = parse
