@@ -38,7 +38,7 @@ pub enum LogFormatArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse one release: static and dynamic analysis, findings and verdict.
-    Analyze(PackageArgs),
+    Analyze(AnalyzeArgs),
     /// Resolve, download, verify and extract a release into a directory.
     Fetch(FetchArgs),
     /// Push a release (or a local artifact) into the running pipeline.
@@ -74,6 +74,36 @@ pub struct PackageArgs {
     /// A local artifact instead of a registry package.
     #[arg(long, value_name = "FILE")]
     pub local: Option<PathBuf>,
+}
+
+/// Output of `paddock analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A readable report: findings by severity with evidence.
+    Text,
+    /// The full result as JSON (the protobuf JSON mapping).
+    Json,
+    /// The reference system's (package-analysis) record shape.
+    PackageAnalysis,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub package: PackageArgs,
+    /// Static analysis only (dynamic analysis is not in this build yet, so
+    /// this is also what runs without it).
+    #[arg(long = "static")]
+    pub static_only: bool,
+    /// The ecosystem of a `--local` artifact (default: inferred from it).
+    #[arg(long = "ecosystem", id = "local_ecosystem", value_name = "ECOSYSTEM")]
+    pub local_ecosystem: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit with code 3 when a finding at or above this severity exists
+    /// (info, low, medium, high, critical), for CI gates.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
 }
 
 #[derive(Debug, Args)]

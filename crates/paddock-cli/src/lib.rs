@@ -25,6 +25,9 @@ pub use config::PaddockConfig;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit code of a command line that could not be understood (clap's).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `paddock analyze --fail-on` when a finding reaches the
+/// threshold.
+pub const EXIT_FINDINGS: u8 = 3;
 
 /// Parses the command line and the environment, runs the command, and
 /// turns its outcome into an exit code.

@@ -217,8 +217,13 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
         match declared.as_deref() {
             Some("false") => {}
             Some(file) if file != "true" => {
+                let script = if dir.is_empty() {
+                    file.to_owned()
+                } else {
+                    format!("{dir}/{file}")
+                };
                 meta.install_hooks
-                    .push(hook(InstallHookKind::BuildRs, "build", file, path))
+                    .push(hook(InstallHookKind::BuildRs, "build", file, &script))
             }
             _ if files.contains(&build_rs) => meta.install_hooks.push(hook(
                 InstallHookKind::BuildRs,

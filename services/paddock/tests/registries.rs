@@ -142,3 +142,96 @@ async fn submit_publishes_registry_releases_and_local_artifacts() {
         assert_eq!(a.sha256.len(), 64);
     }
 }
+
+#[tokio::test]
+async fn analyze_reports_the_install_hook_and_gates_on_severity() {
+    let registry = FixtureRegistry::start().await;
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "npm", "@paddock/hook", "--static"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("capability.install-hook") && report.contains("postinstall"),
+        "{report}"
+    );
+    assert!(
+        report.contains("package/install.js"),
+        "the install script's own findings: {report}"
+    );
+
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "npm", "@paddock/hook", "--fail-on", "low"]);
+    assert_eq!(
+        run(cmd).await.status.code(),
+        Some(3),
+        "a low finding fails a low gate"
+    );
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "npm", "paddock-honest", "--fail-on", "high"]);
+    assert_eq!(
+        run(cmd).await.status.code(),
+        Some(0),
+        "the honest package passes a high gate"
+    );
+
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "pypi", "paddock-honest", "--format", "json"]);
+    let out = run(cmd).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(json["package"]["name"], "paddock-honest");
+    assert!(json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().ends_with("setup.py")));
+
+    let mut cmd = paddock(&registry);
+    cmd.args([
+        "analyze",
+        "npm",
+        "paddock-honest",
+        "--format",
+        "package-analysis",
+    ]);
+    let out = run(cmd).await;
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(record["schema_version"], "1.0");
+    assert_eq!(record["ecosystem"], "npm");
+    let files = record["results"]["files"].as_array().unwrap();
+    let index = files
+        .iter()
+        .find(|f| f["filename"] == "package/index.js")
+        .unwrap();
+    assert!(index["js"]["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["name"] == "pad" && i["type"] == "Function"));
+}
+
+#[tokio::test]
+async fn analyze_infers_the_ecosystem_of_a_local_artifact() {
+    let registry = FixtureRegistry::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = paddock_testkit::packages::catalogue()
+        .into_iter()
+        .find(|p| p.eco == Ecosystem::CratesIo && p.name == "paddock-hook")
+        .unwrap();
+    let built = paddock_testkit::packages::build(&pkg);
+    let local = dir.path().join(&built.filename);
+    std::fs::write(&local, &built.bytes).unwrap();
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "--local"]).arg(&local);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with("crates.io paddock-hook@2.0.0"),
+        "{report}"
+    );
+    assert!(
+        report.contains("threat.install-process-spawn") && report.contains("build.rs"),
+        "{report}"
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+mod analyze;
 mod config_cmd;
 mod fetch;
 mod submit;
@@ -42,12 +43,12 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         }
         Command::Topology(topology) => topology::run(topology, config).await,
         Command::Config => config_cmd::run(&config),
-        Command::Analyze(_) => not_yet("analyze", "static and dynamic analysis (issues 4 and 5)"),
+        Command::Analyze(analyze) => analyze::run(analyze, config, &env).await,
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
         Command::Submit(submit) => submit::run(submit, config, &env).await,
         Command::Diff(_) => not_yet("diff", "the diff service (issue 7)"),
         Command::Alerts(_) => not_yet("alerts tail", "the diff service and its alerts (issue 7)"),
-        Command::Rules => not_yet("rules", "the static analysis rules (issue 4)"),
+        Command::Rules => analyze::list_rules(),
     }
 }
 
@@ -55,7 +56,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
 fn not_yet(command: &str, arrives_with: &str) -> anyhow::Result<ExitCode> {
     eprintln!(
         "paddock: `paddock {command}` is not available in this build yet; it arrives with {arrives_with}.\n\
-         What works today: `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
+         What works today: `paddock analyze` (static), `paddock rules`, `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
     );
     Ok(ExitCode::from(crate::EXIT_FAILURE))
 }

@@ -1,0 +1,288 @@
+//! `paddock analyze`: one release, on this machine, with no broker.
+//! `paddock rules`: the detection rules.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use paddock_proto::ecosystem::{self, severity_token};
+use paddock_proto::v1::{FindingCategory, PackageRef, Severity, StaticResult};
+use paddock_registry::discover::{discover, SystemProbe};
+use paddock_registry::RegistryClient;
+use paddock_static::{analyze_tree, StaticConfig};
+
+use super::fetch::split_spec;
+use crate::cli::{AnalyzeArgs, OutputFormat};
+use crate::config::PaddockConfig;
+
+pub async fn run(
+    args: AnalyzeArgs,
+    mut config: PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(ecosystem::parse_severity)
+        .transpose()?;
+    let work = tempfile::Builder::new()
+        .prefix("paddock-analyze-")
+        .tempdir()
+        .context("creating a work directory")?;
+    let progress = |step: &str| {
+        if std::io::stderr().is_terminal() {
+            eprintln!("… {step}");
+        }
+    };
+
+    let (package, artifact_name, gem_metadata) = if let Some(local) = &args.package.local {
+        let hint = args
+            .local_ecosystem
+            .as_deref()
+            .or(args.package.ecosystem.as_deref())
+            .map(ecosystem::parse)
+            .transpose()?;
+        progress("identifying the artifact");
+        let found = paddock_registry::local::identify(local, hint, &config.registries.extract)
+            .with_context(|| format!("identifying {}", local.display()))?;
+        progress("extracting");
+        let report = paddock_registry::extract::extract_auto(
+            local,
+            &work.path().join("package"),
+            &config.registries.extract,
+        )
+        .with_context(|| format!("extracting {}", local.display()))?;
+        let name = local
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (
+            PackageRef {
+                ecosystem: found.eco as i32,
+                name: found.name,
+                version: found.version,
+            },
+            name,
+            report.gem_metadata,
+        )
+    } else {
+        let (Some(eco), Some(spec)) = (
+            args.package.ecosystem.as_deref(),
+            args.package.package.as_deref(),
+        ) else {
+            anyhow::bail!("usage: paddock analyze <ecosystem> <package>[@version], or paddock analyze --local <artifact> [--ecosystem E]");
+        };
+        let eco = ecosystem::parse(eco)?;
+        let (name, version) = split_spec(spec);
+        discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
+        let client = RegistryClient::new(eco, &config.registries)?;
+        progress("resolving");
+        let release = client.resolve(name, version).await?;
+        let artifact = release
+            .artifacts
+            .get(release.selected_artifact as usize)
+            .context("the registry listed no artifact")?;
+        progress("downloading and verifying");
+        let downloaded = client.download(artifact).await?;
+        progress("extracting");
+        let (_, report) = client.extract_into(&downloaded, work.path())?;
+        (
+            release.package.unwrap_or_default(),
+            downloaded.artifact.filename,
+            report.gem_metadata,
+        )
+    };
+
+    progress("analysing");
+    let root = work.path().join("package");
+    let static_config = StaticConfig::default();
+    let result = tokio::task::spawn_blocking(move || {
+        analyze_tree(&root, package, gem_metadata.as_deref(), &static_config)
+    })
+    .await
+    .context("the analysis task failed")?;
+
+    match args.format {
+        OutputFormat::Text => print!("{}", report(&result, &artifact_name)),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+        OutputFormat::PackageAnalysis => {
+            let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&paddock_static::reference::record(
+                    &result, &created
+                ))?
+            );
+        }
+    }
+    let worst = result
+        .findings
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(0);
+    match fail_on {
+        Some(threshold) if worst >= threshold as i32 => {
+            eprintln!(
+                "paddock: a finding at {} or above (worst: {}); exiting with {}",
+                severity_token(threshold),
+                severity_token(Severity::try_from(worst).unwrap_or_default()),
+                crate::EXIT_FINDINGS
+            );
+            Ok(ExitCode::from(crate::EXIT_FINDINGS))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The readable report: findings first, most severe first, with evidence.
+pub fn report(result: &StaticResult, artifact: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let package = result.package.clone().unwrap_or_default();
+    let _ = writeln!(out, "{package}  ({artifact})");
+    let stats = result.stats.unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "static analysis: {} files, {} bytes; {} parsed; {} skipped; {} ms",
+        stats.files, stats.bytes, stats.parsed_files, stats.skipped_files, stats.duration_ms
+    );
+    if !result.status_detail.is_empty() {
+        let _ = writeln!(out, "status: {}", result.status_detail);
+    }
+    let _ = writeln!(out, "dynamic analysis: not in this build yet");
+    let _ = writeln!(out);
+    if result.findings.is_empty() {
+        let _ = writeln!(out, "no findings");
+    }
+    for severity in paddock_proto::ecosystem::SEVERITIES.iter().rev() {
+        // One line per rule, with the files it fired in.
+        let mut by_rule: Vec<(&str, Vec<&paddock_proto::v1::Finding>)> = Vec::new();
+        for f in result
+            .findings
+            .iter()
+            .filter(|f| f.severity == *severity as i32)
+        {
+            match by_rule.iter_mut().find(|(id, _)| *id == f.rule_id) {
+                Some((_, list)) => list.push(f),
+                None => by_rule.push((&f.rule_id, vec![f])),
+            }
+        }
+        if by_rule.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{} ({})",
+            severity_token(*severity).to_uppercase(),
+            by_rule.len()
+        );
+        for (id, list) in by_rule {
+            let first = list[0];
+            let kind = match FindingCategory::try_from(first.category) {
+                Ok(FindingCategory::Threat) => "threat",
+                Ok(FindingCategory::Capability) => "capability",
+                _ => "signal",
+            };
+            let places = if list.len() > 1 {
+                format!(" ({} places)", list.len())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {id:<38} {kind}: {}{places}", first.title);
+            for f in list.iter().take(3) {
+                for e in f.evidence.iter().take(2) {
+                    let location = if e.line > 0 {
+                        format!("{}:{}", e.file, e.line)
+                    } else {
+                        e.file.clone()
+                    };
+                    let _ = writeln!(out, "      {location}  {}", e.snippet);
+                }
+            }
+        }
+    }
+    if let Some(meta) = &result.metadata {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "install hooks: {}",
+            if meta.install_hooks.is_empty() {
+                "none".to_owned()
+            } else {
+                meta.install_hooks
+                    .iter()
+                    .map(|h| format!("{} ({})", h.name, h.file))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        let url_deps: Vec<_> = meta
+            .dependencies
+            .iter()
+            .filter(|d| !d.source_url.is_empty())
+            .map(|d| d.name.as_str())
+            .collect();
+        if !url_deps.is_empty() {
+            let _ = writeln!(
+                out,
+                "dependencies from URLs, git or paths: {}",
+                url_deps.join(", ")
+            );
+        }
+        if !meta.bundled_binaries.is_empty() {
+            let _ = writeln!(
+                out,
+                "bundled binaries: {}",
+                meta.bundled_binaries.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// `paddock rules`: every rule with its id, severity and version.
+pub fn list_rules() -> anyhow::Result<ExitCode> {
+    use paddock_static::rules::{Scope, RULES, RULES_VERSION};
+    println!("rule set version {RULES_VERSION}");
+    println!("{:<40} {:<9} {:<11} description", "id", "severity", "scope");
+    for rule in RULES {
+        let scope = match rule.scope {
+            Scope::AnyFile => "any file",
+            Scope::InstallFile => "install",
+        };
+        println!(
+            "{:<40} {:<9} {:<11} {}",
+            rule.id,
+            severity_token(rule.severity),
+            scope,
+            rule.title
+        );
+    }
+    for (id, severity, title) in [
+        (
+            "capability.install-hook",
+            Severity::Low,
+            "runs code at install time",
+        ),
+        (
+            "threat.npm-preinstall-script",
+            Severity::Medium,
+            "has an npm preinstall script",
+        ),
+        (
+            "signal.bundled-binary",
+            Severity::Low,
+            "ships a compiled executable or library",
+        ),
+    ] {
+        println!(
+            "{:<40} {:<9} {:<11} {}",
+            id,
+            severity_token(severity),
+            "package",
+            title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
