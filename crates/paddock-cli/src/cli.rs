@@ -157,6 +157,8 @@ pub struct UpArgs {
 pub enum ServiceName {
     /// Polls the registries and publishes new releases.
     Feed,
+    /// Analyses each release's artifact statically and publishes the result.
+    Static,
 }
 
 #[derive(Debug, Args)]

@@ -48,4 +48,26 @@ pub struct PaddockConfig {
     pub registries: RegistriesConfig,
     /// The feed service (`feed.enabled`: whether `paddock up` runs it).
     pub feed: FeedConfig,
+    /// The static analysis service and the analysis limits `paddock
+    /// analyze` uses too.
+    #[serde(rename = "static")]
+    pub static_analysis: StaticSection,
+}
+
+/// `[static]`: whether `paddock up` runs the static service, and the
+/// analysis limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StaticSection {
+    pub enabled: bool,
+    pub analysis: paddock_static::StaticConfig,
+}
+
+impl Default for StaticSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            analysis: paddock_static::StaticConfig::default(),
+        }
+    }
 }

@@ -67,6 +67,10 @@ fn compose_runs_paddock_against_a_healthy_jetstream_server() {
         strings(&services["feed"]["command"]),
         ["serve", "feed", "--nats-url", "nats://nats:4222"]
     );
+    assert_eq!(
+        strings(&services["static"]["command"]),
+        ["serve", "static", "--nats-url", "nats://nats:4222"]
+    );
     // Published ports stay on loopback.
     for service in [nats, paddock] {
         for port in strings(&service["ports"]) {

@@ -95,7 +95,7 @@ pub async fn run(
 
     progress("analysing");
     let root = work.path().join("package");
-    let static_config = StaticConfig::default();
+    let static_config: StaticConfig = config.static_analysis.analysis.clone();
     let result = tokio::task::spawn_blocking(move || {
         analyze_tree(&root, package, gem_metadata.as_deref(), &static_config)
     })

@@ -42,6 +42,7 @@ pub async fn run(
     let mut registry = Registry::with_prefix("paddock");
     let service_name = match only {
         Some(ServiceName::Feed) => "feed",
+        Some(ServiceName::Static) => "static",
         None => "paddock",
     };
     paddock_runtime::http::register_build_info(
@@ -104,6 +105,27 @@ pub async fn run(
         health.register("feed");
         health.set_ready("feed");
         services.spawn(feed.run(shutdown.clone()));
+    }
+    if wanted(ServiceName::Static, config.static_analysis.enabled) {
+        let service = paddock_static_service::StaticService::new(
+            &bus,
+            config.static_analysis.analysis.clone(),
+            config.registries.extract.clone(),
+            config.registries.http.max_artifact_bytes,
+        )
+        .await?;
+        println!(
+            "static: analysing releases from {}",
+            bus.names().static_consumer().stream_name
+        );
+        health.register("static");
+        health.set_ready("static");
+        let token = shutdown.clone();
+        services.spawn(async move {
+            if let Err(error) = service.run(token).await {
+                tracing::error!(%error, "the static service stopped");
+            }
+        });
     }
 
     let http = match config.http.listen {

@@ -1,0 +1,199 @@
+//! The static analysis service: consumes `release.<eco>` through the
+//! `static` durable consumer, reads each release's artifact from the object
+//! store, checks it against its sha256, extracts it safely, analyses it and
+//! publishes a `StaticResult` on `result.static.<eco>`.
+//!
+//! Dispositions: a missing object or a bus failure is retried with backoff;
+//! an artifact that does not match its digest or cannot be extracted is
+//! permanent and goes to the dead-letter stream with the reason. The
+//! result's message id is derived from the artifact's sha256 and the rule
+//! set's version, so a redelivered release is not published twice.
+
+use async_nats::jetstream::object_store::ObjectStore;
+use paddock_bus::names::result_msg_id;
+use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetStreamBus};
+use paddock_proto::v1::{AnalysisRun, Release, StaticResult};
+use paddock_proto::well_known::Timestamp;
+use paddock_registry::extract::{extract_auto, ExtractLimits};
+use paddock_static::{analyze_tree, StaticConfig};
+use tokio::io::AsyncReadExt;
+
+/// The `static` consumer's handler.
+#[derive(Clone)]
+pub struct StaticService {
+    bus: JetStreamBus,
+    artifacts: ObjectStore,
+    config: StaticConfig,
+    limits: ExtractLimits,
+    max_artifact_bytes: u64,
+}
+
+impl std::fmt::Debug for StaticService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service could not start.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot open the artifacts object store {bucket}: {reason}; run `paddock topology --apply`"
+)]
+pub struct StartError {
+    bucket: String,
+    reason: String,
+}
+
+impl StaticService {
+    pub async fn new(
+        bus: &JetStreamBus,
+        config: StaticConfig,
+        limits: ExtractLimits,
+        max_artifact_bytes: u64,
+    ) -> Result<Self, StartError> {
+        let bucket = bus.names().artifacts_bucket();
+        let artifacts = bus
+            .jetstream()
+            .get_object_store(&bucket)
+            .await
+            .map_err(|e| StartError {
+                bucket: bucket.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            bus: bus.clone(),
+            artifacts,
+            config,
+            limits,
+            max_artifact_bytes,
+        })
+    }
+
+    /// Consumes releases until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), paddock_bus::BusError> {
+        let bus = self.bus.clone();
+        let spec = bus.names().static_consumer();
+        bus.consume(&spec, self, shutdown).await
+    }
+
+    async fn analyse(&self, release: Release) -> Result<(), HandlerError> {
+        let package = release
+            .package
+            .clone()
+            .ok_or_else(|| HandlerError::permanent("release without a package"))?;
+        let artifact = release
+            .artifacts
+            .get(release.selected_artifact as usize)
+            .cloned()
+            .ok_or_else(|| HandlerError::permanent("release lists no artifact"))?;
+        if artifact.object_key.is_empty() {
+            return Err(HandlerError::permanent(
+                "the release's artifact was never stored (empty object key)",
+            ));
+        }
+        let mut object = self
+            .artifacts
+            .get(&artifact.object_key)
+            .await
+            .map_err(|e| {
+                HandlerError::retryable(format!(
+                    "reading artifact {} from the object store: {e}",
+                    artifact.object_key
+                ))
+            })?;
+        let mut bytes = Vec::new();
+        (&mut object)
+            .take(self.max_artifact_bytes + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| {
+                HandlerError::retryable(format!("reading artifact {}: {e}", artifact.object_key))
+            })?;
+        if bytes.len() as u64 > self.max_artifact_bytes {
+            return Err(HandlerError::permanent(format!(
+                "artifact is over the limit of {} bytes",
+                self.max_artifact_bytes
+            )));
+        }
+        let actual = paddock_registry::digest::sha256_hex(&bytes);
+        if !artifact.sha256.is_empty() && actual != artifact.sha256 {
+            return Err(HandlerError::permanent(format!(
+                "artifact failed verification: sha256 expected {}, got {actual}",
+                artifact.sha256
+            )));
+        }
+
+        let started = now();
+        let (config, limits, filename) = (
+            self.config.clone(),
+            self.limits.clone(),
+            artifact.filename.clone(),
+        );
+        let pkg = package.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<StaticResult, String> {
+            let work = tempfile::Builder::new()
+                .prefix("paddock-static-")
+                .tempdir()
+                .map_err(|e| format!("work directory: {e}"))?;
+            let name = paddock_registry::client::safe_filename(&filename);
+            let path = work.path().join(&name);
+            std::fs::write(&path, &bytes).map_err(|e| format!("writing {name}: {e}"))?;
+            let report = extract_auto(&path, &work.path().join("package"), &limits)
+                .map_err(|e| format!("cannot extract {name}: {e}"))?;
+            Ok(analyze_tree(
+                &work.path().join("package"),
+                pkg,
+                report.gem_metadata.as_deref(),
+                &config,
+            ))
+        })
+        .await
+        .map_err(|e| HandlerError::retryable(format!("analysis task failed: {e}")))?
+        .map_err(HandlerError::permanent)?;
+
+        let run_id = format!(
+            "static-{}-rules{}",
+            &actual[..16],
+            paddock_static::rules::RULES_VERSION
+        );
+        let result = StaticResult {
+            run: Some(AnalysisRun {
+                run_id: run_id.clone(),
+                started_at: Some(started),
+                finished_at: Some(now()),
+                analyzer_version: env!("CARGO_PKG_VERSION").into(),
+                worker: String::new(),
+            }),
+            created_at: Some(now()),
+            artifact: Some(artifact),
+            ..result
+        };
+        let subject = self.bus.names().static_result(package.ecosystem());
+        self.bus
+            .publish(
+                &subject,
+                &result_msg_id("static", &package, &run_id),
+                &result,
+            )
+            .await
+            .map_err(|e| HandlerError::retryable(format!("publishing the result: {e}")))?;
+        tracing::info!(package = %package, findings = result.findings.len(), "static analysis published");
+        Ok(())
+    }
+}
+
+impl Handler<Release> for StaticService {
+    async fn handle(&self, delivery: Delivery<Release>) -> Result<(), HandlerError> {
+        self.analyse(delivery.message).await
+    }
+}
+
+fn now() -> Timestamp {
+    let now = chrono::Utc::now();
+    Timestamp {
+        seconds: now.timestamp(),
+        nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}
