@@ -38,7 +38,7 @@ pub struct StaticConfig {
 impl Default for StaticConfig {
     fn default() -> Self {
         Self {
-            max_parse_bytes: 4 << 20,
+            max_parse_bytes: 16 << 20,
             max_read_bytes: 256 << 20,
             package_budget: Duration::from_secs(120),
             file_budget: Duration::from_secs(10),

@@ -152,13 +152,19 @@ pub fn entropy(s: &str) -> f64 {
     if total == 0 {
         return 0.0;
     }
-    counts
+    let bits: f64 = counts
         .values()
         .map(|&n| {
             let p = n as f64 / total as f64;
             -p * p.log2()
         })
-        .sum()
+        .sum();
+    // One repeated character gives -0.0; report it as 0.
+    if bits <= 0.0 {
+        0.0
+    } else {
+        bits
+    }
 }
 
 /// Minimum length and entropy of a high-entropy string.
