@@ -214,6 +214,16 @@ impl Default for ParseLimits {
     }
 }
 
+/// Parses `source` and nothing else: the baseline the benchmark compares
+/// the full analysis with. Returns whether a tree was produced.
+pub fn parse_only(lang: Language, path: &str, source: &[u8]) -> bool {
+    let Some((language, _)) = grammar(lang, path) else {
+        return false;
+    };
+    let mut parser = Parser::new();
+    parser.set_language(&language).is_ok() && parser.parse(source, None).is_some()
+}
+
 /// Parses `source` as `lang` and extracts its facts; `None` when the
 /// language is not compiled in.
 pub fn parse(
@@ -227,8 +237,13 @@ pub fn parse(
     parser.set_language(&language).ok()?;
     let deadline = Instant::now() + limits.deadline;
     let mut timed_out = false;
+    // The callback runs very often: look at the clock every 1,024 calls.
+    let mut calls = 0u32;
     let mut progress = |_: &tree_sitter::ParseState| {
-        timed_out = Instant::now() > deadline;
+        calls = calls.wrapping_add(1);
+        if calls % 1024 == 0 {
+            timed_out = Instant::now() > deadline;
+        }
         timed_out
     };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
@@ -274,6 +289,9 @@ fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> 
     let mut string_lengths = std::collections::BTreeMap::<i64, u64>::new();
 
     let mut cursor = root.walk();
+    // Kinds of the current node's ancestors (parent last): asking a node
+    // for its parent walks down from the root, which is slow.
+    let mut ancestors: Vec<&'static str> = Vec::new();
     loop {
         let node = cursor.node();
         let kind = node.kind();
@@ -287,7 +305,7 @@ fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> 
                 .entry(name.chars().count() as i64)
                 .or_default() += 1;
             facts.identifiers.push(Identifier {
-                kind: identifier_kind(node, spec) as i32,
+                kind: identifier_kind(ancestors.last().copied(), cursor.field_name(), spec) as i32,
                 entropy: crate::signals::entropy(&name),
                 line: line(node),
                 name: bounded(name),
@@ -388,12 +406,14 @@ fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> 
 
         // Next node in document order, without recursion.
         if !skip_children && cursor.goto_first_child() {
+            ancestors.push(kind);
             continue;
         }
         loop {
             if cursor.goto_next_sibling() {
                 break;
             }
+            ancestors.pop();
             if !cursor.goto_parent() {
                 facts.identifier_lengths = counts(identifier_lengths);
                 facts.string_lengths = counts(string_lengths);
@@ -409,25 +429,16 @@ fn counts(map: std::collections::BTreeMap<i64, u64>) -> Vec<paddock_proto::v1::V
         .collect()
 }
 
-fn identifier_kind(node: Node<'_>, spec: &Spec) -> IdentifierKind {
-    let Some(parent) = node.parent() else {
+fn identifier_kind(parent: Option<&str>, field: Option<&str>, spec: &Spec) -> IdentifierKind {
+    let Some(parent) = parent else {
         return IdentifierKind::Other;
     };
-    for (parent_kind, field, kind) in spec.kinds {
-        if parent.kind() != *parent_kind {
-            continue;
-        }
-        if field.is_empty() {
-            return *kind;
-        }
-        if parent
-            .child_by_field_name(field)
-            .is_some_and(|f| f.id() == node.id())
-        {
-            return *kind;
-        }
-    }
-    IdentifierKind::Other
+    spec.kinds
+        .iter()
+        .find(|(parent_kind, wanted, _)| {
+            *parent_kind == parent && (wanted.is_empty() || Some(*wanted) == field)
+        })
+        .map_or(IdentifierKind::Other, |(_, _, kind)| *kind)
 }
 
 fn import_module(node: Node<'_>, source: &[u8]) -> Option<String> {

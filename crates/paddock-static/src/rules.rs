@@ -484,6 +484,30 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// Call patterns by their last segment, so that each call is compared with
+/// the few patterns that can match it.
+static CALLS_BY_LAST_SEGMENT: LazyLock<
+    std::collections::HashMap<&'static str, Vec<(Cap, &'static str)>>,
+> = LazyLock::new(|| {
+    let mut index: std::collections::HashMap<&'static str, Vec<(Cap, &'static str)>> =
+        std::collections::HashMap::new();
+    for ind in CAPABILITIES {
+        for pattern in ind.calls {
+            index
+                .entry(last_segment(pattern))
+                .or_default()
+                .push((ind.cap, pattern));
+        }
+    }
+    index
+});
+
+fn last_segment(callee: &str) -> &str {
+    let dot = callee.rfind('.').map(|i| i + 1).unwrap_or(0);
+    let colons = callee.rfind("::").map(|i| i + 2).unwrap_or(0);
+    &callee[dot.max(colons)..]
+}
+
 /// The capabilities found in one file, each with its first evidence.
 pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
     let mut found = BTreeMap::new();
@@ -496,41 +520,54 @@ pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
         snippet: snippet.chars().take(200).collect(),
         ..Default::default()
     };
-    for ind in CAPABILITIES {
+    for call in &parse.calls {
+        let callee = call.callee.trim_start_matches("new ").trim();
+        let Some(candidates) = CALLS_BY_LAST_SEGMENT.get(last_segment(callee)) else {
+            continue;
+        };
+        for (cap, pattern) in candidates {
+            if !found.contains_key(cap) && callee_matches(callee, pattern) {
+                found.insert(*cap, evidence(call.line, &call.callee));
+            }
+        }
+    }
+    for import in &parse.imports {
+        for ind in CAPABILITIES {
+            if !found.contains_key(&ind.cap)
+                && ind
+                    .imports
+                    .iter()
+                    .any(|p| module_matches(&import.module, p))
+            {
+                found.insert(ind.cap, evidence(import.line, &import.module));
+            }
+        }
+    }
+    let string_indicators: Vec<&Indicators> = CAPABILITIES
+        .iter()
+        .filter(|i| !i.strings.is_empty())
+        .collect();
+    for lit in &parse.string_literals {
+        if lit.value.len() < 4 {
+            continue;
+        }
+        let lower = lit.value.to_lowercase();
+        for ind in &string_indicators {
+            if !found.contains_key(&ind.cap) && ind.strings.iter().any(|p| lower.contains(p)) {
+                found.insert(ind.cap, evidence(lit.line, &lit.value));
+            }
+        }
+    }
+    for ind in CAPABILITIES.iter().filter(|i| !i.identifiers.is_empty()) {
         if found.contains_key(&ind.cap) {
             continue;
         }
-        let hit = parse
-            .calls
+        if let Some(i) = parse
+            .identifiers
             .iter()
-            .find(|c| ind.calls.iter().any(|p| callee_matches(&c.callee, p)))
-            .map(|c| evidence(c.line, &c.callee))
-            .or_else(|| {
-                parse
-                    .imports
-                    .iter()
-                    .find(|i| ind.imports.iter().any(|p| module_matches(&i.module, p)))
-                    .map(|i| evidence(i.line, &i.module))
-            })
-            .or_else(|| {
-                parse
-                    .string_literals
-                    .iter()
-                    .find(|s| {
-                        let lower = s.value.to_lowercase();
-                        ind.strings.iter().any(|p| lower.contains(p))
-                    })
-                    .map(|s| evidence(s.line, &s.value))
-            })
-            .or_else(|| {
-                parse
-                    .identifiers
-                    .iter()
-                    .find(|i| ind.identifiers.contains(&i.name.as_str()))
-                    .map(|i| evidence(i.line, &i.name))
-            });
-        if let Some(e) = hit {
-            found.insert(ind.cap, e);
+            .find(|i| ind.identifiers.contains(&i.name.as_str()))
+        {
+            found.insert(ind.cap, evidence(i.line, &i.name));
         }
     }
     // JavaScript's environment: `process.env`.
@@ -587,7 +624,10 @@ fn callee_matches(callee: &str, pattern: &str) -> bool {
     if !pattern.contains(['.', ':']) && pattern.len() < 8 {
         return false;
     }
-    callee.ends_with(&format!(".{pattern}")) || callee.ends_with(&format!("::{pattern}"))
+    match callee.strip_suffix(pattern) {
+        Some(head) => head.ends_with('.') || head.ends_with("::"),
+        None => false,
+    }
 }
 
 fn module_matches(module: &str, pattern: &str) -> bool {

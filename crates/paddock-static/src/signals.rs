@@ -41,18 +41,15 @@ static IPV4: LazyLock<Regex> =
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[[:xdigit:]:]*:[[:xdigit:]:]*:[[:xdigit:]:]*").expect("valid regex")
 });
-static SUSPICIOUS_HEX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"_0x[[:xdigit:]]{3,}").expect("valid regex"));
-static SUSPICIOUS_NUMERIC: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z_]\d{3,}").expect("valid regex"));
-static SUSPICIOUS_SINGLE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z_]$").expect("valid regex"));
 static ESCAPES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\\[0-7]{1,3}|\\x[[:xdigit:]]{2}|\\u[[:xdigit:]]{4}|\\u\{[[:xdigit:]]+\}|\\U[[:xdigit:]]{8}").expect("valid regex")
 });
 
 /// Base64-looking substrings of `s`.
 pub fn base64_strings(s: &str) -> Vec<String> {
+    if s.len() < 16 {
+        return Vec::new();
+    }
     BASE64
         .find_iter(s)
         .map(|m| m.as_str())
@@ -69,16 +66,25 @@ pub fn base64_strings(s: &str) -> Vec<String> {
 
 /// Runs of 8 or more hex digits.
 pub fn hex_strings(s: &str) -> Vec<String> {
+    if s.len() < 8 {
+        return Vec::new();
+    }
     HEX.find_iter(s).map(|m| m.as_str().to_owned()).collect()
 }
 
 /// URLs in `s`.
 pub fn urls(s: &str) -> Vec<String> {
+    if !s.contains("://") {
+        return Vec::new();
+    }
     URL.find_iter(s).map(|m| m.as_str().to_owned()).collect()
 }
 
 /// IPv4 and IPv6 addresses in `s`.
 pub fn ip_addresses(s: &str) -> Vec<String> {
+    if !s.bytes().any(|b| b == b'.' || b == b':') || !s.bytes().any(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
     let mut out: Vec<String> = IPV4
         .find_iter(s)
         .filter(|m| m.as_str().parse::<Ipv4Addr>().is_ok())
@@ -99,21 +105,36 @@ pub fn ip_addresses(s: &str) -> Vec<String> {
     out
 }
 
-/// The first suspicious-identifier rule `name` matches.
+/// The first suspicious-identifier rule `name` matches (the reference's
+/// regexes, checked by hand: this runs for every identifier).
 pub fn suspicious_identifier(name: &str) -> Option<SuspiciousIdentifierRule> {
-    if SUSPICIOUS_HEX.is_match(name) {
-        Some(SuspiciousIdentifierRule::Hex)
-    } else if SUSPICIOUS_NUMERIC.is_match(name) {
-        Some(SuspiciousIdentifierRule::Numeric)
-    } else if SUSPICIOUS_SINGLE.is_match(name) {
-        Some(SuspiciousIdentifierRule::Single)
-    } else {
-        None
+    let bytes = name.as_bytes();
+    // `_0x[[:xdigit:]]{3,}` anywhere.
+    let hex = bytes.windows(6).any(|w| {
+        w[0] == b'_' && w[1] == b'0' && w[2] == b'x' && w[3..].iter().all(u8::is_ascii_hexdigit)
+    });
+    if hex {
+        return Some(SuspiciousIdentifierRule::Hex);
     }
+    let first_ok = bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    // `^[A-Za-z_]\d{3,}`
+    if first_ok && bytes.len() >= 4 && bytes[1..4].iter().all(u8::is_ascii_digit) {
+        return Some(SuspiciousIdentifierRule::Numeric);
+    }
+    // `^[A-Za-z_]$`
+    if first_ok && bytes.len() == 1 {
+        return Some(SuspiciousIdentifierRule::Single);
+    }
+    None
 }
 
 /// Whether a literal is highly escaped: `raw` as written, `value` decoded.
 pub fn is_highly_escaped(raw: &str, value: &str) -> bool {
+    if !raw.contains('\\') {
+        return false;
+    }
     let escapes = ESCAPES.find_iter(raw).count();
     let chars = value.chars().count();
     escapes >= 8 || (chars > 0 && escapes as f64 / chars as f64 >= 0.25)
@@ -143,19 +164,27 @@ pub fn levenshtein(a: &str, b: &str) -> i64 {
 
 /// Shannon entropy of `s` in bits per character.
 pub fn entropy(s: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    let mut total = 0usize;
+    let mut ascii = [0u32; 128];
+    let mut other = std::collections::HashMap::new();
+    let mut total = 0u32;
     for c in s.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
+        if c.is_ascii() {
+            ascii[c as usize] += 1;
+        } else {
+            *other.entry(c).or_insert(0u32) += 1;
+        }
         total += 1;
     }
     if total == 0 {
         return 0.0;
     }
-    let bits: f64 = counts
-        .values()
-        .map(|&n| {
-            let p = n as f64 / total as f64;
+    let bits: f64 = ascii
+        .iter()
+        .copied()
+        .chain(other.into_values())
+        .filter(|&n| n > 0)
+        .map(|n| {
+            let p = f64::from(n) / f64::from(total);
             -p * p.log2()
         })
         .sum();
@@ -173,10 +202,11 @@ pub const HIGH_ENTROPY_BITS: f64 = 4.5;
 
 /// Whether `s` looks random enough to be an encoded payload or a key.
 pub fn is_high_entropy(s: &str) -> bool {
-    s.chars().count() >= HIGH_ENTROPY_MIN_LEN
+    s.len() >= HIGH_ENTROPY_MIN_LEN
+        && s.chars().count() >= HIGH_ENTROPY_MIN_LEN
         && !s.contains(char::is_whitespace)
-        && !URL.is_match(s)
         && entropy(s) >= HIGH_ENTROPY_BITS
+        && !URL.is_match(s)
 }
 
 /// Whether a source file is minified: long lines and little whitespace.
@@ -246,6 +276,28 @@ mod tests {
             Some(SuspiciousIdentifierRule::Single)
         );
         assert_eq!(suspicious_identifier("counter"), None);
+    }
+
+    #[test]
+    fn hand_written_identifier_checks_agree_with_the_reference_regexes() {
+        let hex = Regex::new(r"_0x[[:xdigit:]]{3,}").unwrap();
+        let numeric = Regex::new(r"^[A-Za-z_]\d{3,}").unwrap();
+        let single = Regex::new(r"^[A-Za-z_]$").unwrap();
+        for name in [
+            "_0x1a2b", "a_0xfffz", "_0xab", "x", "_", "1", "a123", "_9999x", "ab123", "é",
+            "x_0x123", "counter", "",
+        ] {
+            let want = if hex.is_match(name) {
+                Some(SuspiciousIdentifierRule::Hex)
+            } else if numeric.is_match(name) {
+                Some(SuspiciousIdentifierRule::Numeric)
+            } else if single.is_match(name) {
+                Some(SuspiciousIdentifierRule::Single)
+            } else {
+                None
+            };
+            assert_eq!(suspicious_identifier(name), want, "{name}");
+        }
     }
 
     #[test]
