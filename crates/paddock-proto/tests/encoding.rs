@@ -112,6 +112,7 @@ fn static_result() -> StaticResult {
                     callee: "eval".into(),
                     line: 3,
                     arg_count: 1,
+                    ..Default::default()
                 }],
                 imports: vec![Import {
                     module: "child_process".into(),

@@ -396,10 +396,24 @@ fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> 
                         }
                     }
                 }
+                // The first argument's text, whitespace folded and bounded.
+                let first_argument = args
+                    .and_then(|a| a.named_child(0))
+                    .map(|a| {
+                        text(a)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .chars()
+                            .take(120)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 facts.calls.push(Call {
                     callee: bounded(callee.split_whitespace().collect::<Vec<_>>().join(" ")),
                     line: line(node),
                     arg_count,
+                    first_argument,
                 });
             }
         }

@@ -35,6 +35,10 @@ pub enum Cap {
     Obfuscated,
     ReverseShell,
     PipeToShell,
+    /// The whole environment is read at once (serialised, copied, listed).
+    EnvironmentDump,
+    /// A base64 decode within three lines of code evaluation or a spawn.
+    DecodedExecution,
 }
 
 impl Cap {
@@ -51,6 +55,8 @@ impl Cap {
             Cap::Obfuscated => "obfuscation",
             Cap::ReverseShell => "reverse-shell",
             Cap::PipeToShell => "download-pipe-to-shell",
+            Cap::EnvironmentDump => "environment-dump",
+            Cap::DecodedExecution => "decoded-execution",
         }
     }
 }
@@ -194,7 +200,7 @@ pub const CAPABILITIES: &[Indicators] = &[
             "create_function",
             "__import__",
         ],
-        imports: &["vm", "importlib"],
+        imports: &["vm"],
         strings: &[],
         identifiers: &[],
     },
@@ -416,7 +422,7 @@ pub const RULES: &[Rule] = &[
         severity: Severity::High,
         category: FindingCategory::Threat,
         title: "runs code or commands decoded from base64",
-        requires: &[&[Cap::Base64Decode], &[Cap::DynamicEval, Cap::ProcessSpawn]],
+        requires: &[&[Cap::DecodedExecution]],
         scope: Scope::AnyFile,
     },
     Rule {
@@ -448,19 +454,19 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "threat.install-download-and-execute",
-        severity: Severity::High,
+        severity: Severity::Medium,
         category: FindingCategory::Threat,
-        title: "downloads, writes and runs a program at install time",
+        title: "downloads, writes and runs a program at install time (prebuilt-binary installers do this too)",
         requires: &[&[Cap::Network], &[Cap::FileWrite], &[Cap::ProcessSpawn]],
         scope: Scope::InstallFile,
     },
     Rule {
-        id: "threat.install-environment-exfiltration",
+        id: "threat.environment-exfiltration",
         severity: Severity::High,
         category: FindingCategory::Threat,
-        title: "reads the environment and sends data over the network at install time",
-        requires: &[&[Cap::EnvironmentRead], &[Cap::Network]],
-        scope: Scope::InstallFile,
+        title: "reads the whole environment and uses the network",
+        requires: &[&[Cap::EnvironmentDump], &[Cap::Network]],
+        scope: Scope::AnyFile,
     },
     Rule {
         id: "threat.install-sensitive-file-read",
@@ -524,14 +530,54 @@ pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
         snippet: snippet.chars().take(200).collect(),
         ..Default::default()
     };
+    let mut decode_lines = Vec::new();
+    let mut run_lines = Vec::new();
     for call in &parse.calls {
         let callee = call.callee.trim_start_matches("new ").trim();
+        if let Some(e) = environment_dump(callee, call) {
+            found
+                .entry(Cap::EnvironmentDump)
+                .or_insert_with(|| evidence(call.line, e));
+        }
         let Some(candidates) = CALLS_BY_LAST_SEGMENT.get(last_segment(callee)) else {
             continue;
         };
         for (cap, pattern) in candidates {
-            if !found.contains_key(cap) && callee_matches(callee, pattern) {
-                found.insert(*cap, evidence(call.line, &call.callee));
+            if !callee_matches(callee, pattern) {
+                continue;
+            }
+            match cap {
+                Cap::Base64Decode => decode_lines.push((call.line, call.callee.as_str())),
+                Cap::DynamicEval | Cap::ProcessSpawn => {
+                    run_lines.push((call.line, call.callee.as_str()))
+                }
+                _ => {}
+            }
+            found
+                .entry(*cap)
+                .or_insert_with(|| evidence(call.line, &call.callee));
+        }
+    }
+    // `Buffer.from(x, 'base64')`.
+    let buffer_from = parse
+        .calls
+        .iter()
+        .find(|c| c.callee.ends_with("Buffer.from") && c.arg_count >= 2);
+    if let Some(call) =
+        buffer_from.filter(|_| parse.string_literals.iter().any(|s| s.value == "base64"))
+    {
+        decode_lines.push((call.line, call.callee.as_str()));
+        found
+            .entry(Cap::Base64Decode)
+            .or_insert_with(|| evidence(call.line, "Buffer.from(…, 'base64')"));
+    }
+    // Decoding close to running: the decoded value most likely flows in.
+    'pairs: for (decode_line, decode) in &decode_lines {
+        for (run_line, run) in &run_lines {
+            if decode_line.abs_diff(*run_line) <= 3 {
+                let e = evidence(*decode_line, &format!("{decode} … {run} (line {run_line})"));
+                found.entry(Cap::DecodedExecution).or_insert(e);
+                break 'pairs;
             }
         }
     }
@@ -586,18 +632,6 @@ pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
             .entry(Cap::EnvironmentRead)
             .or_insert_with(|| evidence(env.line, "process.env"));
     }
-    // `Buffer.from(x, 'base64')`.
-    let buffer_from = parse
-        .calls
-        .iter()
-        .find(|c| c.callee.ends_with("Buffer.from") && c.arg_count >= 2);
-    if let Some(call) =
-        buffer_from.filter(|_| parse.string_literals.iter().any(|s| s.value == "base64"))
-    {
-        found
-            .entry(Cap::Base64Decode)
-            .or_insert_with(|| evidence(call.line, "Buffer.from(…, 'base64')"));
-    }
     // `curl … | sh`, `wget -O- … | bash`, `iwr … | iex`.
     if let Some(s) = parse
         .string_literals
@@ -613,6 +647,62 @@ pub fn capabilities(file: &FileFacts) -> BTreeMap<Cap, Evidence> {
         );
     }
     found
+}
+
+/// Whether a call serialises the whole environment — the step before
+/// sending it somewhere: `JSON.stringify(process.env)`,
+/// `json.dumps(dict(os.environ))`, `str(os.environ)`,
+/// `json_encode(getenv())`, `ENV.to_h.to_s`, Rust's `env::vars()`. Copying
+/// the environment for a child process (`os.environ.copy()`) is not.
+fn environment_dump<'a>(callee: &str, call: &'a paddock_proto::v1::Call) -> Option<&'a str> {
+    const WHOLE: [&str; 7] = [
+        "process.env",
+        "os.environ",
+        "ENV",
+        "getenv()",
+        "$_ENV",
+        "$_SERVER",
+        "env::vars()",
+    ];
+    const SERIALISERS: [&str; 18] = [
+        "JSON.stringify",
+        "querystring.stringify",
+        "btoa",
+        "encodeURIComponent",
+        "json.dumps",
+        "str",
+        "repr",
+        "urlencode",
+        "urllib.parse.urlencode",
+        "base64.b64encode",
+        "pickle.dumps",
+        "json_encode",
+        "http_build_query",
+        "serialize",
+        "var_export",
+        "print_r",
+        "to_json",
+        "Marshal.dump",
+    ];
+    let arg = call.first_argument.trim();
+    let whole_arg = WHOLE
+        .iter()
+        .any(|w| arg == *w || arg == format!("dict({w})") || arg.starts_with(&format!("{w}.to_")));
+    let serialises = SERIALISERS
+        .iter()
+        .any(|s| callee == *s || callee.ends_with(&format!(".{s}")));
+    let dumps = (serialises && whole_arg)
+        || matches!(
+            callee,
+            "ENV.to_h.to_s"
+                | "ENV.to_h.to_json"
+                | "ENV.to_a.to_s"
+                | "ENV.inspect"
+                | "ENV.to_s"
+                | "env::vars"
+                | "std::env::vars"
+        );
+    dumps.then_some(call.callee.as_str())
 }
 
 /// A qualified pattern (`os.system`, `Command::new`) matches the callee or

@@ -70,7 +70,10 @@ fn evidence_points_at_the_line() {
         .find(|f| f.rule_id == "threat.exec-decoded-base64")
         .unwrap();
     assert_eq!(f.evidence[0].file, "package/lib/a.js");
-    assert_eq!(f.evidence[0].line, 1);
-    assert_eq!(f.evidence[1].line, 2);
-    assert_eq!(f.evidence[1].snippet, "eval");
+    assert_eq!(f.evidence[0].line, 1, "the decode");
+    assert!(
+        f.evidence[0].snippet.contains("eval (line 2)"),
+        "{}",
+        f.evidence[0].snippet
+    );
 }

