@@ -99,9 +99,11 @@ fn find_direction(rest: &str) -> Option<(&str, bool, &str)> {
     None
 }
 
-/// Index of the `)` closing the argument list, skipping brackets, braces,
-/// parentheses and quoted strings (which gVisor escapes with `\`).
-fn matching_paren(body: &str) -> Option<usize> {
+/// Walks `body` calling `visit(index, byte, depth)` for every byte outside
+/// quoted strings (which gVisor escapes with `\`), with the nesting depth of
+/// brackets, braces and parentheses before that byte. Stops when `visit`
+/// returns true and gives that index.
+fn scan(body: &str, mut visit: impl FnMut(usize, u8, i32) -> bool) -> Option<usize> {
     let mut depth = 0i32;
     let mut in_string = false;
     let mut escaped = false;
@@ -115,10 +117,15 @@ fn matching_paren(body: &str) -> Option<usize> {
             }
             continue;
         }
+        if b == b'"' {
+            in_string = true;
+            continue;
+        }
+        if visit(i, b, depth) {
+            return Some(i);
+        }
         match b {
-            b'"' => in_string = true,
             b'(' | b'[' | b'{' => depth += 1,
-            b')' if depth == 0 => return Some(i),
             b')' | b']' | b'}' => depth -= 1,
             _ => {}
         }
@@ -126,34 +133,22 @@ fn matching_paren(body: &str) -> Option<usize> {
     None
 }
 
+/// Index of the `)` closing the argument list.
+fn matching_paren(body: &str) -> Option<usize> {
+    scan(body, |_, b, depth| b == b')' && depth == 0)
+}
+
 /// Splits at commas outside brackets, braces and strings.
 pub fn split_args(body: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut in_string = false;
-    let mut escaped = false;
     let mut start = 0;
-    for (i, b) in body.bytes().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
+    scan(body, |i, b, depth| {
+        if b == b',' && depth == 0 {
+            out.push(body[start..i].trim());
+            start = i + 1;
         }
-        match b {
-            b'"' => in_string = true,
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(body[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
+        false
+    });
     let last = body[start..].trim();
     if !last.is_empty() || !out.is_empty() {
         out.push(last);

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use paddock_proto::ecosystem::{self, severity_token};
 use paddock_proto::v1::{FindingCategory, PackageRef, Severity, StaticResult};
-use paddock_registry::discover::{discover, SystemProbe};
-use paddock_registry::RegistryClient;
 use paddock_static::{analyze_tree, StaticConfig};
 
-use super::fetch::split_spec;
+use super::fetch::registry_target;
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::config::PaddockConfig;
 
@@ -66,16 +64,7 @@ pub async fn run(
             report.gem_metadata,
         )
     } else {
-        let (Some(eco), Some(spec)) = (
-            args.package.ecosystem.as_deref(),
-            args.package.package.as_deref(),
-        ) else {
-            anyhow::bail!("usage: paddock analyze <ecosystem> <package>[@version], or paddock analyze --local <artifact> [--ecosystem E]");
-        };
-        let eco = ecosystem::parse(eco)?;
-        let (name, version) = split_spec(spec);
-        discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
-        let client = RegistryClient::new(eco, &config.registries)?;
+        let (client, name, version) = registry_target(&args.package, &mut config, env, "analyze")?;
         progress("resolving");
         let release = client.resolve(name, version).await?;
         let artifact = release

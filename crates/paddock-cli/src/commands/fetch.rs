@@ -22,13 +22,7 @@ pub async fn run(
     if let Some(local) = &package.local {
         return extract_local(local, args.out, &config);
     }
-    let (Some(eco), Some(spec)) = (package.ecosystem.as_deref(), package.package.as_deref()) else {
-        anyhow::bail!("usage: paddock fetch <ecosystem> <package>[@version] [--out DIR], or paddock fetch --local <artifact>");
-    };
-    let eco = ecosystem::parse(eco)?;
-    let (name, version) = split_spec(spec);
-    discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
-    let client = RegistryClient::new(eco, &config.registries)?;
+    let (client, name, version) = registry_target(&package, &mut config, env, "fetch")?;
     eprintln!("registry: {}", client.url());
 
     let release = client.resolve(name, version).await?;
@@ -117,6 +111,23 @@ fn extract_local(
         report.bytes
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The registry client and the package a `<ecosystem> <package>[@version]`
+/// command line names; unset registry URLs are discovered first.
+pub fn registry_target<'a>(
+    package: &'a crate::cli::PackageArgs,
+    config: &mut PaddockConfig,
+    env: &[(String, String)],
+    command: &str,
+) -> anyhow::Result<(RegistryClient, &'a str, Option<&'a str>)> {
+    let (Some(eco), Some(spec)) = (package.ecosystem.as_deref(), package.package.as_deref()) else {
+        anyhow::bail!("usage: paddock {command} <ecosystem> <package>[@version], or paddock {command} --local <artifact>");
+    };
+    let eco = ecosystem::parse(eco)?;
+    let (name, version) = split_spec(spec);
+    discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
+    Ok((RegistryClient::new(eco, &config.registries)?, name, version))
 }
 
 /// `name@version`, where a leading `@` belongs to an npm scope.

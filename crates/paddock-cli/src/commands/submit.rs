@@ -10,10 +10,8 @@ use paddock_bus::{Bus, JetStreamBus};
 use paddock_feed::ReleasePublisher;
 use paddock_proto::ecosystem;
 use paddock_proto::v1::{FeedSource, PackageRef};
-use paddock_registry::discover::{discover, SystemProbe};
-use paddock_registry::RegistryClient;
 
-use super::fetch::split_spec;
+use super::fetch::registry_target;
 use crate::cli::SubmitArgs;
 use crate::config::PaddockConfig;
 
@@ -54,16 +52,7 @@ pub async fn run(
             .publish_local(package, &filename, bytes.into(), found.kind)
             .await?
     } else {
-        let (Some(eco), Some(spec)) = (
-            args.package.ecosystem.as_deref(),
-            args.package.package.as_deref(),
-        ) else {
-            anyhow::bail!("usage: paddock submit <ecosystem> <package>[@version], or paddock submit --local <artifact> [--ecosystem E]");
-        };
-        let eco = ecosystem::parse(eco)?;
-        let (name, version) = split_spec(spec);
-        discover(&mut config.registries, &SystemProbe::new(env.to_vec()));
-        let client = RegistryClient::new(eco, &config.registries)?;
+        let (client, name, version) = registry_target(&args.package, &mut config, env, "submit")?;
         publisher
             .fetch_and_publish(&client, name, version, FeedSource::Manual, "submit")
             .await?
