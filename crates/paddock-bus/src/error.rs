@@ -26,6 +26,14 @@ pub enum BusError {
         source: BoxError,
     },
 
+    /// A bucket the topology should have made is not there.
+    #[error("{what} `{name}` is not available: {source}; run `paddock topology --apply` or start `paddock up` to create it")]
+    Missing {
+        what: &'static str,
+        name: String,
+        source: BoxError,
+    },
+
     /// A publish was not acknowledged by a stream.
     #[error("publish to `{subject}` failed: {source}")]
     Publish { subject: String, source: BoxError },

@@ -99,6 +99,38 @@ impl JetStreamBus {
         &self.inner.url
     }
 
+    /// The `artifacts` object store (keyed by sha256).
+    pub async fn artifacts(
+        &self,
+    ) -> Result<async_nats::jetstream::object_store::ObjectStore, BusError> {
+        let name = self.inner.names.artifacts_bucket();
+        self.inner
+            .js
+            .get_object_store(&name)
+            .await
+            .map_err(|e| BusError::Missing {
+                what: "object store",
+                name,
+                source: Box::new(e),
+            })
+    }
+
+    /// A key-value bucket of the topology, such as `feed-cursors`.
+    pub async fn key_value(
+        &self,
+        name: &str,
+    ) -> Result<async_nats::jetstream::kv::Store, BusError> {
+        self.inner
+            .js
+            .get_key_value(name)
+            .await
+            .map_err(|e| BusError::Missing {
+                what: "key-value bucket",
+                name: name.to_owned(),
+                source: Box::new(e),
+            })
+    }
+
     /// The topology this bus's configuration plans.
     pub fn plan(&self) -> TopologyPlan {
         topology::plan(&self.inner.names, &self.inner.config.topology)

@@ -53,19 +53,10 @@ impl std::fmt::Debug for ReleasePublisher {
 
 impl ReleasePublisher {
     pub async fn new(bus: &JetStreamBus) -> Result<Self, PublishError> {
-        let bucket = bus.names().artifacts_bucket();
-        let artifacts = bus
-            .jetstream()
-            .get_object_store(&bucket)
-            .await
-            .map_err(|e| PublishError::ObjectStore {
-                bucket: bucket.clone(),
-                reason: e.to_string(),
-            })?;
         Ok(Self {
             bus: bus.clone(),
-            artifacts,
-            bucket,
+            artifacts: bus.artifacts().await?,
+            bucket: bus.names().artifacts_bucket(),
         })
     }
 

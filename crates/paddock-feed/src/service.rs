@@ -81,15 +81,10 @@ impl FeedService {
         metrics: Arc<FeedMetrics>,
     ) -> Result<Self, FeedError> {
         let publisher = ReleasePublisher::new(bus).await?;
-        let bucket = bus.names().feed_cursors_bucket();
-        let cursors =
-            bus.jetstream()
-                .get_key_value(&bucket)
-                .await
-                .map_err(|e| FeedError::Cursor {
-                    bucket: bucket.clone(),
-                    reason: e.to_string(),
-                })?;
+        let cursors = bus
+            .key_value(&bus.names().feed_cursors_bucket())
+            .await
+            .map_err(PublishError::Bus)?;
         let mut feeds = Vec::new();
         for eco in ALL {
             if !config.ecosystem(eco).enabled {

@@ -36,32 +36,14 @@ impl std::fmt::Debug for StaticService {
     }
 }
 
-/// The service could not start.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "cannot open the artifacts object store {bucket}: {reason}; run `paddock topology --apply`"
-)]
-pub struct StartError {
-    bucket: String,
-    reason: String,
-}
-
 impl StaticService {
     pub async fn new(
         bus: &JetStreamBus,
         config: StaticConfig,
         limits: ExtractLimits,
         max_artifact_bytes: u64,
-    ) -> Result<Self, StartError> {
-        let bucket = bus.names().artifacts_bucket();
-        let artifacts = bus
-            .jetstream()
-            .get_object_store(&bucket)
-            .await
-            .map_err(|e| StartError {
-                bucket: bucket.clone(),
-                reason: e.to_string(),
-            })?;
+    ) -> Result<Self, paddock_bus::BusError> {
+        let artifacts = bus.artifacts().await?;
         Ok(Self {
             bus: bus.clone(),
             artifacts,
