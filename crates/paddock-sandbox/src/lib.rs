@@ -11,11 +11,12 @@
 //!   with the exit status (or the timeout), output tails and the parsed
 //!   trace.
 //!
-//! The network hook: [`NetworkMode::None`] gives the sandbox no interface
-//! but loopback, so every connection attempt fails fast and is still
-//! recorded by the trace; a later mode runs `--network=host` inside a
-//! network namespace that Paddock creates (gVisor's own `sandbox` mode
-//! refuses to start on recent kernels with the 2022 release).
+//! The network: [`NetworkMode::None`] gives the sandbox no interface but
+//! loopback; [`NetworkMode::Host`] runs `--network=host` inside a network
+//! namespace that Paddock creates per analysis ([`netns`]), wired by a
+//! [`netns::NetworkHook`] (gVisor's own `sandbox` mode refuses to start on
+//! recent kernels with the 2022 release). Either way every connection
+//! attempt is recorded by the trace.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -25,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
+
+pub mod netns;
 
 /// How the sandbox reaches the network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -36,6 +39,19 @@ pub enum NetworkMode {
     /// gVisor's user-space network stack (`--network=sandbox`), for current
     /// gVisor releases.
     Sandbox,
+    /// `--network=host` inside a network namespace that Paddock made for
+    /// the analysis ([`RunSpec::netns`]); never the host's own.
+    Host,
+}
+
+impl NetworkMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NetworkMode::None => "none",
+            NetworkMode::Sandbox => "sandbox",
+            NetworkMode::Host => "host",
+        }
+    }
 }
 
 /// The runtime and its limits.
@@ -94,6 +110,9 @@ pub struct RunSpec {
     pub timeout: Duration,
     /// A unique id for the container (`paddock-…`).
     pub id: String,
+    /// The network namespace to start runsc in; required by
+    /// [`NetworkMode::Host`].
+    pub netns: Option<PathBuf>,
 }
 
 /// How a run ended.
@@ -111,9 +130,22 @@ pub enum Exit {
 pub struct RunOutcome {
     pub exit: Exit,
     pub duration: Duration,
+    pub usage: Usage,
     pub stdout_tail: Vec<u8>,
     pub stderr_tail: Vec<u8>,
     pub trace: paddock_trace::Trace,
+}
+
+/// What the container used, sampled from its cgroups while it ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Usage {
+    pub max_memory_bytes: u64,
+    pub cpu_seconds: f64,
+    pub max_pids: u64,
+    /// The memory limit was reached at least once.
+    pub memory_limit_hit: bool,
+    /// A fork was refused because of the pids limit.
+    pub pids_limit_hit: bool,
 }
 
 /// Why the sandbox could not be prepared.
@@ -121,6 +153,10 @@ pub struct RunOutcome {
 pub enum SandboxError {
     #[error("runsc was not found at `{0}`; install gVisor (Debian package `runsc`) or set sandbox.runsc")]
     RunscMissing(String),
+    #[error("network namespace: {0}")]
+    Network(String),
+    #[error("network mode `host` needs a network namespace made by Paddock; refusing to give the sandbox the host's network")]
+    HostNetworkWithoutNamespace,
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -174,17 +210,21 @@ impl Sandbox {
         )
         .map_err(io("writing config.json"))?;
 
-        let mut cmd = Command::new(&self.config.runsc);
+        let mut cmd = match (&self.config.network, &spec.netns) {
+            (NetworkMode::Host, None) => return Err(SandboxError::HostNetworkWithoutNamespace),
+            (_, Some(ns)) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net={}", ns.display()))
+                    .arg("--")
+                    .arg(&self.config.runsc);
+                c
+            }
+            (_, None) => Command::new(&self.config.runsc),
+        };
         cmd.arg("--root")
             .arg(&self.config.state_dir)
             .arg(format!("--platform={}", self.config.platform))
-            .arg(format!(
-                "--network={}",
-                match self.config.network {
-                    NetworkMode::None => "none",
-                    NetworkMode::Sandbox => "sandbox",
-                }
-            ))
+            .arg(format!("--network={}", self.config.network.as_str()))
             .arg("--strace")
             .arg("--debug")
             .arg(format!("--debug-log={}/", logs.display()));
@@ -209,6 +249,8 @@ impl Sandbox {
         let out_task = tokio::spawn(async move { read_tail(&mut stdout, tail).await });
         let err_task = tokio::spawn(async move { read_tail(&mut stderr, tail).await });
 
+        let sampled = std::sync::Arc::new(std::sync::Mutex::new(Usage::default()));
+        let sampler = tokio::spawn(sample_cgroups(cgroup_path(&spec.id), sampled.clone()));
         let exit = match tokio::time::timeout(spec.timeout, child.wait()).await {
             Ok(Ok(status)) => match status.code() {
                 Some(code) => Exit::Code(code),
@@ -222,6 +264,12 @@ impl Sandbox {
             }
         };
         let duration = started.elapsed();
+        sampler.abort();
+        let usage = sampled
+            .lock()
+            .expect("not poisoned")
+            .clone()
+            .or_last(&cgroup_path(&spec.id));
         // Whatever happened, the container goes.
         self.destroy(&spec.id).await;
         let stdout_tail = out_task.await.unwrap_or_default();
@@ -230,6 +278,7 @@ impl Sandbox {
         Ok(RunOutcome {
             exit,
             duration,
+            usage,
             stdout_tail,
             stderr_tail,
             trace,
@@ -333,6 +382,17 @@ pub fn oci_config(spec: &RunSpec, config: &SandboxConfig) -> serde_json::Value {
         mounts.push(json!({"destination": dest, "type": "bind", "source": host, "options": ["rbind", "rw"]}));
     }
     let quota = (config.cpus * 100_000.0).round() as i64;
+    let mut namespaces = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+    ];
+    // In host mode the sandbox uses the namespace runsc starts in (one
+    // Paddock made); otherwise it gets a fresh, empty one.
+    if config.network != NetworkMode::Host {
+        namespaces.push(json!({"type": "network"}));
+    }
     json!({
         "ociVersion": "1.0.0",
         "process": {
@@ -349,7 +409,8 @@ pub fn oci_config(spec: &RunSpec, config: &SandboxConfig) -> serde_json::Value {
         "hostname": format!("host-{}", &spec.id.chars().rev().take(8).collect::<String>()),
         "mounts": mounts,
         "linux": {
-            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+            "namespaces": namespaces,
+            "cgroupsPath": cgroup_path(&spec.id),
             "resources": {
                 "memory": {"limit": config.memory_bytes},
                 "pids": {"limit": config.pids},
@@ -357,4 +418,85 @@ pub fn oci_config(spec: &RunSpec, config: &SandboxConfig) -> serde_json::Value {
             },
         },
     })
+}
+
+/// The container's cgroup, relative to each controller's root.
+fn cgroup_path(id: &str) -> String {
+    format!("/paddock/{id}")
+}
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+fn read_u64(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn read_usage(cgroup: &str) -> Option<Usage> {
+    let rel = cgroup.trim_start_matches('/');
+    let v1 = Path::new(CGROUP_ROOT).join("memory").join(rel);
+    if v1.is_dir() {
+        let cpu = Path::new(CGROUP_ROOT).join("cpuacct").join(rel);
+        let pids = Path::new(CGROUP_ROOT).join("pids").join(rel);
+        let pids_max = std::fs::read_to_string(pids.join("pids.events"))
+            .ok()
+            .and_then(|t| t.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0);
+        return Some(Usage {
+            max_memory_bytes: read_u64(&v1.join("memory.max_usage_in_bytes")).unwrap_or(0),
+            cpu_seconds: read_u64(&cpu.join("cpuacct.usage")).unwrap_or(0) as f64 / 1e9,
+            max_pids: read_u64(&pids.join("pids.current")).unwrap_or(0),
+            memory_limit_hit: read_u64(&v1.join("memory.failcnt")).unwrap_or(0) > 0,
+            pids_limit_hit: pids_max > 0,
+        });
+    }
+    // cgroup v2: one directory for every controller.
+    let v2 = Path::new(CGROUP_ROOT).join(rel);
+    if !v2.is_dir() {
+        return None;
+    }
+    let events = std::fs::read_to_string(v2.join("memory.events")).unwrap_or_default();
+    let count = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let cpu = std::fs::read_to_string(v2.join("cpu.stat")).unwrap_or_default();
+    let pid_events = std::fs::read_to_string(v2.join("pids.events")).unwrap_or_default();
+    Some(Usage {
+        max_memory_bytes: read_u64(&v2.join("memory.peak")).unwrap_or(0),
+        cpu_seconds: count(&cpu, "usage_usec ") as f64 / 1e6,
+        max_pids: read_u64(&v2.join("pids.current")).unwrap_or(0),
+        memory_limit_hit: count(&events, "max ") > 0 || count(&events, "oom ") > 0,
+        pids_limit_hit: count(&pid_events, "max ") > 0,
+    })
+}
+
+impl Usage {
+    fn merge(&mut self, other: Usage) {
+        self.max_memory_bytes = self.max_memory_bytes.max(other.max_memory_bytes);
+        self.cpu_seconds = self.cpu_seconds.max(other.cpu_seconds);
+        self.max_pids = self.max_pids.max(other.max_pids);
+        self.memory_limit_hit |= other.memory_limit_hit;
+        self.pids_limit_hit |= other.pids_limit_hit;
+    }
+
+    /// One last reading, if the cgroup is still there.
+    fn or_last(mut self, cgroup: &str) -> Usage {
+        if let Some(u) = read_usage(cgroup) {
+            self.merge(u);
+        }
+        self
+    }
+}
+
+/// Reads the container's cgroups every 200 ms until aborted, keeping the
+/// peaks in `into`: runsc removes the cgroup as the container ends, so a
+/// reading after the fact would find nothing.
+async fn sample_cgroups(cgroup: String, into: std::sync::Arc<std::sync::Mutex<Usage>>) {
+    loop {
+        if let Some(u) = read_usage(&cgroup) {
+            into.lock().expect("not poisoned").merge(u);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

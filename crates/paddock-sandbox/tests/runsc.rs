@@ -36,6 +36,7 @@ fn spec(root: PathBuf, script: &str, id: &str, timeout: Duration) -> RunSpec {
         read_write_binds: Vec::new(),
         timeout,
         id: id.into(),
+        netns: None,
     }
 }
 
@@ -165,5 +166,76 @@ async fn the_host_filesystem_and_environment_stay_out() {
             .iter()
             .any(|e| e.path == marker.display().to_string() && e.result < 0),
         "the attempt is recorded as failed"
+    );
+}
+
+#[tokio::test]
+async fn host_mode_runs_in_a_namespace_of_its_own_and_nothing_gets_out() {
+    use paddock_sandbox::netns::{self, Blackhole, Netns, NetworkHook};
+    let dir = tempfile::tempdir().unwrap();
+    let root = rootfs(dir.path());
+    std::fs::write(
+        root.join("etc/resolv.conf"),
+        format!("nameserver {}\n", netns::RESOLVER_ADDR),
+    )
+    .unwrap();
+    for applet in ["nslookup", "ifconfig"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    let sb = Sandbox::new(SandboxConfig {
+        state_dir: dir.path().join("state"),
+        network: paddock_sandbox::NetworkMode::Host,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut s = spec(
+        root,
+        "nc -w 2 192.0.2.1 443 </dev/null; echo nc=$?; timeout 3 nslookup exfil.paddock-probe.example; ifconfig -a; echo done",
+        "paddock-test-hostns",
+        Duration::from_secs(60),
+    );
+    // Without a namespace, host mode is refused rather than given the
+    // host's network.
+    assert!(matches!(
+        sb.run(&s, &dir.path().join("work0")).await,
+        Err(paddock_sandbox::SandboxError::HostNetworkWithoutNamespace)
+    ));
+
+    let ns = Netns::create("paddock-test-hostns").await.unwrap();
+    Blackhole.attach(&ns).await.unwrap();
+    assert!(netns::list().await.contains(&ns.name().to_owned()));
+    s.netns = Some(ns.path());
+    let out = sb.run(&s, &dir.path().join("work")).await.unwrap();
+    let name = ns.name().to_owned();
+    ns.remove().await;
+    assert!(
+        !netns::list().await.contains(&name),
+        "the namespace is gone"
+    );
+
+    let stdout = String::from_utf8_lossy(&out.stdout_tail);
+    assert!(
+        stdout.contains("nc=1") && stdout.contains("done"),
+        "{stdout}"
+    );
+    // The sandbox sees the namespace's link, not the host's interfaces.
+    assert!(
+        stdout.contains("eth0") && stdout.contains("void0"),
+        "{stdout}"
+    );
+    let t = &out.trace;
+    let connect = t
+        .sockets
+        .iter()
+        .find(|s| s.op == SocketOp::Connect as i32 && s.address == "192.0.2.1")
+        .expect("the connect attempt is traced");
+    assert!(connect.result < 0, "no route: {connect:?}");
+    assert!(
+        t.dns
+            .iter()
+            .any(|q| q.hostname == "exfil.paddock-probe.example"),
+        "the lookup is recorded with its name: {:?}",
+        t.dns
     );
 }

@@ -143,6 +143,10 @@ struct Builder {
     names: HashMap<u32, String>,
     /// Processes that exec'd a program.
     execed: std::collections::HashSet<u32>,
+    /// Remote ports of connected sockets, by gVisor's `socket:[N]` name:
+    /// a resolver that connects its UDP socket and then `send`s or
+    /// `write`s the query shows the port only at connect time.
+    connected: HashMap<String, u32>,
 }
 
 /// Parses a gVisor boot log (or any text with strace lines).
@@ -346,20 +350,39 @@ impl Builder {
                     SocketOp::Bind
                 };
                 self.socket(l, op, arg(0), arg(1), result, &error);
+                if op == SocketOp::Connect && result == 0 {
+                    if let Some(name) = path_of(arg(0)).filter(|p| p.starts_with("socket:")) {
+                        let (_, _, port) = sockaddr(arg(1));
+                        self.connected.insert(name.to_owned(), port);
+                    }
+                }
             }
             "sendto" | "sendmsg" => {
                 let pending = self.pending.remove(&l.tid);
-                if let Some(addr) = l.args.get(4).filter(|a| a.contains("Family")) {
-                    self.socket(l, SocketOp::Sendto, arg(0), addr, result, &error);
-                    if addr.contains("Port: 53}") || addr.contains("Port: 53,") {
-                        if let Some((_, bytes)) = &pending {
-                            self.dns(bytes, l.time);
+                match l.args.get(4).filter(|a| a.contains("Family")) {
+                    Some(addr) => {
+                        self.socket(l, SocketOp::Sendto, arg(0), addr, result, &error);
+                        if addr.contains("Port: 53}") || addr.contains("Port: 53,") {
+                            if let Some((_, bytes)) = &pending {
+                                self.dns(bytes, l.time);
+                            }
+                        }
+                    }
+                    // `send` on a connected socket.
+                    None => {
+                        if let Some((target, bytes)) = &pending {
+                            if self.connected.get(target) == Some(&53) {
+                                self.dns(bytes, l.time);
+                            }
                         }
                     }
                 }
             }
             "write" | "pwrite64" => {
                 if let Some((target, bytes)) = self.pending.remove(&l.tid) {
+                    if self.connected.get(&target) == Some(&53) {
+                        self.dns(&bytes, l.time);
+                    }
                     if self.trace.file_writes.len() >= self.limits.max_events {
                         self.trace.stats.truncated = true;
                     } else if !target.starts_with("socket:") {

@@ -129,3 +129,21 @@ fn mangled_logs_never_panic() {
     let t = parse_log(&[0xff, 0xfe, b'\n', b's'][..], TraceLimits::default());
     assert_eq!(t.stats.events, 0);
 }
+
+/// Real runsc lines: busybox nslookup connects its UDP socket to the
+/// resolver and then `write`s the queries, so the port is only on the
+/// connect line.
+#[test]
+fn dns_queries_written_to_a_connected_socket_are_recorded() {
+    let log = include_str!("fixtures/nslookup-connected-udp.log");
+    let t = paddock_trace::parse_log(log.as_bytes(), Default::default());
+    assert_eq!(t.dns.len(), 1, "{:?}", t.dns);
+    assert_eq!(t.dns[0].hostname, "probe.example");
+    assert_eq!(t.dns[0].types, vec!["A", "AAAA"]);
+    assert!(t
+        .sockets
+        .iter()
+        .any(|s| s.address == "10.231.0.1" && s.port == 53 && s.protocol == "udp"));
+    // Queries are network traffic, not file writes.
+    assert!(t.file_writes.is_empty(), "{:?}", t.file_writes);
+}
