@@ -120,8 +120,15 @@ async function main(argv) {
   }
 }
 
+// The exit code is set, not forced: whatever the package started (a
+// connection, a lookup, a timer) runs to its end, inside the phase's time.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+    // ...but a server or an interval would keep it alive for ever: two
+    // seconds of grace, then the phase ends.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
   (e) => {
     console.error(`paddock: driver failed: ${e && e.stack}`);
     process.exit(1);

@@ -56,8 +56,11 @@ function load_all(string $app, string $name): ?array
     return [array_diff(get_defined_functions()['user'], $before), array_diff(get_declared_classes(), $classes)];
 }
 
-function call_dummy(string $label, callable $fn, int $required): void
+function call_dummy(string $label, mixed $fn, int $required): void
 {
+    if (!is_callable($fn)) {
+        return;
+    }
     try {
         $fn(...array_fill(0, $required, null));
         echo "paddock: called $label\n";
@@ -83,7 +86,7 @@ function execute(string $app, string $name): int
             continue;
         }
         foreach ($rc->getMethods(ReflectionMethod::IS_PUBLIC | ReflectionMethod::IS_STATIC) as $m) {
-            if ($m->isStatic() && $m->class === $c) {
+            if ($m->isPublic() && $m->isStatic() && $m->class === $c) {
                 call_dummy("$c::{$m->name}", [$c, $m->name], $m->getNumberOfRequiredParameters());
             }
         }

@@ -53,21 +53,34 @@ def dummies(method)
   Array.new([method.arity, -method.arity - 1].max.clamp(0, 8)) { nil }
 end
 
+def defined_in?(meth, dir)
+  loc = meth.source_location
+  !loc.nil? && loc[0].start_with?(dir)
+end
+
 def execute(name)
   before = ObjectSpace.each_object(Module).to_a
   return 1 if load_all(name).nil?
+  dir = Gem::Specification.find_by_name(name).full_gem_path
   (ObjectSpace.each_object(Module).to_a - before).each do |mod|
     next if mod.name.nil?
+    # Only the gem's own code: what it required from the standard
+    # library (sockets, say) is not called.
     mod.singleton_methods(false).each do |m|
       meth = mod.method(m)
+      next unless defined_in?(meth, dir)
       call("#{mod.name}.#{m}") { meth.call(*dummies(meth)) }
     end
     next unless mod.is_a?(Class)
-    init = mod.instance_method(:initialize)
+    own = mod.public_instance_methods(false).select { |m| defined_in?(mod.instance_method(m), dir) }
+    next if own.empty?
     instance = nil
-    call("#{mod.name}.new") { instance = mod.new(*Array.new([init.arity, -init.arity - 1].max.clamp(0, 8))) }
+    call("#{mod.name}.new") do
+      init = mod.instance_method(:initialize)
+      instance = mod.new(*Array.new([init.arity, -init.arity - 1].max.clamp(0, 8)))
+    end
     next if instance.nil?
-    mod.public_instance_methods(false).each do |m|
+    own.each do |m|
       meth = instance.method(m)
       call("#{mod.name}##{m}") { meth.call(*dummies(meth)) }
     end

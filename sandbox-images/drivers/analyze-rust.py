@@ -34,7 +34,14 @@ def install(name, version, artifact):
         dest = os.path.join(APP, "crate")
         os.makedirs(dest, exist_ok=True)
         with tarfile.open(artifact) as t:
-            t.extractall(dest, filter="data")
+            safe = []
+            for m in t.getmembers():
+                parts = m.name.split("/")
+                if m.name.startswith("/") or ".." in parts or not (m.isfile() or m.isdir()):
+                    print(f"paddock: skipping unsafe archive member {m.name!r}", file=sys.stderr)
+                    continue
+                safe.append(m)
+            t.extractall(dest, members=safe)
         roots = [d for d in os.listdir(dest) if os.path.isfile(os.path.join(dest, d, "Cargo.toml"))]
         if len(roots) != 1:
             print(f"paddock: {artifact} holds no single crate root", file=sys.stderr)

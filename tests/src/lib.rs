@@ -16,6 +16,7 @@
 //! [`unique_prefix`].
 
 pub mod packages;
+pub mod probe;
 pub mod registry;
 
 use std::path::PathBuf;

@@ -18,6 +18,11 @@ pub enum Flavour {
     /// Runs code at install time (npm postinstall, setup.py cmdclass, gem
     /// native extension, composer script, build.rs).
     InstallHook,
+    /// The dynamic-analysis probe: at install time (the ecosystem's hook)
+    /// and again at import time it runs a command, writes a file outside
+    /// the package, reads the SSH bait, deletes a file, connects to a
+    /// documentation address and looks up a name. See [`probe_package`].
+    Probe,
 }
 
 /// One release of a fixture package.
@@ -72,6 +77,9 @@ pub fn catalogue() -> Vec<FixturePackage> {
 
 /// The files of a package, before packing.
 pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
+    if pkg.flavour == Flavour::Probe {
+        return crate::probe::sources(pkg);
+    }
     let hook = pkg.flavour == Flavour::InstallHook;
     let v = &pkg.version;
     match pkg.eco {
@@ -203,6 +211,24 @@ pub fn wheel_filename(pkg: &FixturePackage) -> String {
     )
 }
 
+/// The probe package of an ecosystem (not in the registry's catalogue:
+/// dynamic tests analyse its artifact directly).
+pub fn probe_package(eco: Ecosystem) -> FixturePackage {
+    let name = match eco {
+        Ecosystem::Npm => "paddock-probe",
+        Ecosystem::Rubygems => "paddock_probe",
+        Ecosystem::Packagist => "paddock/probe",
+        _ => "paddock-probe",
+    };
+    FixturePackage {
+        eco,
+        name: name.into(),
+        version: "3.0.0".into(),
+        published: "2026-11-13T12:00:00Z".into(),
+        flavour: Flavour::Probe,
+    }
+}
+
 /// Builds the artifact a registry would serve for `pkg`; for PyPI the
 /// sdist (see [`wheel`] for the wheel).
 pub fn build(pkg: &FixturePackage) -> Built {
@@ -311,13 +337,13 @@ fn zip(files: &[(String, String)]) -> Vec<u8> {
 }
 
 fn gem(pkg: &FixturePackage, files: &[(String, String)]) -> Vec<u8> {
-    let extensions = if pkg.flavour == Flavour::InstallHook {
+    let extensions = if pkg.flavour != Flavour::Honest {
         "extensions:\n- ext/extconf.rb\n"
     } else {
         "extensions: []\n"
     };
     let metadata = format!(
-        "--- !ruby/object:Gem::Specification\nname: {}\nversion: !ruby/object:Gem::Version\n  version: {}\nplatform: ruby\nfiles:\n{}{extensions}",
+        "--- !ruby/object:Gem::Specification\nname: {}\nversion: !ruby/object:Gem::Version\n  version: {}\nplatform: ruby\nauthors:\n- Paddock\nsummary: A Paddock test fixture\nrequire_paths:\n- lib\nrubygems_version: 3.3.15\nspecification_version: 4\nfiles:\n{}{extensions}",
         pkg.name,
         pkg.version,
         files.iter().map(|(p, _)| format!("- {p}\n")).collect::<String>()

@@ -274,7 +274,8 @@ impl Sandbox {
         self.destroy(&spec.id).await;
         let stdout_tail = out_task.await.unwrap_or_default();
         let stderr_tail = err_task.await.unwrap_or_default();
-        let trace = read_trace(&logs);
+        let mut trace = read_trace(&logs);
+        name_the_first_process(&mut trace, spec);
         Ok(RunOutcome {
             exit,
             duration,
@@ -498,5 +499,30 @@ async fn sample_cgroups(cgroup: String, into: std::sync::Arc<std::sync::Mutex<Us
             into.lock().expect("not poisoned").merge(u);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// runsc starts the container's first process itself, so the trace never
+/// sees its execve: it gets the spec's command line.
+fn name_the_first_process(trace: &mut paddock_trace::Trace, spec: &RunSpec) {
+    if let Some(p) = trace.processes.iter_mut().find(|p| p.pid == 1) {
+        if p.argv.len() <= 1 {
+            p.argv = spec.args.clone();
+            p.executable = spec.args.first().cloned().unwrap_or_default();
+        }
+    }
+    if !trace.commands.iter().any(|c| c.pid == 1) {
+        trace.commands.insert(
+            0,
+            paddock_proto::v1::Command {
+                seq: 0,
+                pid: 1,
+                parent_pid: 0,
+                argv: spec.args.clone(),
+                env: spec.env.clone(),
+                cwd: spec.cwd.clone(),
+                result: 0,
+            },
+        );
     }
 }

@@ -146,7 +146,7 @@ struct Builder {
     /// Remote ports of connected sockets, by gVisor's `socket:[N]` name:
     /// a resolver that connects its UDP socket and then `send`s or
     /// `write`s the query shows the port only at connect time.
-    connected: HashMap<String, u32>,
+    connected: HashMap<String, (String, String, u32)>,
 }
 
 /// Parses a gVisor boot log (or any text with strace lines).
@@ -312,6 +312,8 @@ impl Builder {
             "symlink" => self.file(l, FileOp::Symlink, path(1), path(0), result, &error, 0),
             "symlinkat" => self.file(l, FileOp::Symlink, at(1, 2), path(0), result, &error, 0),
             "execve" | "execveat" => self.exec(l, result),
+            // A new thread is not a new process.
+            "clone" if arg(0).contains("CLONE_THREAD") => {}
             "clone" | "clone3" | "fork" | "vfork" if result > 0 => {
                 let child = result as u32;
                 self.parents.insert(child, l.pid);
@@ -352,8 +354,7 @@ impl Builder {
                 self.socket(l, op, arg(0), arg(1), result, &error);
                 if op == SocketOp::Connect && result == 0 {
                     if let Some(name) = path_of(arg(0)).filter(|p| p.starts_with("socket:")) {
-                        let (_, _, port) = sockaddr(arg(1));
-                        self.connected.insert(name.to_owned(), port);
+                        self.connected.insert(name.to_owned(), sockaddr(arg(1)));
                     }
                 }
             }
@@ -368,11 +369,21 @@ impl Builder {
                             }
                         }
                     }
-                    // `send` on a connected socket.
+                    // `send` on a connected socket: recorded as a send to
+                    // the address it was connected to (the payload, when
+                    // runsc prints it, may be a DNS query).
                     None => {
-                        if let Some((target, bytes)) = &pending {
-                            if self.connected.get(target) == Some(&53) {
-                                self.dns(bytes, l.time);
+                        let peer = path_of(arg(0)).and_then(|n| self.connected.get(n)).cloned();
+                        if let Some((family, address, port)) = peer {
+                            if let Some(family) = (!family.is_empty()).then_some(family) {
+                                let addr =
+                                    format!("{{Family: {family}, Addr: {address}, Port: {port}}}");
+                                self.socket(l, SocketOp::Sendto, arg(0), &addr, result, &error);
+                            }
+                            if port == 53 {
+                                if let Some((_, bytes)) = &pending {
+                                    self.dns(bytes, l.time);
+                                }
                             }
                         }
                     }
@@ -380,7 +391,7 @@ impl Builder {
             }
             "write" | "pwrite64" => {
                 if let Some((target, bytes)) = self.pending.remove(&l.tid) {
-                    if self.connected.get(&target) == Some(&53) {
+                    if self.connected.get(&target).map(|c| c.2) == Some(53) {
                         self.dns(&bytes, l.time);
                     }
                     if self.trace.file_writes.len() >= self.limits.max_events {
@@ -524,6 +535,10 @@ impl Builder {
                 }
             }
         }
+        // clone3 hides its flags behind a pointer: a "child" that never
+        // made a system call as a process of its own was a thread.
+        let names = &self.names;
+        self.processes.retain(|pid, _| names.contains_key(pid));
         self.trace.processes = self.processes.into_values().collect();
         self.trace
     }

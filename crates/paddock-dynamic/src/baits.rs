@@ -1,0 +1,292 @@
+//! Baits: credentials planted in the sandbox, fresh for every analysis, as
+//! the reference system plants them (AWS keys in the environment, an SSH
+//! key pair in root's home) plus registry tokens. Which of them the
+//! package touched is read back from the trace.
+
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use paddock_proto::v1::{BaitAccess, FileOp};
+use paddock_trace::Trace;
+
+/// The SSH bait files, as the sandbox sees them.
+pub const SSH_PRIVATE: &str = "/root/.ssh/id_ed25519";
+pub const SSH_PRIVATE_RSA_NAME: &str = "/root/.ssh/id_rsa";
+pub const SSH_PUBLIC: &str = "/root/.ssh/id_ed25519.pub";
+
+/// One analysis's baits.
+#[derive(Clone)]
+pub struct Baits {
+    /// (variable, value) pairs put in the environment.
+    pub env: Vec<(String, String)>,
+    /// OpenSSH private key (PEM-armoured openssh-key-v1).
+    pub ssh_private: String,
+    /// `ssh-ed25519 AAAA… root@localhost`.
+    pub ssh_public: String,
+}
+
+impl std::fmt::Debug for Baits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Baits")
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn random(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .expect("/dev/urandom is readable");
+    buf
+}
+
+fn from_alphabet(alphabet: &[u8], n: usize) -> String {
+    random(n)
+        .into_iter()
+        .map(|b| alphabet[b as usize % alphabet.len()] as char)
+        .collect()
+}
+
+const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+impl Baits {
+    /// Fresh baits.
+    pub fn generate() -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let env = vec![
+            (
+                "AWS_ACCESS_KEY_ID".to_owned(),
+                format!("AKIAI{}Q", from_alphabet(BASE32, 14)),
+            ),
+            ("AWS_SECRET_ACCESS_KEY".to_owned(), b64.encode(random(30))),
+            (
+                "GITHUB_TOKEN".to_owned(),
+                format!("ghp_{}", from_alphabet(BASE62, 36)),
+            ),
+            (
+                "NPM_TOKEN".to_owned(),
+                format!("npm_{}", from_alphabet(BASE62, 36)),
+            ),
+        ];
+        let (ssh_private, ssh_public) = ssh_key_pair();
+        Self {
+            env,
+            ssh_private,
+            ssh_public,
+        }
+    }
+
+    /// `NAME=value` entries for the sandbox's environment.
+    pub fn env_entries(&self) -> Vec<String> {
+        self.env.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    /// Writes the SSH key pair into `home/.ssh` (both the ed25519 names
+    /// and `id_rsa`, the name most stealers look for).
+    pub fn write_home(&self, home: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let ssh = home.join(".ssh");
+        std::fs::create_dir_all(&ssh)?;
+        std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o700))?;
+        for (name, body, mode) in [
+            ("id_ed25519", &self.ssh_private, 0o600),
+            ("id_rsa", &self.ssh_private, 0o600),
+            ("id_ed25519.pub", &self.ssh_public, 0o644),
+        ] {
+            let path = ssh.join(name);
+            std::fs::write(&path, body)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        }
+        Ok(())
+    }
+
+    /// The bait files, as the sandbox sees them.
+    pub fn files(&self) -> [&'static str; 3] {
+        [SSH_PRIVATE, SSH_PRIVATE_RSA_NAME, SSH_PUBLIC]
+    }
+
+    /// What the package did with the baits, from its trace: bait files
+    /// opened for reading; the process environment read through /proc;
+    /// bait values written to files, passed to commands or sent in DNS
+    /// names. (Reading a variable with getenv makes no system call, so it
+    /// shows only when the value goes somewhere.)
+    pub fn accesses(&self, trace: &Trace) -> Vec<BaitAccess> {
+        let mut out: Vec<BaitAccess> = Vec::new();
+        let mut push = |bait: String, how: &str, pid: u32, detail: String| {
+            if !out
+                .iter()
+                .any(|a| a.bait == bait && a.how == how && a.pid == pid)
+            {
+                out.push(BaitAccess {
+                    bait,
+                    how: how.into(),
+                    pid,
+                    detail,
+                });
+            }
+        };
+        for e in &trace.file_events {
+            if e.result < 0 || e.op != FileOp::OpenRead as i32 {
+                continue;
+            }
+            if self.files().contains(&e.path.as_str()) {
+                push(format!("file:{}", e.path), "read", e.pid, String::new());
+            }
+            if e.path.starts_with("/proc/") && e.path.ends_with("/environ") {
+                for (k, _) in &self.env {
+                    push(format!("env:{k}"), "read", e.pid, e.path.clone());
+                }
+            }
+        }
+        let key_marker = self
+            .ssh_private
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        for w in &trace.file_writes {
+            let head = String::from_utf8_lossy(&w.head);
+            for (k, v) in &self.env {
+                if head.contains(v.as_str()) {
+                    push(format!("env:{k}"), "written", w.pid, w.path.clone());
+                }
+            }
+            if !key_marker.is_empty() && head.contains(&key_marker) {
+                push(
+                    format!("file:{SSH_PRIVATE_RSA_NAME}"),
+                    "written",
+                    w.pid,
+                    w.path.clone(),
+                );
+            }
+        }
+        for c in &trace.commands {
+            let argv = c.argv.join(" ");
+            for (k, v) in &self.env {
+                if argv.contains(v.as_str()) {
+                    push(format!("env:{k}"), "passed", c.pid, argv.clone());
+                }
+            }
+        }
+        for q in &trace.dns {
+            let name = q.hostname.to_ascii_lowercase();
+            for (k, v) in &self.env {
+                let v = v.to_ascii_lowercase();
+                if v.len() >= 8 && name.contains(&v[..v.len().min(16)]) {
+                    push(format!("env:{k}"), "exfiltrated", 0, q.hostname.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A fresh Ed25519 key pair in OpenSSH's formats.
+fn ssh_key_pair() -> (String, String) {
+    let seed: [u8; 32] = random(32).try_into().expect("32 bytes");
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let public = signing.verifying_key().to_bytes();
+    let string = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        buf.extend_from_slice(bytes);
+    };
+    let mut public_blob = Vec::new();
+    string(&mut public_blob, b"ssh-ed25519");
+    string(&mut public_blob, &public);
+
+    let comment = b"root@localhost";
+    let check = random(4);
+    let mut private = Vec::new();
+    private.extend_from_slice(&check);
+    private.extend_from_slice(&check);
+    string(&mut private, b"ssh-ed25519");
+    string(&mut private, &public);
+    let mut secret = seed.to_vec();
+    secret.extend_from_slice(&public);
+    string(&mut private, &secret);
+    string(&mut private, comment);
+    let mut pad = 1u8;
+    while private.len() % 8 != 0 {
+        private.push(pad);
+        pad += 1;
+    }
+
+    let mut blob = b"openssh-key-v1\0".to_vec();
+    string(&mut blob, b"none");
+    string(&mut blob, b"none");
+    string(&mut blob, b"");
+    blob.extend_from_slice(&1u32.to_be_bytes());
+    string(&mut blob, &public_blob);
+    string(&mut blob, &private);
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let body = b64.encode(&blob);
+    let mut pem = String::from("-----BEGIN OPENSSH PRIVATE KEY-----\n");
+    for chunk in body.as_bytes().chunks(70) {
+        pem.push_str(std::str::from_utf8(chunk).expect("base64 is ascii"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END OPENSSH PRIVATE KEY-----\n");
+    let public_line = format!("ssh-ed25519 {} root@localhost\n", b64.encode(&public_blob));
+    (pem, public_line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baits_have_the_reference_shapes_and_change_every_time() {
+        let a = Baits::generate();
+        let b = Baits::generate();
+        let id = &a.env[0].1;
+        assert_eq!(id.len(), 20);
+        assert!(id.starts_with("AKIAI") && id.ends_with('Q'));
+        assert!(id[5..19].bytes().all(|c| BASE32.contains(&c)));
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(&a.env[1].1)
+            .unwrap();
+        assert_eq!(secret.len(), 30);
+        assert_ne!(a.env, b.env);
+        assert_ne!(a.ssh_private, b.ssh_private);
+        assert!(a
+            .ssh_private
+            .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+        assert!(a.ssh_public.starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"));
+    }
+
+    #[test]
+    fn the_key_pair_is_one_that_ssh_keygen_accepts() {
+        // ssh-keygen -y derives the public key from the private one.
+        if std::process::Command::new("ssh-keygen")
+            .arg("-?")
+            .output()
+            .is_err()
+        {
+            eprintln!("ssh-keygen not installed; format checked by shape only");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let baits = Baits::generate();
+        baits.write_home(dir.path()).unwrap();
+        let out = std::process::Command::new("ssh-keygen")
+            .arg("-y")
+            .arg("-f")
+            .arg(dir.path().join(".ssh/id_ed25519"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let derived = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            derived.split_whitespace().nth(1),
+            baits.ssh_public.split_whitespace().nth(1)
+        );
+    }
+}

@@ -1,0 +1,690 @@
+//! Dynamic analysis: a package installed, imported and executed by its
+//! ecosystem's own tools inside the gVisor sandbox, every phase traced.
+//!
+//! One analysis ([`DynamicAnalyzer::analyze`]):
+//!
+//! 1. a work directory with a size-limited tmpfs for the sandbox's
+//!    writable `/app` and `/root` (which carry state from one phase to the
+//!    next), fresh [`baits`] in the home and the environment, the artifact
+//!    and the in-sandbox drivers bound read-only;
+//! 2. in [`NetworkMode::Host`], a network namespace of its own, wired by
+//!    the [`NetworkHook`] (no route anywhere, for now);
+//! 3. per phase one container on the shared read-only [`image`] rootfs,
+//!    with its own timeout; a phase that does not complete skips the rest;
+//! 4. the trace of each phase turned into a [`PhaseResult`];
+//! 5. everything removed again, also when the analysis is cancelled
+//!    (the [`Cleanup`] guard), and by [`DynamicAnalyzer::clean_up_leftovers`]
+//!    after a worker was killed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use paddock_proto::v1::Ecosystem;
+use paddock_proto::v1::{
+    AnalysisStatus, DynamicResult, PackageRef, Phase, PhaseResult, ResourceUsage, SandboxInfo,
+};
+use paddock_proto::well_known::{Duration as ProtoDuration, Timestamp};
+use paddock_sandbox::netns::{Blackhole, Netns, NetworkHook};
+use paddock_sandbox::{Exit, NetworkMode, RunSpec, Sandbox, SandboxConfig};
+use serde::{Deserialize, Serialize};
+
+pub mod baits;
+pub mod image;
+pub mod record;
+pub mod report;
+
+pub use image::ImageConfig;
+
+/// The in-sandbox drivers, carried by the binary and bound read-only at
+/// /opt/paddock in every sandbox.
+pub const DRIVERS: [(&str, &str); 5] = [
+    (
+        "analyze-python.py",
+        include_str!("../../../sandbox-images/drivers/analyze-python.py"),
+    ),
+    (
+        "analyze-node.js",
+        include_str!("../../../sandbox-images/drivers/analyze-node.js"),
+    ),
+    (
+        "analyze-ruby.rb",
+        include_str!("../../../sandbox-images/drivers/analyze-ruby.rb"),
+    ),
+    (
+        "analyze-php.php",
+        include_str!("../../../sandbox-images/drivers/analyze-php.php"),
+    ),
+    (
+        "analyze-rust.py",
+        include_str!("../../../sandbox-images/drivers/analyze-rust.py"),
+    ),
+];
+
+/// The interpreter and driver of an ecosystem.
+pub fn driver(eco: Ecosystem) -> (&'static str, &'static str) {
+    match eco {
+        Ecosystem::Npm => ("node", "analyze-node.js"),
+        Ecosystem::Rubygems => ("ruby", "analyze-ruby.rb"),
+        Ecosystem::Packagist => ("php", "analyze-php.php"),
+        Ecosystem::CratesIo => ("python3", "analyze-rust.py"),
+        Ecosystem::Pypi | Ecosystem::Unspecified => ("python3", "analyze-python.py"),
+    }
+}
+
+/// A phase, as configuration names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseName {
+    Install,
+    Import,
+    Execute,
+}
+
+impl PhaseName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseName::Install => "install",
+            PhaseName::Import => "import",
+            PhaseName::Execute => "execute",
+        }
+    }
+
+    pub fn proto(self) -> Phase {
+        match self {
+            PhaseName::Install => Phase::Install,
+            PhaseName::Import => Phase::Import,
+            PhaseName::Execute => Phase::Execute,
+        }
+    }
+}
+
+/// `[dynamic]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamicConfig {
+    /// The runtime: runsc, platform, network mode, memory/pids/CPU limits.
+    pub sandbox: SandboxConfig,
+    pub image: ImageConfig,
+    /// Per-analysis work directories live here.
+    pub work_dir: PathBuf,
+    /// Names this worker's containers, namespaces and work directories; a
+    /// worker restarted under the same id removes what its predecessor
+    /// left behind.
+    pub worker_id: String,
+    /// The phases run, in order.
+    pub phases: Vec<PhaseName>,
+    #[serde(with = "humantime_serde")]
+    pub install_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub import_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub execute_timeout: Duration,
+    /// Each function the execute phase calls gets this long.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+    /// Size of the tmpfs behind the sandbox's writable /app and /root.
+    pub writable_bytes: u64,
+    /// Keep each phase's raw runsc logs (strace included) here, as
+    /// `<container>/`; unset: they are deleted with the work directory.
+    pub keep_logs: Option<PathBuf>,
+}
+
+impl Default for DynamicConfig {
+    fn default() -> Self {
+        Self {
+            sandbox: SandboxConfig {
+                network: NetworkMode::Host,
+                ..SandboxConfig::default()
+            },
+            image: ImageConfig {
+                build: true,
+                ..ImageConfig::default()
+            },
+            work_dir: PathBuf::from("/tmp/paddock-dynamic"),
+            worker_id: "paddock".into(),
+            phases: vec![PhaseName::Install, PhaseName::Import, PhaseName::Execute],
+            install_timeout: Duration::from_secs(300),
+            import_timeout: Duration::from_secs(120),
+            execute_timeout: Duration::from_secs(120),
+            call_timeout: Duration::from_secs(5),
+            writable_bytes: 2 << 30,
+            keep_logs: None,
+        }
+    }
+}
+
+impl DynamicConfig {
+    pub fn timeout(&self, phase: PhaseName) -> Duration {
+        match phase {
+            PhaseName::Install => self.install_timeout,
+            PhaseName::Import => self.import_timeout,
+            PhaseName::Execute => self.execute_timeout,
+        }
+    }
+}
+
+/// Why the analyzer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DynamicError {
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+    #[error(transparent)]
+    Sandbox(#[from] paddock_sandbox::SandboxError),
+    #[error("the image build task failed: {0}")]
+    Join(String),
+}
+
+/// What a restarted worker found and removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Leftovers {
+    pub containers: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub mounts: Vec<String>,
+    pub directories: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty()
+            && self.namespaces.is_empty()
+            && self.mounts.is_empty()
+            && self.directories.is_empty()
+    }
+}
+
+/// Runs dynamic analyses.
+#[derive(Debug, Clone)]
+pub struct DynamicAnalyzer {
+    config: DynamicConfig,
+    sandbox: Sandbox,
+    rootfs: PathBuf,
+    hook: Arc<dyn NetworkHook>,
+}
+
+impl DynamicAnalyzer {
+    /// Checks runsc and makes sure the rootfs exists (building it, if
+    /// allowed and missing; `default_image_cache` is where builds go
+    /// unless configured).
+    pub async fn new(
+        config: DynamicConfig,
+        default_image_cache: &Path,
+    ) -> Result<Self, DynamicError> {
+        let sandbox = Sandbox::new(config.sandbox.clone()).await?;
+        let (image_config, cache) = (config.image.clone(), default_image_cache.to_owned());
+        let rootfs = tokio::task::spawn_blocking(move || image::ensure(&image_config, &cache))
+            .await
+            .map_err(|e| DynamicError::Join(e.to_string()))??;
+        std::fs::create_dir_all(&config.work_dir).map_err(|source| {
+            paddock_sandbox::SandboxError::Io {
+                what: format!("creating {}", config.work_dir.display()),
+                source,
+            }
+        })?;
+        Ok(Self {
+            config,
+            sandbox,
+            rootfs,
+            hook: Arc::new(Blackhole),
+        })
+    }
+
+    /// Replaces the network hook (the simulated internet plugs in here).
+    pub fn with_network_hook(mut self, hook: Arc<dyn NetworkHook>) -> Self {
+        self.hook = hook;
+        self
+    }
+
+    pub fn config(&self) -> &DynamicConfig {
+        &self.config
+    }
+
+    pub fn rootfs(&self) -> &Path {
+        &self.rootfs
+    }
+
+    fn prefix(&self) -> String {
+        format!("pdk-{}-", self.config.worker_id)
+    }
+
+    /// Removes the containers, namespaces, mounts and work directories a
+    /// killed worker with this worker id left behind.
+    pub async fn clean_up_leftovers(&self) -> Leftovers {
+        let prefix = self.prefix();
+        let mut found = Leftovers {
+            containers: self.sandbox.clean_up_leftovers(&prefix).await,
+            ..Default::default()
+        };
+        let ns_prefix = format!("{}{prefix}", paddock_sandbox::netns::NETNS_PREFIX);
+        for ns in paddock_sandbox::netns::list().await {
+            if ns.starts_with(&ns_prefix) {
+                paddock_sandbox::netns::delete(&ns).await;
+                found.namespaces.push(ns);
+            }
+        }
+        let work = self.config.work_dir.join(&prefix);
+        for mount in mounts_under(&work.to_string_lossy()) {
+            unmount(Path::new(&mount));
+            found.mounts.push(mount);
+        }
+        if let Ok(entries) = std::fs::read_dir(&self.config.work_dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(&prefix) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                    found.directories.push(name);
+                }
+            }
+        }
+        found
+    }
+
+    /// Analyses `artifact` (a file on this machine) as `package`.
+    pub async fn analyze(&self, package: &PackageRef, artifact: &Path) -> DynamicResult {
+        let started = now();
+        let id = format!("{}{}", self.prefix(), hex::encode(random_bytes(6)));
+        let mut result = DynamicResult {
+            package: Some(package.clone()),
+            created_at: Some(now()),
+            sandbox: Some(SandboxInfo {
+                runtime: "gvisor".into(),
+                network_mode: self.config.sandbox.network.as_str().into(),
+                image_digest: image_digest(&self.config.image),
+                memory_limit_bytes: self.config.sandbox.memory_bytes,
+                pids_limit: self.config.sandbox.pids as u32,
+                cpu_limit: self.config.sandbox.cpus,
+            }),
+            ..Default::default()
+        };
+        let mut cleanup = Cleanup {
+            runsc: self.config.sandbox.runsc.clone(),
+            state_dir: self.config.sandbox.state_dir.clone(),
+            containers: Vec::new(),
+            netns: None,
+            mount: None,
+            work: None,
+        };
+        match self.prepare(&id, artifact, &mut cleanup).await {
+            Ok(prepared) => {
+                let mut previous_completed = true;
+                for (i, phase) in self.config.phases.iter().copied().enumerate() {
+                    if !previous_completed {
+                        result.phases.push(PhaseResult {
+                            phase: phase.proto() as i32,
+                            status: AnalysisStatus::Skipped as i32,
+                            status_detail: "an earlier phase did not complete".into(),
+                            ..Default::default()
+                        });
+                        continue;
+                    }
+                    let container = format!("{id}-{i}");
+                    cleanup.containers.push(container.clone());
+                    let phase_result = self.run_phase(package, phase, &prepared, &container).await;
+                    previous_completed = phase_result.status == AnalysisStatus::Completed as i32;
+                    result.phases.push(phase_result);
+                }
+            }
+            Err(detail) => {
+                tracing::error!(%package, error = %detail, "could not prepare the sandbox");
+                result.status = AnalysisStatus::ErrorOther as i32;
+                result.status_detail = detail;
+            }
+        }
+        drop(cleanup);
+        if result.status == AnalysisStatus::Unspecified as i32 {
+            match result
+                .phases
+                .iter()
+                .find(|p| p.status != AnalysisStatus::Completed as i32)
+            {
+                Some(p) => {
+                    result.status = p.status;
+                    result.status_detail = format!(
+                        "{}: {}",
+                        Phase::try_from(p.phase)
+                            .map(|p| p.as_str_name())
+                            .unwrap_or("phase"),
+                        p.status_detail
+                    );
+                }
+                None => result.status = AnalysisStatus::Completed as i32,
+            }
+        }
+        result.run = Some(paddock_proto::v1::AnalysisRun {
+            run_id: id,
+            started_at: Some(started),
+            finished_at: Some(now()),
+            analyzer_version: env!("CARGO_PKG_VERSION").into(),
+            worker: self.config.worker_id.clone(),
+        });
+        result
+    }
+
+    async fn prepare(
+        &self,
+        id: &str,
+        artifact: &Path,
+        cleanup: &mut Cleanup,
+    ) -> Result<Prepared, String> {
+        let work = self.config.work_dir.join(id);
+        let err = |what: &str| {
+            let what = what.to_owned();
+            move |e: std::io::Error| format!("{what}: {e}")
+        };
+        std::fs::create_dir_all(&work).map_err(err("creating the work directory"))?;
+        cleanup.work = Some(work.clone());
+        let rw = work.join("rw");
+        std::fs::create_dir_all(&rw).map_err(err("creating the writable area"))?;
+        if mount_tmpfs(&rw, self.config.writable_bytes) {
+            cleanup.mount = Some(rw.clone());
+        } else {
+            tracing::warn!(dir = %rw.display(), "could not mount a tmpfs (not root?): the sandbox's writable area is a plain directory without a size limit");
+        }
+        let (app, home) = (rw.join("app"), rw.join("home"));
+        std::fs::create_dir_all(&app).map_err(err("creating /app"))?;
+        std::fs::create_dir_all(&home).map_err(err("creating /root"))?;
+        let baits = baits::Baits::generate();
+        baits
+            .write_home(&home)
+            .map_err(err("planting the SSH baits"))?;
+
+        let artifact_dir = work.join("artifact");
+        std::fs::create_dir_all(&artifact_dir).map_err(err("creating the artifact directory"))?;
+        let filename = artifact
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && !n.contains('/'))
+            .ok_or_else(|| format!("{} has no usable file name", artifact.display()))?;
+        std::fs::copy(artifact, artifact_dir.join(&filename))
+            .map_err(err("copying the artifact into the work directory"))?;
+        let drivers = work.join("drivers");
+        std::fs::create_dir_all(&drivers).map_err(err("creating the drivers directory"))?;
+        for (name, body) in DRIVERS {
+            std::fs::write(drivers.join(name), body).map_err(err("writing the drivers"))?;
+        }
+
+        let netns = if self.config.sandbox.network == NetworkMode::Host {
+            let ns = Netns::create(id).await.map_err(|e| e.to_string())?;
+            let path = ns.path();
+            let name = ns.name().to_owned();
+            cleanup.netns = Some(name);
+            self.hook.attach(&ns).await.map_err(|e| e.to_string())?;
+            Some(path)
+        } else {
+            None
+        };
+        Ok(Prepared {
+            work,
+            app,
+            home,
+            artifact_dir,
+            artifact_name: filename,
+            drivers,
+            netns,
+            baits,
+        })
+    }
+
+    async fn run_phase(
+        &self,
+        package: &PackageRef,
+        phase: PhaseName,
+        p: &Prepared,
+        container: &str,
+    ) -> PhaseResult {
+        let (interpreter, driver) = driver(package.ecosystem());
+        let mut env = vec![
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+            "HOME=/root".into(),
+            "USER=root".into(),
+            "LANG=C.UTF-8".into(),
+            "PADDOCK_APP=/app".into(),
+            format!(
+                "PADDOCK_CALL_TIMEOUT={}",
+                self.config.call_timeout.as_secs().max(1)
+            ),
+            "PYTHONUSERBASE=/app/python".into(),
+            "PIP_NO_WARN_SCRIPT_LOCATION=1".into(),
+            "NODE_PATH=/app/node_modules".into(),
+            "npm_config_cache=/root/.npm".into(),
+            "npm_config_update_notifier=false".into(),
+            "npm_config_fetch_retries=0".into(),
+            "GEM_HOME=/app/gems".into(),
+            "COMPOSER_HOME=/root/.composer".into(),
+            "COMPOSER_ALLOW_SUPERUSER=1".into(),
+            "COMPOSER_NO_INTERACTION=1".into(),
+            "CARGO_HOME=/root/.cargo".into(),
+            "CARGO_NET_RETRY=0".into(),
+            "CARGO_TERM_COLOR=never".into(),
+        ];
+        env.extend(p.baits.env_entries());
+        let spec = RunSpec {
+            rootfs: self.rootfs.clone(),
+            args: vec![
+                interpreter.into(),
+                format!("/opt/paddock/{driver}"),
+                phase.as_str().into(),
+                package.name.clone(),
+                package.version.clone(),
+                format!("/artifact/{}", p.artifact_name),
+            ],
+            env,
+            cwd: "/app".into(),
+            tmpfs: vec!["/tmp".into()],
+            read_only_binds: vec![
+                (p.drivers.clone(), "/opt/paddock".into()),
+                (p.artifact_dir.clone(), "/artifact".into()),
+            ],
+            read_write_binds: vec![
+                (p.app.clone(), "/app".into()),
+                (p.home.clone(), "/root".into()),
+            ],
+            timeout: self.config.timeout(phase),
+            id: container.to_owned(),
+            netns: p.netns.clone(),
+        };
+        let started_at = now();
+        let span = tracing::info_span!("phase", phase = phase.as_str(), %package, container);
+        let _ = &span;
+        let outcome = self.sandbox.run(&spec, &p.work.join(container)).await;
+        if let Some(keep) = &self.config.keep_logs {
+            let _ = std::fs::create_dir_all(keep);
+            let _ = std::process::Command::new("cp")
+                .arg("-r")
+                .arg(p.work.join(container).join("logs"))
+                .arg(keep.join(container))
+                .status();
+        }
+        // The bundle and the (possibly large) boot log are not needed again.
+        let _ = std::fs::remove_dir_all(p.work.join(container));
+        let mut result = PhaseResult {
+            phase: phase.proto() as i32,
+            started_at: Some(started_at),
+            ..Default::default()
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                result.status = AnalysisStatus::ErrorOther as i32;
+                result.status_detail = format!("the sandbox could not run: {e}");
+                return result;
+            }
+        };
+        let limit_hit = outcome.usage.memory_limit_hit || outcome.usage.pids_limit_hit;
+        let (status, detail, code) = match &outcome.exit {
+            Exit::Code(0) => (AnalysisStatus::Completed, String::new(), 0),
+            Exit::Timeout => (
+                AnalysisStatus::ErrorTimeout,
+                format!(
+                    "the {} phase ran out of its {} s",
+                    phase.as_str(),
+                    spec.timeout.as_secs()
+                ),
+                -1,
+            ),
+            Exit::Code(code) if limit_hit => (
+                AnalysisStatus::ErrorLimit,
+                format!(
+                    "exit code {code} after reaching the {} limit",
+                    if outcome.usage.memory_limit_hit {
+                        "memory"
+                    } else {
+                        "process"
+                    }
+                ),
+                *code,
+            ),
+            Exit::Code(code) => (
+                AnalysisStatus::ErrorAnalysis,
+                format!("the {} phase exited with code {code}", phase.as_str()),
+                *code,
+            ),
+            Exit::RuntimeError(e) if limit_hit => (AnalysisStatus::ErrorLimit, e.clone(), -1),
+            Exit::RuntimeError(e) => (AnalysisStatus::ErrorOther, e.clone(), -1),
+        };
+        let t = &outcome.trace;
+        result.status = status as i32;
+        result.status_detail = detail;
+        result.exit_code = code;
+        result.duration = Some(ProtoDuration {
+            seconds: outcome.duration.as_secs() as i64,
+            nanos: outcome.duration.subsec_nanos() as i32,
+        });
+        result.resources = Some(ResourceUsage {
+            max_rss_bytes: outcome.usage.max_memory_bytes,
+            cpu_seconds: outcome.usage.cpu_seconds,
+            max_pids: outcome.usage.max_pids as u32,
+            oom_killed: outcome.usage.memory_limit_hit,
+            pids_limit_hit: outcome.usage.pids_limit_hit,
+        });
+        result.bait_accesses = p.baits.accesses(t);
+        result.files = t.files();
+        result.file_events = t.file_events.clone();
+        result.sockets = t.sockets.clone();
+        result.dns = t.dns.clone();
+        result.commands = t.commands.clone();
+        result.processes = t.processes.clone();
+        result.file_writes = t.file_writes.clone();
+        result.trace = Some(t.stats);
+        result.stdout_tail = outcome.stdout_tail;
+        result.stderr_tail = outcome.stderr_tail;
+        tracing::info!(phase = phase.as_str(), %package, status = status.as_str_name(), seconds = outcome.duration.as_secs_f64(), "phase finished");
+        result
+    }
+}
+
+#[derive(Debug)]
+struct Prepared {
+    work: PathBuf,
+    app: PathBuf,
+    home: PathBuf,
+    artifact_dir: PathBuf,
+    artifact_name: String,
+    drivers: PathBuf,
+    netns: Option<PathBuf>,
+    baits: baits::Baits,
+}
+
+/// Removes an analysis's containers, namespace, mount and work directory
+/// when dropped: at the end of an analysis, and also when the analysis's
+/// future is dropped half-way (shutdown, a cancelled task).
+#[derive(Debug)]
+struct Cleanup {
+    runsc: PathBuf,
+    state_dir: PathBuf,
+    containers: Vec<String>,
+    netns: Option<String>,
+    mount: Option<PathBuf>,
+    work: Option<PathBuf>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        use std::process::{Command, Stdio};
+        for id in &self.containers {
+            for args in [
+                vec!["kill", id.as_str(), "KILL"],
+                vec!["delete", "--force", id.as_str()],
+            ] {
+                let _ = Command::new(&self.runsc)
+                    .arg("--root")
+                    .arg(&self.state_dir)
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        if let Some(ns) = &self.netns {
+            let _ = Command::new("ip")
+                .args(["netns", "del", ns])
+                .stderr(Stdio::null())
+                .status();
+        }
+        if let Some(mount) = &self.mount {
+            unmount(mount);
+        }
+        if let Some(work) = &self.work {
+            let _ = std::fs::remove_dir_all(work);
+        }
+    }
+}
+
+fn mount_tmpfs(dir: &Path, bytes: u64) -> bool {
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o"])
+        .arg(format!("size={bytes},mode=0755,nosuid,nodev"))
+        .arg("paddock-dynamic")
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn unmount(dir: &Path) {
+    let _ = std::process::Command::new("umount")
+        .arg("--lazy")
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Mount points (from /proc/self/mountinfo) that start with `prefix`.
+fn mounts_under(prefix: &str) -> Vec<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut out: Vec<String> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|m| m.starts_with(prefix))
+        .map(str::to_owned)
+        .collect();
+    // Deepest first.
+    out.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    out.dedup();
+    out
+}
+
+fn image_digest(config: &ImageConfig) -> String {
+    match &config.rootfs {
+        Some(path) => format!("rootfs:{}", path.display()),
+        None => format!("mmdebstrap:{}:{}", image::SUITE, image::image_hash()),
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .expect("/dev/urandom is readable");
+    buf
+}
+
+fn now() -> Timestamp {
+    let now = chrono::Utc::now();
+    Timestamp {
+        seconds: now.timestamp(),
+        nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}

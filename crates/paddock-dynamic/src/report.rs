@@ -1,0 +1,224 @@
+//! The human-readable part of `paddock analyze` for dynamic results: per
+//! phase its status, the commands, the files written outside the install
+//! area, network attempts, DNS, baits touched and the process tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use paddock_proto::v1::{AnalysisStatus, FileOp, Phase, PhaseResult, SocketOp};
+
+/// Where the ecosystem clients put installs and caches: summarised as a
+/// count rather than listed.
+const INSTALL_AREAS: [&str; 6] = [
+    "/app/",
+    "/root/.npm/",
+    "/root/.cache/",
+    "/root/.cargo/",
+    "/root/.composer/",
+    "/root/.local/",
+];
+
+/// Writes the report of the phases of one analysis.
+pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
+    for p in phases {
+        let phase = Phase::try_from(p.phase)
+            .map(|p| p.as_str_name().trim_start_matches("PHASE_").to_lowercase())
+            .unwrap_or_else(|_| "phase".into());
+        let status = AnalysisStatus::try_from(p.status)
+            .map(|s| {
+                s.as_str_name()
+                    .trim_start_matches("ANALYSIS_STATUS_")
+                    .to_lowercase()
+            })
+            .unwrap_or_default();
+        let secs = p
+            .duration
+            .as_ref()
+            .map(|d| d.seconds as f64 + d.nanos as f64 / 1e9)
+            .unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "\n{phase}: {status} ({secs:.1} s){}",
+            detail(&p.status_detail)
+        );
+        if p.status == AnalysisStatus::Skipped as i32 {
+            continue;
+        }
+        let names: BTreeMap<u32, String> = p
+            .processes
+            .iter()
+            .map(|pr| (pr.pid, short_argv(&pr.argv, &pr.executable)))
+            .collect();
+        let who = |pid: u32| {
+            names
+                .get(&pid)
+                .cloned()
+                .unwrap_or_else(|| format!("pid {pid}"))
+        };
+
+        // A shell or execvp tries each PATH entry: only the exec that
+        // worked is the command.
+        let commands: Vec<_> = p.commands.iter().filter(|c| c.result >= 0).collect();
+        let _ = writeln!(out, "  commands ({}):", commands.len());
+        for c in commands.iter().take(40) {
+            let _ = writeln!(out, "    [{}] {}", c.pid, short_argv(&c.argv, ""));
+        }
+        let mut install_writes = 0usize;
+        let mut written = BTreeSet::new();
+        for e in &p.file_events {
+            let op = FileOp::try_from(e.op).unwrap_or(FileOp::Unspecified);
+            if e.result < 0
+                || !matches!(
+                    op,
+                    FileOp::OpenWrite
+                        | FileOp::Create
+                        | FileOp::Delete
+                        | FileOp::Rename
+                        | FileOp::Chmod
+                        | FileOp::Symlink
+                        | FileOp::Link
+                )
+                || e.path.starts_with("/dev/")
+                || e.path.starts_with("/proc/")
+            {
+                continue;
+            }
+            if INSTALL_AREAS.iter().any(|a| e.path.starts_with(a)) {
+                install_writes += 1;
+                continue;
+            }
+            written.insert((
+                e.path.clone(),
+                op.as_str_name()
+                    .trim_start_matches("FILE_OP_")
+                    .to_lowercase(),
+                e.pid,
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "  files written outside the install area ({}; {install_writes} more in /app and the clients' caches):",
+            written.len()
+        );
+        for (path, op, pid) in written.iter().take(60) {
+            let _ = writeln!(out, "    {op:<10} {path}  by {}", who(*pid));
+        }
+        let net: Vec<_> = p
+            .sockets
+            .iter()
+            .filter(|s| s.op == SocketOp::Connect as i32 || s.op == SocketOp::Sendto as i32)
+            .filter(|s| !s.address.is_empty() && s.family != "AF_UNIX")
+            .collect();
+        let _ = writeln!(out, "  network attempts ({}):", net.len());
+        for s in net.iter().take(40) {
+            let outcome = if s.result < 0 { s.error.as_str() } else { "ok" };
+            let _ = writeln!(
+                out,
+                "    {} {}:{} ({outcome})  by {}",
+                if s.protocol.is_empty() {
+                    "?"
+                } else {
+                    &s.protocol
+                },
+                s.address,
+                s.port,
+                who(s.pid)
+            );
+        }
+        let _ = writeln!(out, "  DNS ({}):", p.dns.len());
+        for q in &p.dns {
+            let _ = writeln!(out, "    {} {}", q.hostname, q.types.join(","));
+        }
+        if !p.bait_accesses.is_empty() {
+            let _ = writeln!(out, "  baits touched ({}):", p.bait_accesses.len());
+            for b in &p.bait_accesses {
+                let _ = writeln!(out, "    {} {}  by {}", b.how, b.bait, who(b.pid));
+            }
+        }
+        let _ = writeln!(out, "  process tree:");
+        write_tree(out, p);
+        if p.status != AnalysisStatus::Completed as i32 {
+            let stderr = String::from_utf8_lossy(&p.stderr_tail);
+            let last: Vec<&str> = stderr.lines().rev().take(6).collect();
+            if !last.is_empty() {
+                let _ = writeln!(out, "  stderr (last lines):");
+                for l in last.into_iter().rev() {
+                    let _ = writeln!(
+                        out,
+                        "    {}",
+                        l.chars().filter(|c| !c.is_control()).collect::<String>()
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn detail(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(": {d}")
+    }
+}
+
+fn short_argv(argv: &[String], exe: &str) -> String {
+    let s = if argv.is_empty() {
+        exe.to_owned()
+    } else {
+        argv.join(" ")
+    };
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    if s.chars().count() > 100 {
+        format!("{}…", s.chars().take(100).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn write_tree(out: &mut String, p: &PhaseResult) {
+    let pids: BTreeSet<u32> = p.processes.iter().map(|x| x.pid).collect();
+    let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for pr in &p.processes {
+        if pr.parent_pid != 0 && pids.contains(&pr.parent_pid) && pr.parent_pid != pr.pid {
+            children.entry(pr.parent_pid).or_default().push(pr.pid);
+        } else {
+            roots.push(pr.pid);
+        }
+    }
+    let by_pid: BTreeMap<u32, &paddock_proto::v1::Process> =
+        p.processes.iter().map(|x| (x.pid, x)).collect();
+    let mut shown = 0usize;
+    let mut stack: Vec<(u32, usize)> = roots.into_iter().rev().map(|r| (r, 0)).collect();
+    while let Some((pid, depth)) = stack.pop() {
+        shown += 1;
+        if shown > 80 {
+            let _ = writeln!(
+                out,
+                "    … {} more processes",
+                p.processes.len() + 1 - shown
+            );
+            break;
+        }
+        if let Some(pr) = by_pid.get(&pid) {
+            let _ = writeln!(
+                out,
+                "    {}[{}] {}{}",
+                "  ".repeat(depth),
+                pid,
+                short_argv(&pr.argv, &pr.executable),
+                if pr.exit_code >= 0 {
+                    format!(" → {}", pr.exit_code)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if depth < 30 {
+            for c in children.get(&pid).into_iter().flatten().rev() {
+                stack.push((*c, depth + 1));
+            }
+        }
+    }
+}
