@@ -62,6 +62,18 @@ pub enum Command {
     /// Print the effective configuration (defaults, file and environment
     /// merged) as TOML.
     Config,
+    /// The dynamic-analysis sandbox image: build it, or show where it is.
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the sandbox rootfs with mmdebstrap (once per image hash;
+    /// `paddock analyze` does this itself when it is missing).
+    Build,
+    /// Print the image's hash and rootfs path, and whether it is built.
+    Show,
 }
 
 /// A package on a registry, or a local artifact.
@@ -91,8 +103,7 @@ pub enum OutputFormat {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub package: PackageArgs,
-    /// Static analysis only (dynamic analysis is not in this build yet, so
-    /// this is also what runs without it).
+    /// Static analysis only: no sandbox (and no need for gVisor).
     #[arg(long = "static")]
     pub static_only: bool,
     /// The ecosystem of a `--local` artifact (default: inferred from it).

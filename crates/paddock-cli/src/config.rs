@@ -52,6 +52,48 @@ pub struct PaddockConfig {
     /// analyze` uses too.
     #[serde(rename = "static")]
     pub static_analysis: StaticSection,
+    /// The dynamic analysis service and the sandbox `paddock analyze`
+    /// uses too.
+    pub dynamic: DynamicSection,
+}
+
+/// `[dynamic]`: whether `paddock up` runs the dynamic service, and the
+/// sandbox, image and phase settings (`[dynamic.analysis]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamicSection {
+    pub enabled: bool,
+    /// How many analyses the service runs at once.
+    pub concurrency: usize,
+    pub analysis: paddock_dynamic::DynamicConfig,
+}
+
+impl Default for DynamicSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrency: 1,
+            analysis: paddock_dynamic::DynamicConfig::default(),
+        }
+    }
+}
+
+/// Where built sandbox images go unless `dynamic.analysis.image.cache_dir`
+/// says otherwise: `$XDG_CACHE_HOME/paddock/images`, else
+/// `~/.cache/paddock/images`.
+pub fn default_image_cache(env: &[(String, String)]) -> PathBuf {
+    let get = |key: &str| {
+        env.iter()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
+    if let Some(xdg) = get("XDG_CACHE_HOME") {
+        return xdg.join("paddock/images");
+    }
+    match get("HOME") {
+        Some(home) => home.join(".cache/paddock/images"),
+        None => PathBuf::from("/var/cache/paddock/images"),
+    }
 }
 
 /// `[static]`: whether `paddock up` runs the static service, and the

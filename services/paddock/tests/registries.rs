@@ -161,14 +161,28 @@ async fn analyze_reports_the_install_hook_and_gates_on_severity() {
     );
 
     let mut cmd = paddock(&registry);
-    cmd.args(["analyze", "npm", "@paddock/hook", "--fail-on", "low"]);
+    cmd.args([
+        "analyze",
+        "npm",
+        "@paddock/hook",
+        "--static",
+        "--fail-on",
+        "low",
+    ]);
     assert_eq!(
         run(cmd).await.status.code(),
         Some(3),
         "a low finding fails a low gate"
     );
     let mut cmd = paddock(&registry);
-    cmd.args(["analyze", "npm", "paddock-honest", "--fail-on", "high"]);
+    cmd.args([
+        "analyze",
+        "npm",
+        "paddock-honest",
+        "--static",
+        "--fail-on",
+        "high",
+    ]);
     assert_eq!(
         run(cmd).await.status.code(),
         Some(0),
@@ -176,7 +190,14 @@ async fn analyze_reports_the_install_hook_and_gates_on_severity() {
     );
 
     let mut cmd = paddock(&registry);
-    cmd.args(["analyze", "pypi", "paddock-honest", "--format", "json"]);
+    cmd.args([
+        "analyze",
+        "pypi",
+        "paddock-honest",
+        "--static",
+        "--format",
+        "json",
+    ]);
     let out = run(cmd).await;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
     assert_eq!(json["package"]["name"], "paddock-honest");
@@ -191,6 +212,7 @@ async fn analyze_reports_the_install_hook_and_gates_on_severity() {
         "analyze",
         "npm",
         "paddock-honest",
+        "--static",
         "--format",
         "package-analysis",
     ]);
@@ -222,7 +244,7 @@ async fn analyze_infers_the_ecosystem_of_a_local_artifact() {
     let local = dir.path().join(&built.filename);
     std::fs::write(&local, &built.bytes).unwrap();
     let mut cmd = paddock(&registry);
-    cmd.args(["analyze", "--local"]).arg(&local);
+    cmd.args(["analyze", "--static", "--local"]).arg(&local);
     let out = run(cmd).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
@@ -234,4 +256,64 @@ async fn analyze_infers_the_ecosystem_of_a_local_artifact() {
         report.contains("threat.install-process-spawn") && report.contains("build.rs"),
         "{report}"
     );
+}
+
+/// The newcomer's command, static and dynamic together, on the fixture
+/// registry: one report with findings and then every phase, and the
+/// reference system's records for both.
+#[tokio::test]
+async fn analyze_runs_static_and_dynamic_analysis_together() {
+    let registry = FixtureRegistry::start().await;
+    let mut cmd = paddock(&registry);
+    cmd.args(["analyze", "npm", "@paddock/hook"]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for needle in [
+        "dynamic analysis: completed (install completed, import completed, execute completed)",
+        "capability.install-hook",
+        "install: completed",
+        "import: completed",
+        "execute: completed",
+        // The postinstall hook ran in the sandbox, and its command and file
+        // are in the install phase.
+        "node install.js",
+        "/tmp/paddock-hook-ran",
+        "process tree:",
+    ] {
+        assert!(
+            report.contains(needle),
+            "`{needle}` missing from:\n{report}"
+        );
+    }
+    let install = &report
+        [report.find("install: completed").unwrap()..report.find("import: completed").unwrap()];
+    assert!(install.contains("/tmp/paddock-hook-ran"), "{install}");
+
+    let mut cmd = paddock(&registry);
+    cmd.args([
+        "analyze",
+        "pypi",
+        "paddock-honest",
+        "--format",
+        "package-analysis",
+    ]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let both: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(both["static"]["schema_version"], "1.0");
+    let dynamic = &both["dynamic"];
+    assert_eq!(dynamic["Package"]["Ecosystem"], "pypi");
+    assert_eq!(dynamic["Package"]["Name"], "paddock-honest");
+    for phase in ["install", "import", "execute"] {
+        let p = &dynamic["Analysis"][phase];
+        assert_eq!(p["Status"], "completed", "{phase}: {p}");
+        assert!(
+            p["Files"].as_array().is_some_and(|f| !f.is_empty()),
+            "{phase}"
+        );
+        assert!(p["Commands"][0]["Command"].as_array().is_some(), "{phase}");
+        // Go's []byte: base64 text.
+        assert!(p["Stdout"].is_string());
+    }
 }

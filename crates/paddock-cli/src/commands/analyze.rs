@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use paddock_proto::ecosystem::{self, severity_token};
-use paddock_proto::v1::{FindingCategory, PackageRef, Severity, StaticResult};
+use paddock_proto::v1::{
+    AnalysisStatus, DynamicResult, FindingCategory, PackageRef, Phase, Severity, StaticResult,
+};
 use paddock_static::{analyze_tree, StaticConfig};
 
 use super::fetch::registry_target;
 use crate::cli::{AnalyzeArgs, OutputFormat};
-use crate::config::PaddockConfig;
+use crate::config::{default_image_cache, PaddockConfig};
 
 pub async fn run(
     args: AnalyzeArgs,
@@ -33,7 +35,9 @@ pub async fn run(
         }
     };
 
-    let (package, artifact_name, gem_metadata) = if let Some(local) = &args.package.local {
+    let (package, artifact_name, gem_metadata, artifact_path) = if let Some(local) =
+        &args.package.local
+    {
         let hint = args
             .local_ecosystem
             .as_deref()
@@ -62,6 +66,7 @@ pub async fn run(
             },
             name,
             report.gem_metadata,
+            local.clone(),
         )
     } else {
         let (client, name, version) = registry_target(&args.package, &mut config, env, "analyze")?;
@@ -74,34 +79,82 @@ pub async fn run(
         progress("downloading and verifying");
         let downloaded = client.download(artifact).await?;
         progress("extracting");
-        let (_, report) = client.extract_into(&downloaded, work.path())?;
+        let (archive, report) = client.extract_into(&downloaded, work.path())?;
         (
             release.package.unwrap_or_default(),
             downloaded.artifact.filename,
             report.gem_metadata,
+            archive,
         )
     };
 
-    progress("analysing");
+    // The sandbox first: a missing runsc or image is an error before any
+    // analysis starts (or --static).
+    let dynamic = if args.static_only {
+        None
+    } else {
+        progress("preparing the sandbox (the first run builds its image: about a minute)");
+        let analyzer = paddock_dynamic::DynamicAnalyzer::new(
+            config.dynamic.analysis.clone(),
+            &default_image_cache(env),
+        )
+        .await
+        .context("dynamic analysis needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing); pass --static for static analysis alone")?;
+        Some(analyzer)
+    };
+
+    progress(if dynamic.is_some() {
+        "analysing: static, and dynamic in the sandbox (install, import, execute)"
+    } else {
+        "analysing"
+    });
     let root = work.path().join("package");
     let static_config: StaticConfig = config.static_analysis.analysis.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        analyze_tree(&root, package, gem_metadata.as_deref(), &static_config)
-    })
-    .await
-    .context("the analysis task failed")?;
+    let static_package = package.clone();
+    let static_task = tokio::task::spawn_blocking(move || {
+        analyze_tree(
+            &root,
+            static_package,
+            gem_metadata.as_deref(),
+            &static_config,
+        )
+    });
+    let dynamic_task = async {
+        match &dynamic {
+            Some(analyzer) => Some(analyzer.analyze(&package, &artifact_path).await),
+            None => None,
+        }
+    };
+    let (result, dynamic_result) = tokio::join!(static_task, dynamic_task);
+    let result = result.context("the analysis task failed")?;
 
     match args.format {
-        OutputFormat::Text => print!("{}", report(&result, &artifact_name)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+        OutputFormat::Text => print!(
+            "{}",
+            report(&result, &artifact_name, dynamic_result.as_ref())
+        ),
+        OutputFormat::Json => match &dynamic_result {
+            None => println!("{}", serde_json::to_string_pretty(&result)?),
+            Some(d) => println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"static": result, "dynamic": d}))?
+            ),
+        },
         OutputFormat::PackageAnalysis => {
             let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&paddock_static::reference::record(
-                    &result, &created
-                ))?
-            );
+            let record = paddock_static::reference::record(&result, &created);
+            match &dynamic_result {
+                None => println!("{}", serde_json::to_string_pretty(&record)?),
+                // The reference keeps them in two buckets; here they are
+                // one document with one key per record.
+                Some(d) => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "static": record,
+                        "dynamic": paddock_dynamic::record::record(d),
+                    }))?
+                ),
+            }
         }
     }
     let worst = result
@@ -125,7 +178,7 @@ pub async fn run(
 }
 
 /// The readable report: findings first, most severe first, with evidence.
-pub fn report(result: &StaticResult, artifact: &str) -> String {
+pub fn report(result: &StaticResult, artifact: &str, dynamic: Option<&DynamicResult>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let package = result.package.clone().unwrap_or_default();
@@ -139,7 +192,37 @@ pub fn report(result: &StaticResult, artifact: &str) -> String {
     if !result.status_detail.is_empty() {
         let _ = writeln!(out, "status: {}", result.status_detail);
     }
-    let _ = writeln!(out, "dynamic analysis: not in this build yet");
+    match dynamic {
+        None => {
+            let _ = writeln!(out, "dynamic analysis: not run (--static)");
+        }
+        Some(d) => {
+            let phases: Vec<String> = d
+                .phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {}",
+                        Phase::try_from(p.phase)
+                            .map(|p| p.as_str_name().trim_start_matches("PHASE_").to_lowercase())
+                            .unwrap_or_default(),
+                        status_word(p.status)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "dynamic analysis: {} ({}){}",
+                status_word(d.status),
+                phases.join(", "),
+                if d.status_detail.is_empty() || d.status == AnalysisStatus::Completed as i32 {
+                    String::new()
+                } else {
+                    format!("; {}", d.status_detail)
+                }
+            );
+        }
+    }
     let _ = writeln!(out);
     if result.findings.is_empty() {
         let _ = writeln!(out, "no findings");
@@ -227,6 +310,9 @@ pub fn report(result: &StaticResult, artifact: &str) -> String {
             );
         }
     }
+    if let Some(d) = dynamic {
+        paddock_dynamic::report::write_phases(&mut out, &d.phases);
+    }
     out
 }
 
@@ -274,4 +360,14 @@ pub fn list_rules() -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn status_word(status: i32) -> String {
+    AnalysisStatus::try_from(status)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("ANALYSIS_STATUS_")
+                .to_lowercase()
+        })
+        .unwrap_or_default()
 }

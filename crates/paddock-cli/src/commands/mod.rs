@@ -3,6 +3,7 @@
 mod analyze;
 mod config_cmd;
 mod fetch;
+mod image;
 mod submit;
 mod topology;
 mod up;
@@ -49,6 +50,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Diff(_) => not_yet("diff", "the diff service (issue 7)"),
         Command::Alerts(_) => not_yet("alerts tail", "the diff service and its alerts (issue 7)"),
         Command::Rules => analyze::list_rules(),
+        Command::Image(cmd) => image::run(cmd, config, &env).await,
     }
 }
 
@@ -56,7 +58,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
 fn not_yet(command: &str, arrives_with: &str) -> anyhow::Result<ExitCode> {
     eprintln!(
         "paddock: `paddock {command}` is not available in this build yet; it arrives with {arrives_with}.\n\
-         What works today: `paddock analyze` (static), `paddock rules`, `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
+         What works today: `paddock analyze` (static and dynamic), `paddock image`, `paddock rules`, `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
     );
     Ok(ExitCode::from(crate::EXIT_FAILURE))
 }
