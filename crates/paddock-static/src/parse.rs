@@ -241,7 +241,7 @@ pub fn parse(
     let mut calls = 0u32;
     let mut progress = |_: &tree_sitter::ParseState| {
         calls = calls.wrapping_add(1);
-        if calls % 1024 == 0 {
+        if calls.is_multiple_of(1024) {
             timed_out = Instant::now() > deadline;
         }
         timed_out
