@@ -170,6 +170,8 @@ pub enum ServiceName {
     Feed,
     /// Analyses each release's artifact statically and publishes the result.
     Static,
+    /// Runs each release in the sandbox and publishes the result.
+    Dynamic,
 }
 
 #[derive(Debug, Args)]

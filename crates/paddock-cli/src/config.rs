@@ -63,8 +63,6 @@ pub struct PaddockConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DynamicSection {
     pub enabled: bool,
-    /// How many analyses the service runs at once.
-    pub concurrency: usize,
     pub analysis: paddock_dynamic::DynamicConfig,
 }
 
@@ -72,7 +70,6 @@ impl Default for DynamicSection {
     fn default() -> Self {
         Self {
             enabled: true,
-            concurrency: 1,
             analysis: paddock_dynamic::DynamicConfig::default(),
         }
     }

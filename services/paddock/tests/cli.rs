@@ -181,6 +181,8 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         .env("PADDOCK__BUS__PREFIX", "uptest")
         // Tests reach no registry beyond loopback.
         .env("PADDOCK__FEED__ENABLED", "false")
+        // The dynamic service has tests of its own (and needs root).
+        .env("PADDOCK__DYNAMIC__ENABLED", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

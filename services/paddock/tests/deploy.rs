@@ -71,6 +71,17 @@ fn compose_runs_paddock_against_a_healthy_jetstream_server() {
         strings(&services["static"]["command"]),
         ["serve", "static", "--nats-url", "nats://nats:4222"]
     );
+    // The sandbox runs in its own (privileged) container, not in `up`.
+    assert_eq!(
+        paddock["environment"]["PADDOCK__DYNAMIC__ENABLED"].as_str(),
+        Some("false")
+    );
+    let dynamic = &services["dynamic"];
+    assert_eq!(
+        strings(&dynamic["command"]),
+        ["serve", "dynamic", "--nats-url", "nats://nats:4222"]
+    );
+    assert_eq!(dynamic["privileged"].as_bool(), Some(true));
     // Published ports stay on loopback.
     for service in [nats, paddock] {
         for port in strings(&service["ports"]) {

@@ -43,6 +43,7 @@ pub async fn run(
     let service_name = match only {
         Some(ServiceName::Feed) => "feed",
         Some(ServiceName::Static) => "static",
+        Some(ServiceName::Dynamic) => "dynamic",
         None => "paddock",
     };
     paddock_runtime::http::register_build_info(
@@ -124,6 +125,36 @@ pub async fn run(
         services.spawn(async move {
             if let Err(error) = service.run(token).await {
                 tracing::error!(%error, "the static service stopped");
+            }
+        });
+    }
+
+    if wanted(ServiceName::Dynamic, config.dynamic.enabled) {
+        println!(
+            "dynamic: preparing the sandbox (the first start builds its image: about a minute)"
+        );
+        let analyzer = paddock_dynamic::DynamicAnalyzer::new(
+            config.dynamic.analysis.clone(),
+            &crate::config::default_image_cache(env),
+        )
+        .await
+        .context("starting the dynamic service: it needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing; set dynamic.enabled = false to run without it)")?;
+        let service = paddock_dynamic_service::DynamicService::new(
+            &bus,
+            analyzer,
+            config.registries.http.max_artifact_bytes,
+        )
+        .await?;
+        println!(
+            "dynamic: analysing releases from {} in the sandbox",
+            bus.names().dynamic_consumer().stream_name
+        );
+        health.register("dynamic");
+        health.set_ready("dynamic");
+        let token = shutdown.clone();
+        services.spawn(async move {
+            if let Err(error) = service.run(token).await {
+                tracing::error!(%error, "the dynamic service stopped");
             }
         });
     }

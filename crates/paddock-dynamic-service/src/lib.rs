@@ -1,0 +1,150 @@
+//! The dynamic analysis service: consumes `release.<eco>` through the
+//! `dynamic` durable consumer, reads the artifact from the object store,
+//! checks it against its sha256, runs install, import and execute in the
+//! sandbox and publishes a `DynamicResult` on `result.dynamic.<eco>`.
+//!
+//! While the sandbox runs, the consume discipline reports progress to
+//! JetStream, so a long analysis is not redelivered to another worker. A
+//! failure inside the sandbox (a timeout, a limit, runsc itself) is a
+//! recorded status in the published result, not a retry. On start the
+//! service removes what a killed predecessor with the same worker id left
+//! behind (containers, namespaces, mounts, work directories); the release
+//! it was working on is redelivered and analysed again.
+
+use async_nats::jetstream::object_store::ObjectStore;
+use paddock_bus::names::result_msg_id;
+use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetStreamBus};
+use paddock_dynamic::DynamicAnalyzer;
+use paddock_proto::v1::Release;
+use tokio::io::AsyncReadExt;
+
+/// The `dynamic` consumer's handler.
+#[derive(Clone)]
+pub struct DynamicService {
+    bus: JetStreamBus,
+    artifacts: ObjectStore,
+    analyzer: DynamicAnalyzer,
+    max_artifact_bytes: u64,
+}
+
+impl std::fmt::Debug for DynamicService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicService")
+            .field("analyzer", &self.analyzer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamicService {
+    pub async fn new(
+        bus: &JetStreamBus,
+        analyzer: DynamicAnalyzer,
+        max_artifact_bytes: u64,
+    ) -> Result<Self, paddock_bus::BusError> {
+        let artifacts = bus.artifacts().await?;
+        Ok(Self {
+            bus: bus.clone(),
+            artifacts,
+            analyzer,
+            max_artifact_bytes,
+        })
+    }
+
+    /// Cleans up after a predecessor, then consumes releases until
+    /// `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), paddock_bus::BusError> {
+        let left = self.analyzer.clean_up_leftovers().await;
+        if !left.is_empty() {
+            tracing::warn!(
+                containers = ?left.containers,
+                namespaces = ?left.namespaces,
+                mounts = ?left.mounts,
+                directories = ?left.directories,
+                "removed what a previous worker left behind"
+            );
+        }
+        let bus = self.bus.clone();
+        let spec = bus.names().dynamic_consumer();
+        bus.consume(&spec, self, shutdown).await
+    }
+
+    async fn analyse(&self, release: Release) -> Result<(), HandlerError> {
+        let package = release
+            .package
+            .clone()
+            .ok_or_else(|| HandlerError::permanent("release without a package"))?;
+        let artifact = release
+            .artifacts
+            .get(release.selected_artifact as usize)
+            .cloned()
+            .ok_or_else(|| HandlerError::permanent("release lists no artifact"))?;
+        if artifact.object_key.is_empty() {
+            return Err(HandlerError::permanent(
+                "the release's artifact was never stored (empty object key)",
+            ));
+        }
+        let mut object = self
+            .artifacts
+            .get(&artifact.object_key)
+            .await
+            .map_err(|e| {
+                HandlerError::retryable(format!(
+                    "reading artifact {} from the object store: {e}",
+                    artifact.object_key
+                ))
+            })?;
+        let mut bytes = Vec::new();
+        (&mut object)
+            .take(self.max_artifact_bytes + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| {
+                HandlerError::retryable(format!("reading artifact {}: {e}", artifact.object_key))
+            })?;
+        if bytes.len() as u64 > self.max_artifact_bytes {
+            return Err(HandlerError::permanent(format!(
+                "artifact is over the limit of {} bytes",
+                self.max_artifact_bytes
+            )));
+        }
+        let actual = paddock_registry::digest::sha256_hex(&bytes);
+        if !artifact.sha256.is_empty() && actual != artifact.sha256 {
+            return Err(HandlerError::permanent(format!(
+                "artifact failed verification: sha256 expected {}, got {actual}",
+                artifact.sha256
+            )));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("paddock-dynamic-artifact-")
+            .tempdir()
+            .map_err(|e| HandlerError::retryable(format!("work directory: {e}")))?;
+        let path = dir
+            .path()
+            .join(paddock_registry::client::safe_filename(&artifact.filename));
+        std::fs::write(&path, &bytes)
+            .map_err(|e| HandlerError::retryable(format!("writing the artifact: {e}")))?;
+
+        let mut result = self.analyzer.analyze(&package, &path).await;
+        result.artifact = Some(artifact);
+        // One result per artifact and Paddock version: a redelivery after a
+        // lost ack publishes the same id, which JetStream drops.
+        let msg_id = format!("dynamic-{}-v{}", &actual[..16], env!("CARGO_PKG_VERSION"));
+        let subject = self.bus.names().dynamic_result(package.ecosystem());
+        self.bus
+            .publish(
+                &subject,
+                &result_msg_id("dynamic", &package, &msg_id),
+                &result,
+            )
+            .await
+            .map_err(|e| HandlerError::retryable(format!("publishing the result: {e}")))?;
+        tracing::info!(package = %package, status = result.status, "dynamic analysis published");
+        Ok(())
+    }
+}
+
+impl Handler<Release> for DynamicService {
+    async fn handle(&self, delivery: Delivery<Release>) -> Result<(), HandlerError> {
+        self.analyse(delivery.message).await
+    }
+}
