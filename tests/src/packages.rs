@@ -367,6 +367,28 @@ fn gem(pkg: &FixturePackage, files: &[(String, String)]) -> Vec<u8> {
     outer.into_inner().expect("writing to memory")
 }
 
+/// A PyPI sdist named `name`-`version` whose setup.py is `setup_py`
+/// (plus `files`, relative to the sdist's root), for tests that need a
+/// package doing one particular thing at install time.
+pub fn pypi_sdist(name: &str, version: &str, setup_py: &str, files: &[(&str, &str)]) -> Built {
+    let module = name.replace('-', "_");
+    let root = format!("{module}-{version}");
+    let mut all = vec![
+        (
+            format!("{root}/PKG-INFO"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+        ),
+        (format!("{root}/setup.py"), setup_py.to_owned()),
+    ];
+    for (path, body) in files {
+        all.push((format!("{root}/{path}"), (*body).to_owned()));
+    }
+    Built {
+        filename: format!("{root}.tar.gz"),
+        bytes: tar_gz(&all),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,27 +417,5 @@ mod tests {
                 .iter()
                 .any(|p| p.eco == eco && p.flavour == Flavour::InstallHook));
         }
-    }
-}
-
-/// A PyPI sdist named `name`-`version` whose setup.py is `setup_py`
-/// (plus `files`, relative to the sdist's root), for tests that need a
-/// package doing one particular thing at install time.
-pub fn pypi_sdist(name: &str, version: &str, setup_py: &str, files: &[(&str, &str)]) -> Built {
-    let module = name.replace('-', "_");
-    let root = format!("{module}-{version}");
-    let mut all = vec![
-        (
-            format!("{root}/PKG-INFO"),
-            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
-        ),
-        (format!("{root}/setup.py"), setup_py.to_owned()),
-    ];
-    for (path, body) in files {
-        all.push((format!("{root}/{path}"), (*body).to_owned()));
-    }
-    Built {
-        filename: format!("{root}.tar.gz"),
-        bytes: tar_gz(&all),
     }
 }

@@ -74,6 +74,8 @@ pub struct SandboxConfig {
     pub output_tail_bytes: usize,
     /// Syscalls traced (empty: all).
     pub strace_syscalls: Vec<String>,
+    /// Trace system calls (off only to measure what tracing costs).
+    pub strace: bool,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +90,7 @@ impl Default for SandboxConfig {
             cpus: 1.0,
             output_tail_bytes: 4096,
             strace_syscalls: Vec::new(),
+            strace: true,
         }
     }
 }
@@ -224,11 +227,13 @@ impl Sandbox {
         cmd.arg("--root")
             .arg(&self.config.state_dir)
             .arg(format!("--platform={}", self.config.platform))
-            .arg(format!("--network={}", self.config.network.as_str()))
-            .arg("--strace")
-            .arg("--debug")
-            .arg(format!("--debug-log={}/", logs.display()));
-        if !self.config.strace_syscalls.is_empty() {
+            .arg(format!("--network={}", self.config.network.as_str()));
+        if self.config.strace {
+            cmd.arg("--strace")
+                .arg("--debug")
+                .arg(format!("--debug-log={}/", logs.display()));
+        }
+        if self.config.strace && !self.config.strace_syscalls.is_empty() {
             cmd.arg(format!(
                 "--strace-syscalls={}",
                 self.config.strace_syscalls.join(",")
