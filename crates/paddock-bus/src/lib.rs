@@ -29,6 +29,7 @@
 //! - While a handler runs, progress is reported at a third of the ack wait,
 //!   so a healthy long-running handler is never redelivered.
 
+pub mod artifact;
 pub mod codec;
 pub mod config;
 pub mod consume;

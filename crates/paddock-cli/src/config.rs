@@ -75,19 +75,21 @@ impl Default for DynamicSection {
     }
 }
 
+/// A non-empty variable of `env`, as a path.
+pub fn env_path(env: &[(String, String)], key: &str) -> Option<PathBuf> {
+    env.iter()
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| PathBuf::from(v))
+}
+
 /// Where built sandbox images go unless `dynamic.analysis.image.cache_dir`
 /// says otherwise: `$XDG_CACHE_HOME/paddock/images`, else
 /// `~/.cache/paddock/images`.
 pub fn default_image_cache(env: &[(String, String)]) -> PathBuf {
-    let get = |key: &str| {
-        env.iter()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| PathBuf::from(v))
-    };
-    if let Some(xdg) = get("XDG_CACHE_HOME") {
+    if let Some(xdg) = env_path(env, "XDG_CACHE_HOME") {
         return xdg.join("paddock/images");
     }
-    match get("HOME") {
+    match env_path(env, "HOME") {
         Some(home) => home.join(".cache/paddock/images"),
         None => PathBuf::from("/var/cache/paddock/images"),
     }

@@ -12,11 +12,11 @@
 //! it was working on is redelivered and analysed again.
 
 use async_nats::jetstream::object_store::ObjectStore;
+use paddock_bus::artifact::{read_selected, StoredArtifact};
 use paddock_bus::names::result_msg_id;
 use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetStreamBus};
 use paddock_dynamic::DynamicAnalyzer;
 use paddock_proto::v1::Release;
-use tokio::io::AsyncReadExt;
 
 /// The `dynamic` consumer's handler.
 #[derive(Clone)]
@@ -69,51 +69,12 @@ impl DynamicService {
     }
 
     async fn analyse(&self, release: Release) -> Result<(), HandlerError> {
-        let package = release
-            .package
-            .clone()
-            .ok_or_else(|| HandlerError::permanent("release without a package"))?;
-        let artifact = release
-            .artifacts
-            .get(release.selected_artifact as usize)
-            .cloned()
-            .ok_or_else(|| HandlerError::permanent("release lists no artifact"))?;
-        if artifact.object_key.is_empty() {
-            return Err(HandlerError::permanent(
-                "the release's artifact was never stored (empty object key)",
-            ));
-        }
-        let mut object = self
-            .artifacts
-            .get(&artifact.object_key)
-            .await
-            .map_err(|e| {
-                HandlerError::retryable(format!(
-                    "reading artifact {} from the object store: {e}",
-                    artifact.object_key
-                ))
-            })?;
-        let mut bytes = Vec::new();
-        (&mut object)
-            .take(self.max_artifact_bytes + 1)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| {
-                HandlerError::retryable(format!("reading artifact {}: {e}", artifact.object_key))
-            })?;
-        if bytes.len() as u64 > self.max_artifact_bytes {
-            return Err(HandlerError::permanent(format!(
-                "artifact is over the limit of {} bytes",
-                self.max_artifact_bytes
-            )));
-        }
-        let actual = paddock_registry::digest::sha256_hex(&bytes);
-        if !artifact.sha256.is_empty() && actual != artifact.sha256 {
-            return Err(HandlerError::permanent(format!(
-                "artifact failed verification: sha256 expected {}, got {actual}",
-                artifact.sha256
-            )));
-        }
+        let StoredArtifact {
+            package,
+            artifact,
+            bytes,
+            sha256: actual,
+        } = read_selected(&self.artifacts, &release, self.max_artifact_bytes).await?;
         let dir = tempfile::Builder::new()
             .prefix("paddock-dynamic-artifact-")
             .tempdir()

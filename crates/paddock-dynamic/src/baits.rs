@@ -34,7 +34,8 @@ impl std::fmt::Debug for Baits {
     }
 }
 
-fn random(n: usize) -> Vec<u8> {
+/// `n` bytes from /dev/urandom.
+pub(crate) fn random(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))

@@ -282,7 +282,7 @@ impl DynamicAnalyzer {
     /// Analyses `artifact` (a file on this machine) as `package`.
     pub async fn analyze(&self, package: &PackageRef, artifact: &Path) -> DynamicResult {
         let started = now();
-        let id = format!("{}{}", self.prefix(), hex::encode(random_bytes(6)));
+        let id = format!("{}{}", self.prefix(), hex::encode(baits::random(6)));
         let mut result = DynamicResult {
             package: Some(package.clone()),
             created_at: Some(now()),
@@ -485,8 +485,9 @@ impl DynamicAnalyzer {
         };
         let started_at = now();
         let span = tracing::info_span!("phase", phase = phase.as_str(), %package, container);
-        let _ = &span;
-        let outcome = self.sandbox.run(&spec, &p.work.join(container)).await;
+        let outcome =
+            tracing::Instrument::instrument(self.sandbox.run(&spec, &p.work.join(container)), span)
+                .await;
         if let Some(keep) = &self.config.keep_logs {
             let _ = std::fs::create_dir_all(keep);
             let _ = std::process::Command::new("cp")
@@ -670,15 +671,6 @@ fn image_digest(config: &ImageConfig) -> String {
         Some(path) => format!("rootfs:{}", path.display()),
         None => format!("mmdebstrap:{}:{}", image::SUITE, image::image_hash()),
     }
-}
-
-fn random_bytes(n: usize) -> Vec<u8> {
-    use std::io::Read;
-    let mut buf = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .expect("/dev/urandom is readable");
-    buf
 }
 
 fn now() -> Timestamp {

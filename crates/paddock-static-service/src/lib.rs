@@ -10,13 +10,13 @@
 //! set's version, so a redelivered release is not published twice.
 
 use async_nats::jetstream::object_store::ObjectStore;
+use paddock_bus::artifact::{read_selected, StoredArtifact};
 use paddock_bus::names::result_msg_id;
 use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetStreamBus};
 use paddock_proto::v1::{AnalysisRun, Release, StaticResult};
 use paddock_proto::well_known::Timestamp;
 use paddock_registry::extract::{extract_auto, ExtractLimits};
 use paddock_static::{analyze_tree, StaticConfig};
-use tokio::io::AsyncReadExt;
 
 /// The `static` consumer's handler.
 #[derive(Clone)]
@@ -61,51 +61,12 @@ impl StaticService {
     }
 
     async fn analyse(&self, release: Release) -> Result<(), HandlerError> {
-        let package = release
-            .package
-            .clone()
-            .ok_or_else(|| HandlerError::permanent("release without a package"))?;
-        let artifact = release
-            .artifacts
-            .get(release.selected_artifact as usize)
-            .cloned()
-            .ok_or_else(|| HandlerError::permanent("release lists no artifact"))?;
-        if artifact.object_key.is_empty() {
-            return Err(HandlerError::permanent(
-                "the release's artifact was never stored (empty object key)",
-            ));
-        }
-        let mut object = self
-            .artifacts
-            .get(&artifact.object_key)
-            .await
-            .map_err(|e| {
-                HandlerError::retryable(format!(
-                    "reading artifact {} from the object store: {e}",
-                    artifact.object_key
-                ))
-            })?;
-        let mut bytes = Vec::new();
-        (&mut object)
-            .take(self.max_artifact_bytes + 1)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| {
-                HandlerError::retryable(format!("reading artifact {}: {e}", artifact.object_key))
-            })?;
-        if bytes.len() as u64 > self.max_artifact_bytes {
-            return Err(HandlerError::permanent(format!(
-                "artifact is over the limit of {} bytes",
-                self.max_artifact_bytes
-            )));
-        }
-        let actual = paddock_registry::digest::sha256_hex(&bytes);
-        if !artifact.sha256.is_empty() && actual != artifact.sha256 {
-            return Err(HandlerError::permanent(format!(
-                "artifact failed verification: sha256 expected {}, got {actual}",
-                artifact.sha256
-            )));
-        }
+        let StoredArtifact {
+            package,
+            artifact,
+            bytes,
+            sha256: actual,
+        } = read_selected(&self.artifacts, &release, self.max_artifact_bytes).await?;
 
         let started = now();
         let (config, limits, filename) = (

@@ -203,15 +203,11 @@ pub async fn run(
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else
 /// `./paddock-data`.
 fn default_data_dir(env: &[(String, String)]) -> PathBuf {
-    let get = |key: &str| {
-        env.iter()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| PathBuf::from(v))
-    };
-    if let Some(xdg) = get("XDG_DATA_HOME") {
+    use crate::config::env_path;
+    if let Some(xdg) = env_path(env, "XDG_DATA_HOME") {
         return xdg.join("paddock");
     }
-    if let Some(home) = get("HOME") {
+    if let Some(home) = env_path(env, "HOME") {
         return home.join(".local/share/paddock");
     }
     PathBuf::from("paddock-data")
