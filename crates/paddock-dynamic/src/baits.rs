@@ -24,6 +24,11 @@ pub struct Baits {
     pub ssh_private: String,
     /// `ssh-ed25519 AAAA… root@localhost`.
     pub ssh_public: String,
+    /// The raw key material: the private seed and the public key (both 32
+    /// random bytes), which is what traffic is searched for, whatever
+    /// armour it travels in.
+    ssh_seed: Vec<u8>,
+    ssh_public_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Baits {
@@ -72,11 +77,13 @@ impl Baits {
                 format!("npm_{}", from_alphabet(BASE62, 36)),
             ),
         ];
-        let (ssh_private, ssh_public) = ssh_key_pair();
+        let (ssh_private, ssh_public, ssh_seed, ssh_public_key) = ssh_key_pair();
         Self {
             env,
             ssh_private,
             ssh_public,
+            ssh_seed,
+            ssh_public_key,
         }
     }
 
@@ -102,6 +109,30 @@ impl Baits {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
         }
         Ok(())
+    }
+
+    /// Finds these baits' values in network traffic.
+    pub fn detector(&self) -> paddock_netsim::exfil::Detector {
+        use paddock_netsim::exfil::Secret;
+        let mut secrets: Vec<Secret> = self
+            .env
+            .iter()
+            .map(|(k, v)| Secret {
+                label: format!("env:{k}"),
+                value: v.clone().into_bytes(),
+            })
+            .collect();
+        // The key files' armour (PEM lines, the key type's header) is the
+        // same for every key; only the random material proves it is ours.
+        secrets.push(Secret {
+            label: format!("file:{SSH_PRIVATE}"),
+            value: self.ssh_seed.clone(),
+        });
+        secrets.push(Secret {
+            label: format!("file:{SSH_PUBLIC}"),
+            value: self.ssh_public_key.clone(),
+        });
+        paddock_netsim::exfil::Detector::new(secrets)
     }
 
     /// The bait files, as the sandbox sees them.
@@ -186,7 +217,7 @@ impl Baits {
 }
 
 /// A fresh Ed25519 key pair in OpenSSH's formats.
-fn ssh_key_pair() -> (String, String) {
+fn ssh_key_pair() -> (String, String, Vec<u8>, Vec<u8>) {
     let seed: [u8; 32] = random(32).try_into().expect("32 bytes");
     let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
     let public = signing.verifying_key().to_bytes();
@@ -232,7 +263,7 @@ fn ssh_key_pair() -> (String, String) {
     }
     pem.push_str("-----END OPENSSH PRIVATE KEY-----\n");
     let public_line = format!("ssh-ed25519 {} root@localhost\n", b64.encode(&public_blob));
-    (pem, public_line)
+    (pem, public_line, seed.to_vec(), public.to_vec())
 }
 
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //!    writable `/app` and `/root` (which carry state from one phase to the
 //!    next), fresh [`baits`] in the home and the environment, the artifact
 //!    and the in-sandbox drivers bound read-only;
-//! 2. in [`NetworkMode::Host`], a network namespace of its own, wired by
-//!    the [`NetworkHook`] (no route anywhere, for now);
+//! 2. in [`NetworkMode::Host`], a network namespace of its own whose only
+//!    route leads to the simulated internet ([`paddock_netsim`]): a second
+//!    namespace that answers DNS, accepts every connection, records what
+//!    it carries and proxies the package managers' registry requests (or,
+//!    with the internet disabled, no route anywhere);
 //! 3. per phase one container on the shared read-only [`image`] rootfs,
 //!    with its own timeout; a phase that does not complete skips the rest;
 //! 4. the trace of each phase turned into a [`PhaseResult`];
@@ -20,11 +23,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use paddock_netsim::{InternetHost, Proxy, Recorder};
 use paddock_proto::v1::Ecosystem;
 use paddock_proto::v1::{
-    AnalysisStatus, DynamicResult, PackageRef, Phase, PhaseResult, ResourceUsage, SandboxInfo,
+    AnalysisStatus, DnsQuery, DynamicResult, Evidence, Finding, FindingCategory, PackageRef, Phase,
+    PhaseResult, ResourceUsage, SandboxInfo, Severity,
 };
 use paddock_proto::well_known::{Duration as ProtoDuration, Timestamp};
+use paddock_registry::RegistriesConfig;
 use paddock_sandbox::netns::{Blackhole, Netns, NetworkHook};
 use paddock_sandbox::{Exit, NetworkMode, RunSpec, Sandbox, SandboxConfig};
 use serde::{Deserialize, Serialize};
@@ -128,6 +134,34 @@ pub struct DynamicConfig {
     /// Keep each phase's raw runsc logs (strace included) here, as
     /// `<container>/`; unset: they are deleted with the work directory.
     pub keep_logs: Option<PathBuf>,
+    /// The simulated internet (network mode `host` only).
+    pub internet: InternetConfig,
+}
+
+/// `[dynamic.analysis.internet]`: what the sandbox's network leads to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InternetConfig {
+    /// `false`: no route anywhere; connections fail and DNS goes
+    /// unanswered (both still traced).
+    pub enabled: bool,
+    /// A connection to the simulated internet that sends nothing for this
+    /// long is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Where the registry proxy keeps downloads between analyses; unset:
+    /// `proxy/` beside the image cache.
+    pub proxy_cache: Option<PathBuf>,
+}
+
+impl Default for InternetConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            idle_timeout: Duration::from_secs(10),
+            proxy_cache: None,
+        }
+    }
 }
 
 impl Default for DynamicConfig {
@@ -150,6 +184,7 @@ impl Default for DynamicConfig {
             call_timeout: Duration::from_secs(5),
             writable_bytes: 2 << 30,
             keep_logs: None,
+            internet: InternetConfig::default(),
         }
     }
 }
@@ -200,6 +235,8 @@ pub struct DynamicAnalyzer {
     sandbox: Sandbox,
     rootfs: PathBuf,
     hook: Arc<dyn NetworkHook>,
+    proxy: Arc<Proxy>,
+    proxy_cache: PathBuf,
 }
 
 impl DynamicAnalyzer {
@@ -221,7 +258,17 @@ impl DynamicAnalyzer {
                 source,
             }
         })?;
+        let proxy_cache = config
+            .internet
+            .proxy_cache
+            .clone()
+            .unwrap_or_else(|| default_image_cache.with_file_name("proxy"));
         Ok(Self {
+            proxy: Arc::new(Proxy::new(
+                RegistriesConfig::default(),
+                Some(proxy_cache.clone()),
+            )),
+            proxy_cache,
             config,
             sandbox,
             rootfs,
@@ -229,7 +276,15 @@ impl DynamicAnalyzer {
         })
     }
 
-    /// Replaces the network hook (the simulated internet plugs in here).
+    /// The registries the simulated internet's registry proxy forwards to
+    /// (without them every registry request from the sandbox is refused).
+    pub fn with_registries(mut self, registries: RegistriesConfig) -> Self {
+        self.proxy = Arc::new(Proxy::new(registries, Some(self.proxy_cache.clone())));
+        self
+    }
+
+    /// Replaces the network hook used when the simulated internet is
+    /// disabled.
     pub fn with_network_hook(mut self, hook: Arc<dyn NetworkHook>) -> Self {
         self.hook = hook;
         self
@@ -300,7 +355,7 @@ impl DynamicAnalyzer {
             runsc: self.config.sandbox.runsc.clone(),
             state_dir: self.config.sandbox.state_dir.clone(),
             containers: Vec::new(),
-            netns: None,
+            netns: Vec::new(),
             mount: None,
             work: None,
         };
@@ -323,6 +378,9 @@ impl DynamicAnalyzer {
                     previous_completed = phase_result.status == AnalysisStatus::Completed as i32;
                     result.phases.push(phase_result);
                 }
+                if let Some(host) = prepared.internet {
+                    host.remove().await;
+                }
             }
             Err(detail) => {
                 tracing::error!(%package, error = %detail, "could not prepare the sandbox");
@@ -331,6 +389,9 @@ impl DynamicAnalyzer {
             }
         }
         drop(cleanup);
+        result
+            .findings
+            .extend(exfiltration_findings(&result.phases));
         if result.status == AnalysisStatus::Unspecified as i32 {
             match result
                 .phases
@@ -403,16 +464,35 @@ impl DynamicAnalyzer {
             std::fs::write(drivers.join(name), body).map_err(err("writing the drivers"))?;
         }
 
+        let mut internet = None;
         let netns = if self.config.sandbox.network == NetworkMode::Host {
             let ns = Netns::create(id).await.map_err(|e| e.to_string())?;
             let path = ns.path();
-            let name = ns.name().to_owned();
-            cleanup.netns = Some(name);
-            self.hook.attach(&ns).await.map_err(|e| e.to_string())?;
+            cleanup.netns.push(ns.name().to_owned());
+            if self.config.internet.enabled {
+                // The internet host's namespace is named after the
+                // sandbox's, so the clean-up finds both.
+                cleanup.netns.push(format!("{}-net", ns.name()));
+                let recorder = Arc::new(Recorder::new(baits.detector()));
+                let host = InternetHost::start(
+                    &ns,
+                    recorder,
+                    self.proxy.clone(),
+                    self.config.internet.idle_timeout,
+                )
+                .await
+                .map_err(|e| format!("starting the simulated internet: {e}"))?;
+                internet = Some(host);
+            } else {
+                self.hook.attach(&ns).await.map_err(|e| e.to_string())?;
+            }
             Some(path)
         } else {
             None
         };
+        if internet.is_some() {
+            write_client_config(&home).map_err(err("configuring the package managers"))?;
+        }
         Ok(Prepared {
             work,
             app,
@@ -422,6 +502,7 @@ impl DynamicAnalyzer {
             drivers,
             netns,
             baits,
+            internet,
         })
     }
 
@@ -457,6 +538,9 @@ impl DynamicAnalyzer {
             "CARGO_NET_RETRY=0".into(),
             "CARGO_TERM_COLOR=never".into(),
         ];
+        if p.internet.is_some() {
+            env.extend(proxy_env());
+        }
         env.extend(p.baits.env_entries());
         let spec = RunSpec {
             rootfs: self.rootfs.clone(),
@@ -569,9 +653,148 @@ impl DynamicAnalyzer {
         result.trace = Some(t.stats);
         result.stdout_tail = outcome.stdout_tail;
         result.stderr_tail = outcome.stderr_tail;
+        if let Some(host) = &p.internet {
+            add_traffic(&mut result, host.recorder());
+        }
         tracing::info!(phase = phase.as_str(), %package, status = status.as_str_name(), seconds = outcome.duration.as_secs_f64(), "phase finished");
         result
     }
+}
+
+/// The environment that points the package managers at the registry
+/// proxy.
+fn proxy_env() -> Vec<String> {
+    let base = paddock_netsim::proxy::base_url();
+    vec![
+        format!("PIP_INDEX_URL={base}/pypi/simple/"),
+        format!("PIP_TRUSTED_HOST={}", paddock_netsim::HOST_ADDR),
+        format!("npm_config_registry={base}/npm/"),
+        // cargo 1.65 (Debian's) has sparse registries behind -Z.
+        "CARGO_UNSTABLE_SPARSE_REGISTRY=true".into(),
+        "__CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS=nightly".into(),
+    ]
+}
+
+/// gem's source, Composer's repository and cargo's source replacement, in
+/// the sandbox's home (which the sandbox can also read and change: it is
+/// the package's own configuration to tamper with).
+fn write_client_config(home: &Path) -> std::io::Result<()> {
+    let base = paddock_netsim::proxy::base_url();
+    std::fs::write(
+        home.join(".gemrc"),
+        format!("---\n:sources:\n- {base}/rubygems/\n:update_sources: false\n"),
+    )?;
+    let composer = home.join(".composer");
+    std::fs::create_dir_all(&composer)?;
+    std::fs::write(
+        composer.join("config.json"),
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "config": {"secure-http": false},
+            "repositories": {
+                // Turns off Composer's built-in default repository.
+                "packagist": false,
+                "paddock": {"type": "composer", "url": format!("{base}/packagist")},
+            },
+        }))
+        .unwrap_or_default(),
+    )?;
+    let cargo = home.join(".cargo");
+    std::fs::create_dir_all(&cargo)?;
+    std::fs::write(
+        cargo.join("config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"paddock\"\n\n[source.paddock]\nregistry = \"sparse+{base}/crates/\"\n\n[net]\nretry = 0\n"
+        ),
+    )?;
+    Ok(())
+}
+
+/// What the simulated internet recorded during the phase: DNS (merged with
+/// the names seen in the trace, which may never have reached the server),
+/// sockets labelled with the names their addresses were handed out for,
+/// HTTP, TLS, datagrams, connections, the packages the install fetched,
+/// and baits seen in traffic.
+fn add_traffic(result: &mut PhaseResult, recorder: &Recorder) {
+    let captured = recorder.take();
+    let traced = std::mem::take(&mut result.dns);
+    let mut dns = captured.dns;
+    for t in traced {
+        if !dns.iter().any(|d| d.hostname == t.hostname) {
+            dns.push(DnsQuery {
+                answered: false,
+                ..t
+            });
+        }
+    }
+    result.dns = dns;
+    for socket in &mut result.sockets {
+        if let Ok(addr) = socket.address.parse() {
+            if let Some(name) = recorder.name_of(addr) {
+                if !socket.hostnames.contains(&name) {
+                    socket.hostnames.push(name);
+                }
+            }
+        }
+    }
+    result.http_requests = captured.http_requests;
+    result.tls = captured.tls;
+    result.datagrams = captured.datagrams;
+    result.connections = captured.connections;
+    result.fetched_packages = captured.fetched_packages;
+    for e in captured.exfiltrations {
+        result.bait_accesses.push(paddock_proto::v1::BaitAccess {
+            bait: e.bait,
+            how: "exfiltrated".into(),
+            pid: 0,
+            detail: format!("{} in {}: {}", e.encoding, e.channel, e.excerpt),
+        });
+    }
+    if captured.dropped > 0 {
+        tracing::warn!(
+            dropped = captured.dropped,
+            "the simulated internet recorded more than it keeps"
+        );
+    }
+}
+
+/// One finding of the highest severity when a bait value left the sandbox
+/// in its traffic.
+fn exfiltration_findings(phases: &[PhaseResult]) -> Option<Finding> {
+    let evidence: Vec<Evidence> = phases
+        .iter()
+        .flat_map(|p| {
+            p.bait_accesses
+                .iter()
+                .filter(|a| a.how == "exfiltrated")
+                .map(move |a| Evidence {
+                    file: a.bait.clone(),
+                    snippet: a.detail.chars().take(300).collect(),
+                    phase: p.phase,
+                    detail: format!("{} sent over the network", a.bait),
+                    ..Default::default()
+                })
+        })
+        .collect();
+    if evidence.is_empty() {
+        return None;
+    }
+    let mut baits: Vec<&str> = evidence.iter().map(|e| e.file.as_str()).collect();
+    baits.sort_unstable();
+    baits.dedup();
+    Some(Finding {
+        rule_id: "exfiltration.bait-in-traffic".into(),
+        rule_version: env!("CARGO_PKG_VERSION").into(),
+        severity: Severity::Critical as i32,
+        confidence: 1.0,
+        category: FindingCategory::Threat as i32,
+        title: "bait credentials sent over the network".into(),
+        description: format!(
+            "The package sent planted secrets ({}) out of the sandbox: they appear in its network traffic. Nothing else has these values, so this is proof of credential exfiltration.",
+            baits.join(", ")
+        ),
+        evidence,
+        tags: vec!["exfiltration".into(), "credentials".into()],
+    })
 }
 
 #[derive(Debug)]
@@ -584,6 +807,7 @@ struct Prepared {
     drivers: PathBuf,
     netns: Option<PathBuf>,
     baits: baits::Baits,
+    internet: Option<InternetHost>,
 }
 
 /// Removes an analysis's containers, namespace, mount and work directory
@@ -594,7 +818,7 @@ struct Cleanup {
     runsc: PathBuf,
     state_dir: PathBuf,
     containers: Vec<String>,
-    netns: Option<String>,
+    netns: Vec<String>,
     mount: Option<PathBuf>,
     work: Option<PathBuf>,
 }
@@ -616,7 +840,7 @@ impl Drop for Cleanup {
                     .status();
             }
         }
-        if let Some(ns) = &self.netns {
+        for ns in &self.netns {
             let _ = Command::new("ip")
                 .args(["netns", "del", ns])
                 .stderr(Stdio::null())

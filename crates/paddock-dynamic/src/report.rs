@@ -103,18 +103,32 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         for (path, op, pid) in written.iter().take(60) {
             let _ = writeln!(out, "    {op:<10} {path}  by {}", who(*pid));
         }
-        let net: Vec<_> = p
+        let proxy_addr = paddock_netsim::HOST_ADDR.to_string();
+        let to_proxy = |s: &&paddock_proto::v1::Socket| {
+            s.address == proxy_addr && s.port == u32::from(paddock_netsim::PROXY_PORT)
+        };
+        let (proxy, net): (Vec<_>, Vec<_>) = p
             .sockets
             .iter()
             .filter(|s| s.op == SocketOp::Connect as i32 || s.op == SocketOp::Sendto as i32)
             .filter(|s| !s.address.is_empty() && s.family != "AF_UNIX")
-            .collect();
-        let _ = writeln!(out, "  network attempts ({}):", net.len());
+            .partition(to_proxy);
+        let _ = writeln!(
+            out,
+            "  network attempts ({}, and {} connections to the registry proxy):",
+            net.len(),
+            proxy.len()
+        );
         for s in net.iter().take(40) {
             let outcome = if s.result < 0 { s.error.as_str() } else { "ok" };
+            let name = if s.hostnames.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.hostnames.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "    {} {}:{} ({outcome})  by {}",
+                "    {} {}:{}{name} ({outcome})  by {}",
                 if s.protocol.is_empty() {
                     "?"
                 } else {
@@ -127,12 +141,80 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         }
         let _ = writeln!(out, "  DNS ({}):", p.dns.len());
         for q in &p.dns {
-            let _ = writeln!(out, "    {} {}", q.hostname, q.types.join(","));
+            let answer = if q.answered {
+                format!("-> {}", q.answers.join(", "))
+            } else {
+                "(no answer)".into()
+            };
+            let _ = writeln!(out, "    {} {} {answer}", q.hostname, q.types.join(","));
+        }
+        let (proxied, other): (Vec<_>, Vec<_>) = p
+            .http_requests
+            .iter()
+            .partition(|r| r.via == "registry-proxy" && r.refused.is_empty());
+        if !other.is_empty() {
+            let _ = writeln!(out, "  HTTP requests ({}):", other.len());
+            for r in other.iter().take(40) {
+                let host = if r.host.is_empty() { &r.address } else { &r.host };
+                let body = if r.body_size > 0 {
+                    format!(", body {} bytes sha256 {}", r.body_size, &r.body_sha256)
+                } else {
+                    String::new()
+                };
+                let refused = if r.refused.is_empty() {
+                    String::new()
+                } else {
+                    format!(" REFUSED: {}", r.refused)
+                };
+                let _ = writeln!(
+                    out,
+                    "    {} http://{host}{} -> {}{body}{refused}",
+                    r.method,
+                    r.path.chars().take(200).collect::<String>(),
+                    r.response_status
+                );
+            }
+        }
+        if !p.tls.is_empty() {
+            let _ = writeln!(out, "  TLS connections ({}):", p.tls.len());
+            for t in &p.tls {
+                let _ = writeln!(
+                    out,
+                    "    SNI {} to {}:{} ALPN {}",
+                    if t.sni.is_empty() { "(none)" } else { &t.sni },
+                    t.address,
+                    t.port,
+                    t.alpn.join(",")
+                );
+            }
+        }
+        if !p.datagrams.is_empty() {
+            let _ = writeln!(out, "  UDP datagrams ({}):", p.datagrams.len());
+            for d in p.datagrams.iter().take(20) {
+                let _ = writeln!(out, "    {}:{} {} bytes", d.address, d.port, d.size);
+            }
+        }
+        if !proxied.is_empty() || !p.fetched_packages.is_empty() {
+            let _ = writeln!(
+                out,
+                "  registry proxy: {} requests served; packages fetched ({}):",
+                proxied.len(),
+                p.fetched_packages.len()
+            );
+            for f in p.fetched_packages.iter().take(200) {
+                if let Some(pkg) = &f.package {
+                    let _ = writeln!(out, "    {}@{}", pkg.name, pkg.version);
+                }
+            }
         }
         if !p.bait_accesses.is_empty() {
             let _ = writeln!(out, "  baits touched ({}):", p.bait_accesses.len());
             for b in &p.bait_accesses {
-                let _ = writeln!(out, "    {} {}  by {}", b.how, b.bait, who(b.pid));
+                if b.how == "exfiltrated" {
+                    let _ = writeln!(out, "    EXFILTRATED {}: {}", b.bait, b.detail);
+                } else {
+                    let _ = writeln!(out, "    {} {}  by {}", b.how, b.bait, who(b.pid));
+                }
             }
         }
         let _ = writeln!(out, "  process tree:");

@@ -9,6 +9,7 @@ use paddock_proto::ecosystem::{self, severity_token};
 use paddock_proto::v1::{
     AnalysisStatus, DynamicResult, FindingCategory, PackageRef, Phase, Severity, StaticResult,
 };
+use paddock_registry::discover::{discover, SystemProbe};
 use paddock_static::{analyze_tree, StaticConfig};
 
 use super::fetch::registry_target;
@@ -100,7 +101,11 @@ pub async fn run(
         )
         .await
         .context("dynamic analysis needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing); pass --static for static analysis alone")?;
-        Some(analyzer)
+        // The sandbox's package managers reach the registries only through
+        // the registry proxy, which forwards to the configured ones.
+        let mut registries = config.registries.clone();
+        discover(&mut registries, &SystemProbe::new(env.to_vec()));
+        Some(analyzer.with_registries(registries))
     };
 
     progress(if dynamic.is_some() {

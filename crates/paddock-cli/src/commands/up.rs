@@ -139,6 +139,9 @@ pub async fn run(
         )
         .await
         .context("starting the dynamic service: it needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing; set dynamic.enabled = false to run without it)")?;
+        let mut registries = config.registries.clone();
+        discover(&mut registries, &SystemProbe::new(env.to_vec()));
+        let analyzer = analyzer.with_registries(registries);
         let service = paddock_dynamic_service::DynamicService::new(
             &bus,
             analyzer,

