@@ -155,7 +155,11 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         if !other.is_empty() {
             let _ = writeln!(out, "  HTTP requests ({}):", other.len());
             for r in other.iter().take(40) {
-                let host = if r.host.is_empty() { &r.address } else { &r.host };
+                let host = if r.host.is_empty() {
+                    &r.address
+                } else {
+                    &r.host
+                };
                 let body = if r.body_size > 0 {
                     format!(", body {} bytes sha256 {}", r.body_size, &r.body_sha256)
                 } else {
