@@ -15,12 +15,46 @@ function install(string $app, string $name, string $version, string $artifact): 
         // allow them all, so that what they do is seen.
         'config' => ['allow-plugins' => true]];
     if ($artifact !== '') {
-        $manifest['repositories'] = [['type' => 'artifact', 'url' => dirname($artifact)]];
+        // A dist zip carries no version (it comes from the registry's
+        // metadata), so the package is unpacked and offered as a path
+        // repository with the version set; its composer.json (and so its
+        // dependencies, fetched from the configured repository) is read.
+        $root = unpack_dist($artifact, "$app/dist");
+        if ($root === null) {
+            return 1;
+        }
+        $manifest['repositories'] = [['type' => 'path', 'url' => $root,
+            'options' => ['symlink' => false, 'versions' => [$name => $version]]]];
     }
     file_put_contents("$app/composer.json", json_encode($manifest, JSON_UNESCAPED_SLASHES | JSON_PRETTY_PRINT));
     $cmd = 'composer require --no-interaction --no-progress ' . escapeshellarg("$name:$version");
     passthru($cmd, $code);
     return $code;
+}
+
+function unpack_dist(string $artifact, string $dest): ?string
+{
+    $zip = new ZipArchive();
+    if ($zip->open($artifact) !== true) {
+        fwrite(STDERR, "paddock: $artifact is not a zip archive\n");
+        return null;
+    }
+    @mkdir($dest, 0755, true);
+    $ok = $zip->extractTo($dest);
+    $zip->close();
+    if (!$ok) {
+        fwrite(STDERR, "paddock: could not unpack $artifact\n");
+        return null;
+    }
+    if (is_file("$dest/composer.json")) {
+        return $dest;
+    }
+    // GitHub-style dists hold one top-level directory.
+    foreach (glob("$dest/*/composer.json") ?: [] as $manifest) {
+        return dirname($manifest);
+    }
+    fwrite(STDERR, "paddock: $artifact holds no composer.json\n");
+    return null;
 }
 
 function load_all(string $app, string $name): ?array

@@ -7,9 +7,14 @@
 //! |---|---|---|
 //! | PyPI | `/pypi/simple/` | Simple API (JSON per PEP 691, or HTML), files under `/files/pypi/` |
 //! | npm | `/npm/` | packuments, tarballs at `/npm/<name>/-/<file>.tgz` |
-//! | RubyGems | `/rubygems/` | `api/v1/versions/<name>.json`, `gems/<file>.gem` |
-//! | Packagist | `/packagist/` | minified `p2/<vendor>/<name>.json`, dists under `/files/packagist/` |
+//! | RubyGems | `/rubygems/` | `api/v1/versions/<name>.json`, `gems/<file>.gem`; the compact index `gem install --source` uses (`versions`, `names`, `info/<name>`) and quick gemspecs (`quick/Marshal.4.8/<name>-<version>.gemspec.rz`) |
+//! | Packagist | `/packagist/` | `packages.json`, minified `p2/<vendor>/<name>.json`, dists under `/files/packagist/` |
 //! | crates.io | `/crates/index/` | sparse index with `config.json`, downloads under `/crates/api/v1/crates/` |
+//!
+//! Dependencies ([`FixturePackage::dependencies`]) are listed where each
+//! client reads them: npm `versions[v].dependencies`, Packagist `require`,
+//! the crates index's `deps`, the RubyGems compact index's `info` lines;
+//! pip reads them from the wheel's `METADATA`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -207,6 +212,102 @@ fn artifact_key(eco: Ecosystem, filename: &str) -> String {
         "{}/{filename}",
         paddock_proto::ecosystem::subject_token(eco)
     )
+}
+
+/// `{"<name>": "<requirement>", ...}`.
+fn dependency_map(pkg: &FixturePackage) -> Value {
+    Value::Object(
+        pkg.dependencies
+            .iter()
+            .map(|(name, req)| (name.clone(), json!(req)))
+            .collect(),
+    )
+}
+
+/// A gem's releases, oldest first (compact index order).
+fn sorted_gem_releases<'a>(s: &'a State, name: &str) -> Vec<&'a FixturePackage> {
+    let mut releases: Vec<&FixturePackage> = s
+        .packages
+        .iter()
+        .filter(|p| p.eco == Ecosystem::Rubygems && p.name == name)
+        .collect();
+    releases.sort_by(|a, b| {
+        paddock_registry::version::compare(Ecosystem::Rubygems, &a.version, &b.version)
+    });
+    releases
+}
+
+/// A compact index `info/<name>` file: `---` then per release
+/// `<version> <dep>:<req>&<req>,...|checksum:<sha256 of the .gem>`.
+fn compact_index_info(
+    releases: &[&FixturePackage],
+    artifact: &dyn Fn(&FixturePackage) -> Built,
+) -> String {
+    let mut out = String::from("---\n");
+    for pkg in releases {
+        let deps: Vec<String> = pkg
+            .dependencies
+            .iter()
+            .map(|(name, req)| {
+                let mut reqs: Vec<String> = packages::gem_requirements(req)
+                    .into_iter()
+                    .map(|(op, v)| format!("{op} {v}"))
+                    .collect();
+                reqs.sort();
+                format!("{name}:{}", reqs.join("&"))
+            })
+            .collect();
+        let checksum = sha256_hex(&artifact(pkg).bytes);
+        out.push_str(&format!(
+            "{} {}|checksum:{checksum}\n",
+            pkg.version,
+            deps.join(",")
+        ));
+    }
+    out
+}
+
+/// MD5 (RFC 1321) in lowercase hex: the compact index's `versions` file
+/// names each gem's `info` file by it.
+fn md5_hex(data: &[u8]) -> String {
+    const SHIFTS: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+    let k: [u32; 64] =
+        std::array::from_fn(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32);
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_le_bytes());
+    let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+    for block in msg.chunks(64) {
+        let m: Vec<u32> = block
+            .chunks(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let [mut a, mut b, mut c, mut d] = state;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(SHIFTS[i / 16 * 4 + i % 4]));
+        }
+        for (s, v) in state.iter_mut().zip([a, b, c, d]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+    state
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn delay_for(state: &Mutex<State>, path: &str) -> Option<std::time::Duration> {
@@ -556,18 +657,19 @@ fn route(
             time.insert("created".into(), json!("2026-11-01T00:00:00.000Z"));
             for pkg in &releases {
                 let built = main_artifact(pkg);
-                versions.insert(
-                    pkg.version.clone(),
-                    json!({
-                        "name": pkg.name,
-                        "version": pkg.version,
-                        "dist": {
-                            "tarball": format!("{origin}/npm/{}/-/{}", pkg.name, built.filename),
-                            "integrity": sri_sha512(&built.bytes),
-                            "shasum": sha1_hex(&built.bytes),
-                        },
-                    }),
-                );
+                let mut doc = json!({
+                    "name": pkg.name,
+                    "version": pkg.version,
+                    "dist": {
+                        "tarball": format!("{origin}/npm/{}/-/{}", pkg.name, built.filename),
+                        "integrity": sri_sha512(&built.bytes),
+                        "shasum": sha1_hex(&built.bytes),
+                    },
+                });
+                if !pkg.dependencies.is_empty() {
+                    doc["dependencies"] = dependency_map(pkg);
+                }
+                versions.insert(pkg.version.clone(), doc);
                 time.insert(pkg.version.clone(), json!(pkg.published));
             }
             json_doc(
@@ -592,7 +694,64 @@ fn route(
             json_doc(Value::Array(list))
         }
         ["rubygems", "gems", filename] => artifact(Ecosystem::Rubygems, filename),
-        // Packagist (minified p2).
+        // The source root: `gem` 3.3 probes it (HEAD) before using the
+        // compact index under it.
+        ["rubygems", ""] => Ok(("text/plain".into(), b"fixture rubygems\n".to_vec())),
+        // RubyGems compact index.
+        ["rubygems", "names"] => {
+            let mut names: Vec<&str> = of(Ecosystem::Rubygems).map(|p| p.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut body = String::from("---\n");
+            for n in names {
+                body.push_str(n);
+                body.push('\n');
+            }
+            Ok(("text/plain; charset=utf-8".into(), body.into_bytes()))
+        }
+        ["rubygems", "versions"] => {
+            let mut names: Vec<&str> = of(Ecosystem::Rubygems).map(|p| p.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let created = of(Ecosystem::Rubygems)
+                .map(|p| p.published.as_str())
+                .max()
+                .unwrap_or("2026-11-01T00:00:00Z");
+            let mut body = format!("created_at: {created}\n---\n");
+            for n in names {
+                let releases = sorted_gem_releases(s, n);
+                let versions: Vec<&str> = releases.iter().map(|p| p.version.as_str()).collect();
+                let info = compact_index_info(&releases, &main_artifact);
+                body.push_str(&format!(
+                    "{n} {} {}\n",
+                    versions.join(","),
+                    md5_hex(info.as_bytes())
+                ));
+            }
+            Ok(("text/plain; charset=utf-8".into(), body.into_bytes()))
+        }
+        ["rubygems", "info", name] => {
+            let releases = sorted_gem_releases(s, name);
+            if releases.is_empty() {
+                return Err(StatusCode::NOT_FOUND);
+            }
+            let info = compact_index_info(&releases, &main_artifact);
+            Ok(("text/plain; charset=utf-8".into(), info.into_bytes()))
+        }
+        ["rubygems", "quick", "Marshal.4.8", file] => {
+            let pkg = of(Ecosystem::Rubygems)
+                .find(|p| *file == format!("{}-{}.gemspec.rz", p.name, p.version))
+                .ok_or(StatusCode::NOT_FOUND)?;
+            Ok((
+                "application/octet-stream".into(),
+                packages::gemspec_rz(pkg).bytes,
+            ))
+        }
+        // Packagist: the repository document Composer reads first, then
+        // minified p2.
+        ["packagist", "packages.json"] => {
+            json_doc(json!({"packages": [], "metadata-url": "/packagist/p2/%package%.json"}))
+        }
         ["packagist", "p2", vendor, file] => {
             let name = format!(
                 "{vendor}/{}",
@@ -605,21 +764,43 @@ fn route(
                 return Err(StatusCode::NOT_FOUND);
             }
             releases.reverse();
+            // Full entries, newest first, then minified as Packagist does:
+            // each entry after the first repeats only what changed, and
+            // `"__unset"` removes a key the previous one had.
             let mut list = Vec::new();
-            for (i, pkg) in releases.iter().enumerate() {
+            let mut previous: Option<serde_json::Map<String, Value>> = None;
+            for pkg in releases {
                 let built = main_artifact(pkg);
-                let mut entry = json!({
-                    "version": format!("v{}", pkg.version),
-                    "version_normalized": format!("{}.0", pkg.version),
-                    "time": pkg.published,
-                    "dist": {"type": "zip", "url": format!("{origin}/files/packagist/{}", built.filename), "reference": packages::reference(pkg), "shasum": sha1_hex(&built.bytes)},
-                });
-                if i == 0 {
-                    entry["name"] = json!(name);
-                    entry["type"] = json!("library");
-                    entry["license"] = json!(["MIT"]);
+                let mut entry = serde_json::Map::new();
+                entry.insert("name".into(), json!(name));
+                entry.insert("version".into(), json!(format!("v{}", pkg.version)));
+                entry.insert(
+                    "version_normalized".into(),
+                    json!(format!("{}.0", pkg.version)),
+                );
+                entry.insert("type".into(), json!("library"));
+                entry.insert("license".into(), json!(["MIT"]));
+                entry.insert("time".into(), json!(pkg.published));
+                entry.insert("dist".into(), json!({"type": "zip", "url": format!("{origin}/files/packagist/{}", built.filename), "reference": packages::reference(pkg), "shasum": sha1_hex(&built.bytes)}));
+                if !pkg.dependencies.is_empty() {
+                    entry.insert("require".into(), dependency_map(pkg));
                 }
-                list.push(entry);
+                let minified = match &previous {
+                    None => entry.clone(),
+                    Some(prev) => {
+                        let mut diff: serde_json::Map<String, Value> = entry
+                            .iter()
+                            .filter(|(k, v)| prev.get(*k) != Some(*v))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        for k in prev.keys().filter(|k| !entry.contains_key(*k)) {
+                            diff.insert(k.clone(), json!("__unset"));
+                        }
+                        diff
+                    }
+                };
+                list.push(Value::Object(minified));
+                previous = Some(entry);
             }
             json_doc(json!({"packages": {name: list}, "minified": "composer/2.0"}))
         }
@@ -639,7 +820,20 @@ fn route(
             let mut body = String::new();
             for pkg in releases {
                 let built = main_artifact(pkg);
-                let line = json!({"name": pkg.name, "vers": pkg.version, "deps": [], "cksum": sha256_hex(&built.bytes), "features": {}, "yanked": false, "pubtime": pkg.published});
+                let deps: Vec<Value> = pkg
+                    .dependencies
+                    .iter()
+                    .map(|(dep, req)| {
+                        // As `cargo publish` sends it: `1` is `^1`.
+                        let req = if req.starts_with(|c: char| c.is_ascii_digit()) {
+                            format!("^{req}")
+                        } else {
+                            req.clone()
+                        };
+                        json!({"name": dep, "req": req, "features": [], "optional": false, "default_features": true, "target": null, "kind": "normal"})
+                    })
+                    .collect();
+                let line = json!({"name": pkg.name, "vers": pkg.version, "deps": deps, "cksum": sha256_hex(&built.bytes), "features": {}, "yanked": false, "pubtime": pkg.published});
                 body.push_str(&line.to_string());
                 body.push('\n');
             }
@@ -649,5 +843,22 @@ fn route(
             artifact(Ecosystem::CratesIo, &format!("{name}-{version}.crate"))
         }
         _ => Err(StatusCode::NOT_FOUND),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_matches_rfc_1321() {
+        assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            md5_hex(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            ),
+            "57edf4a22be3c955ac49da2e2107b67a"
+        );
     }
 }

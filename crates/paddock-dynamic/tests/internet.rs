@@ -358,3 +358,89 @@ time.sleep(60)
         .count();
     assert_eq!(after, 0, "threads before the wait: {threads}");
 }
+
+/// Each ecosystem's client, inside the sandbox, installs a package with
+/// dependencies through the registry proxy (forwarding to the fixture
+/// registry), and the result lists what it fetched.
+async fn installs_dependencies_through_the_proxy(eco: Ecosystem, root: &str) {
+    use paddock_testkit::packages::{build, dependency_tree};
+    use paddock_testkit::registry::FixtureRegistry;
+    let tree = dependency_tree(eco, root, 6);
+    let registry = FixtureRegistry::with_packages(tree.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(dir.path(), &common::worker(&format!("deps{}", eco as i32)));
+    config.phases = vec![PhaseName::Install, PhaseName::Import];
+    config.install_timeout = Duration::from_secs(300);
+    let a = common::analyzer(config)
+        .await
+        .with_registries(registry.registries_config());
+    let built = build(&tree[0]);
+    let artifact = dir.path().join(&built.filename);
+    std::fs::write(&artifact, &built.bytes).unwrap();
+    let package = PackageRef {
+        ecosystem: eco as i32,
+        name: tree[0].name.clone(),
+        version: tree[0].version.clone(),
+    };
+    let result = a.analyze(&package, &artifact).await;
+    let phase = install(&result);
+    assert_eq!(
+        phase.status,
+        AnalysisStatus::Completed as i32,
+        "{}\n{:#?}",
+        stdout(phase),
+        phase.http_requests
+    );
+    assert_eq!(
+        result.status,
+        AnalysisStatus::Completed as i32,
+        "{}",
+        result.status_detail
+    );
+    let norm = |n: &str| n.replace('_', "-").to_lowercase();
+    let mut fetched: Vec<String> = phase
+        .fetched_packages
+        .iter()
+        .map(|f| norm(&f.package.as_ref().unwrap().name))
+        .collect();
+    fetched.sort();
+    fetched.dedup();
+    let mut wanted: Vec<String> = tree[1..].iter().map(|p| norm(&p.name)).collect();
+    wanted.sort();
+    assert_eq!(fetched, wanted);
+    assert!(phase
+        .fetched_packages
+        .iter()
+        .all(|f| f.url.starts_with(&registry.origin()) && f.sha256.len() == 64));
+    assert!(
+        phase.http_requests.iter().all(|r| r.refused.is_empty()),
+        "{:#?}",
+        phase.http_requests
+    );
+    assert!(result.findings.is_empty(), "{:#?}", result.findings);
+}
+
+#[tokio::test]
+async fn npm_installs_dependencies_through_the_proxy() {
+    installs_dependencies_through_the_proxy(Ecosystem::Npm, "deptree").await;
+}
+
+#[tokio::test]
+async fn pip_installs_dependencies_through_the_proxy() {
+    installs_dependencies_through_the_proxy(Ecosystem::Pypi, "deptree").await;
+}
+
+#[tokio::test]
+async fn gem_installs_dependencies_through_the_proxy() {
+    installs_dependencies_through_the_proxy(Ecosystem::Rubygems, "deptree").await;
+}
+
+#[tokio::test]
+async fn composer_installs_dependencies_through_the_proxy() {
+    installs_dependencies_through_the_proxy(Ecosystem::Packagist, "paddock/deptree").await;
+}
+
+#[tokio::test]
+async fn cargo_installs_dependencies_through_the_proxy() {
+    installs_dependencies_through_the_proxy(Ecosystem::CratesIo, "deptree").await;
+}

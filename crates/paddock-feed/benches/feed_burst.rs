@@ -35,6 +35,7 @@ async fn main() {
                 i % 60
             ),
             flavour: Flavour::Honest,
+            dependencies: Vec::new(),
         })
         .collect();
     let started = Instant::now();

@@ -526,7 +526,10 @@ impl Proxy {
             |n: &str| paddock_registry::client::validate_name(Ecosystem::Rubygems, n).is_ok();
         let path = rest.join("/");
         let allowed = match rest {
-            ["versions"]
+            // gem checks the source's root (HEAD) before the compact index.
+            [""]
+            | ["versions"]
+            | ["names"]
             | ["specs.4.8.gz"]
             | ["latest_specs.4.8.gz"]
             | ["prerelease_specs.4.8.gz"] => true,

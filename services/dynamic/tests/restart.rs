@@ -1,5 +1,6 @@
 //! Acceptance: killing the dynamic service mid-analysis and restarting it
-//! leaves no runsc processes, containers, mounts or namespaces behind, and
+//! leaves no runsc processes, containers, mounts or namespaces (the
+//! sandbox's and the simulated internet's, with their veth pair) behind, and
 //! the release is analysed once more, to completion, with one result.
 #![allow(clippy::disallowed_methods)]
 
@@ -126,6 +127,11 @@ async fn a_killed_worker_leaves_nothing_behind_and_the_release_is_analysed_again
     // What a SIGKILL leaves: the sandbox and its namespace, mount and
     // work directory.
     let work = dir.path().join("work").display().to_string();
+    let left = namespaces_with(&worker);
+    assert!(
+        left.iter().any(|n| n.contains("-net")),
+        "the simulated internet's namespace was there when the worker died: {left:?}"
+    );
     assert!(
         !processes_with(&state).is_empty()
             || !namespaces_with(&worker).is_empty()
