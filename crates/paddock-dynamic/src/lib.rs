@@ -669,9 +669,6 @@ fn proxy_env() -> Vec<String> {
         format!("PIP_INDEX_URL={base}/pypi/simple/"),
         format!("PIP_TRUSTED_HOST={}", paddock_netsim::HOST_ADDR),
         format!("npm_config_registry={base}/npm/"),
-        // cargo 1.65 (Debian's) has sparse registries behind -Z.
-        "CARGO_UNSTABLE_SPARSE_REGISTRY=true".into(),
-        "__CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS=nightly".into(),
     ]
 }
 
