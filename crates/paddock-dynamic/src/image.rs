@@ -198,7 +198,14 @@ mod tests {
     #[test]
     fn the_package_list_has_every_ecosystem_client() {
         let p = packages();
-        for needed in ["nodejs", "npm", "python3-pip", "ruby", "composer", "cargo"] {
+        for needed in [
+            "nodejs",
+            "npm",
+            "python3-pip",
+            "ruby",
+            "composer",
+            "cargo-web",
+        ] {
             assert!(p.contains(&needed), "{needed} missing from {p:?}");
         }
         assert!(p.iter().all(|p| !p.contains(' ') && !p.contains('#')));

@@ -17,6 +17,9 @@ pub const HEAD_BYTES: usize = 4096;
 pub const SCAN_BYTES: usize = 1 << 20;
 /// A connection is closed after this many bytes from the sandbox.
 pub const MAX_CONNECTION_BYTES: u64 = 64 << 20;
+/// Nothing more is read from a connection this long after it was accepted
+/// (a peer that trickles a byte now and then does not hold it forever).
+pub const MAX_CONNECTION_READ_TIME: Duration = Duration::from_secs(120);
 
 /// A connection and what has been read from it.
 #[derive(Debug)]
@@ -25,6 +28,7 @@ pub struct Conn {
     /// Read but not yet consumed.
     buf: Vec<u8>,
     idle: Duration,
+    deadline: tokio::time::Instant,
     hasher: Sha256,
     total: u64,
     head: Vec<u8>,
@@ -58,6 +62,7 @@ impl Conn {
             stream,
             buf: Vec::new(),
             idle,
+            deadline: tokio::time::Instant::now() + MAX_CONNECTION_READ_TIME,
             hasher: Sha256::new(),
             total: 0,
             head: Vec::new(),
@@ -76,7 +81,11 @@ impl Conn {
             return 0;
         }
         let mut chunk = vec![0u8; 16 * 1024];
-        let n = match tokio::time::timeout(self.idle, self.stream.read(&mut chunk)).await {
+        let wait = self.idle.min(
+            self.deadline
+                .saturating_duration_since(tokio::time::Instant::now()),
+        );
+        let n = match tokio::time::timeout(wait, self.stream.read(&mut chunk)).await {
             Ok(Ok(n)) => n,
             _ => 0,
         };
@@ -194,7 +203,7 @@ impl Conn {
                     }
                 }
             }
-            if body.size + size > limit {
+            if body.size.saturating_add(size) > limit {
                 return false;
             }
             if !self.read_exact_into(body, size).await {

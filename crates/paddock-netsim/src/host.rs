@@ -39,8 +39,16 @@ use crate::record::{now, Recorder};
 use crate::sniff::{self, Sniffed};
 use crate::{dns, CATCHALL_PORT, HOST_ADDR, NAME_POOL, PROXY_PORT, SANDBOX_ADDR};
 
-/// Connections served at once per analysis; more wait.
+/// Connections served at once per analysis by the catch-all; more wait.
+/// The registry proxy and DNS over TCP have limits of their own, so that
+/// connections held open to the catch-all cannot starve the package
+/// managers.
 const MAX_CONNECTIONS: usize = 128;
+const MAX_PROXY_CONNECTIONS: usize = 64;
+const MAX_DNS_CONNECTIONS: usize = 16;
+/// The veth pair's MTU: the largest, so that no UDP datagram is
+/// fragmented and every one is captured (and scanned) whole.
+const LINK_MTU: &str = "65535";
 /// A request body is read (and hashed) up to this many bytes.
 const MAX_BODY: u64 = 32 << 20;
 /// DNS answers live this long in the sandbox's caches.
@@ -110,6 +118,8 @@ impl InternetHost {
     fn serve(&mut self, s: Sockets, proxy: Arc<Proxy>, idle: Duration) -> Result<(), SandboxError> {
         let rec = self.recorder.clone();
         let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let proxy_limit = Arc::new(Semaphore::new(MAX_PROXY_CONNECTIONS));
+        let dns_limit = Arc::new(Semaphore::new(MAX_DNS_CONNECTIONS));
         let (stop, packets, r) = (self.stop.clone(), s.packets, rec.clone());
         std::thread::Builder::new()
             .name("paddock-datagrams".into())
@@ -128,17 +138,16 @@ impl InternetHost {
                 self.tasks.spawn(serve_dns_udp(dns_udp, rec.clone()));
                 let r = rec.clone();
                 self.tasks
-                    .spawn(accept_loop(dns_tcp, limit.clone(), move |s, _| {
+                    .spawn(accept_loop(dns_tcp, dns_limit, move |s, _| {
                         serve_dns_tcp(s, r.clone(), idle)
                     }));
                 let r = rec.clone();
-                self.tasks
-                    .spawn(accept_loop(catch_all, limit.clone(), move |s, _| {
-                        catch_all_connection(s, r.clone(), idle)
-                    }));
+                self.tasks.spawn(accept_loop(catch_all, limit, move |s, _| {
+                    catch_all_connection(s, r.clone(), idle)
+                }));
                 let r = rec.clone();
                 self.tasks
-                    .spawn(accept_loop(proxy_listener, limit, move |s, _| {
+                    .spawn(accept_loop(proxy_listener, proxy_limit, move |s, _| {
                         let (p, r) = (proxy.clone(), r.clone());
                         async move { p.serve(Conn::new(s, idle), &r).await }
                     }));
@@ -178,7 +187,9 @@ async fn wire(sandbox: &Netns, host: &Netns) -> Result<(), SandboxError> {
             "eth0",
         ])
         .await?;
-    sandbox.ip(&["link", "set", "eth0", "up"]).await?;
+    sandbox
+        .ip(&["link", "set", "eth0", "mtu", LINK_MTU, "up"])
+        .await?;
     sandbox
         .ip(&["route", "add", &pool, "via", &host_addr, "dev", "eth0"])
         .await?;
@@ -194,7 +205,8 @@ async fn wire(sandbox: &Netns, host: &Netns) -> Result<(), SandboxError> {
         "wan0",
     ])
     .await?;
-    host.ip(&["link", "set", "wan0", "up"]).await?;
+    host.ip(&["link", "set", "wan0", "mtu", LINK_MTU, "up"])
+        .await?;
     // Every address of the pool is the host's own.
     host.ip(&["route", "add", "local", &pool, "dev", "lo"])
         .await?;
@@ -445,6 +457,12 @@ async fn catch_all_connection(stream: TcpStream, rec: Arc<Recorder>, idle: Durat
             "tls"
         }
         Sniffed::Http(_) => {
+            serve_http(&mut conn, &rec, &dest, &hostname).await;
+            "http"
+        }
+        // A request line whose head is refused (shaped for smuggling, too
+        // long): answered and recorded as a refused HTTP request.
+        Sniffed::Unknown if sniff::looks_like_http_method(conn.pending()) => {
             serve_http(&mut conn, &rec, &dest, &hostname).await;
             "http"
         }

@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use paddock_proto::v1::{Ecosystem, FetchedPackage, HttpRequest, PackageRef};
@@ -30,6 +30,7 @@ use paddock_registry::http::Http;
 use paddock_registry::RegistriesConfig;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::conn::{self, Body, Conn, Head};
 use crate::host::{http_record, scan_request};
@@ -41,6 +42,13 @@ use crate::{HOST_ADDR, PROXY_PORT};
 pub const MAX_TARGET: usize = 2048;
 /// Metadata is served from memory this long.
 const METADATA_TTL: Duration = Duration::from_secs(300);
+/// Metadata held in memory at most (bytes).
+const MAX_METADATA_CACHE: usize = 256 << 20;
+/// Downloads fetched and served at once (each is held in memory while it
+/// is sent), so that a package cannot make the worker hold many large
+/// artifacts together.
+const MAX_DOWNLOADS: usize = 4;
+
 /// Handed-out download URLs remembered at most.
 const MAX_ISSUED: usize = 200_000;
 
@@ -69,6 +77,7 @@ pub struct Proxy {
     metadata: Mutex<HashMap<String, (Instant, Option<Document>)>>,
     /// Downloads are kept here by the sha256 of their URL.
     cache_dir: Option<PathBuf>,
+    downloads: Arc<Semaphore>,
 }
 
 /// What the proxy answers.
@@ -77,6 +86,8 @@ struct Reply {
     content_type: String,
     body: Vec<u8>,
     refused: String,
+    /// Held until the reply is sent (downloads).
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Reply {
@@ -86,6 +97,7 @@ impl Reply {
             content_type: content_type.into(),
             body,
             refused: String::new(),
+            _permit: None,
         }
     }
 
@@ -96,6 +108,7 @@ impl Reply {
             content_type: "text/plain".into(),
             body: format!("paddock registry proxy: {why}\n").into_bytes(),
             refused: why,
+            _permit: None,
         }
     }
 
@@ -105,6 +118,7 @@ impl Reply {
             content_type: "text/plain".into(),
             body: format!("paddock registry proxy: {why}\n").into_bytes(),
             refused: String::new(),
+            _permit: None,
         }
     }
 }
@@ -129,6 +143,7 @@ impl Proxy {
             issued: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
             cache_dir,
+            downloads: Arc::new(Semaphore::new(MAX_DOWNLOADS)),
         }
     }
 
@@ -306,7 +321,13 @@ impl Proxy {
             Ok(doc) => {
                 let doc = doc.map(|f| (f.content_type, f.body.to_vec()));
                 let mut cache = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
-                if cache.len() > 10_000 {
+                // Bounded: a package can make the proxy fetch many large
+                // documents.
+                let held: usize = cache
+                    .values()
+                    .map(|(_, d)| d.as_ref().map_or(0, |(_, b)| b.len()))
+                    .sum();
+                if cache.len() > 10_000 || held > MAX_METADATA_CACHE {
                     cache.clear();
                 }
                 cache.insert(key, (Instant::now(), doc.clone()));
@@ -350,6 +371,9 @@ impl Proxy {
     }
 
     async fn fetch_artifact(&self, url: &str, package: PackageRef, rec: &Recorder) -> Reply {
+        let Ok(permit) = self.downloads.clone().acquire_owned().await else {
+            return Reply::status(502, "the proxy is shutting down");
+        };
         let cached = self.cache_path(url).and_then(|p| std::fs::read(p).ok());
         let bytes = match cached {
             Some(b) => b,
@@ -378,7 +402,10 @@ impl Proxy {
             url: url.to_owned(),
             sha256: hex::encode(Sha256::digest(&bytes)),
         });
-        Reply::ok("application/octet-stream", bytes)
+        Reply {
+            _permit: Some(permit),
+            ..Reply::ok("application/octet-stream", bytes)
+        }
     }
 
     fn cache_path(&self, url: &str) -> Option<PathBuf> {
