@@ -19,6 +19,7 @@ pub mod marshal;
 pub mod packages;
 pub mod probe;
 pub mod registry;
+pub mod rng;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -12,29 +12,9 @@ use base64::Engine;
 use paddock_netsim::exfil::{Detector, Encoding, Match, Secret};
 use paddock_netsim::sniff::{self, ClientHello, HttpHead, Sniffed};
 use paddock_netsim::{dns, NAME_POOL};
+use paddock_testkit::rng::XorShift;
 
 const CASES: usize = 20_000;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// A length field of a valid input, for the length-corrupting mutation.
 #[derive(Debug, Clone, Copy)]

@@ -3,24 +3,8 @@
 //! parsed or counted, never panic. Deterministic (seeded), so a failure
 //! reproduces.
 
+use paddock_testkit::rng::XorShift;
 use paddock_trace::{line, parse_log, TraceLimits};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 #[test]
 fn random_mutations_of_real_lines_never_panic() {
