@@ -67,7 +67,7 @@ fn mutate(
             // A byte flipped to anything.
             2 if !bytes.is_empty() => {
                 let i = rng.below(bytes.len());
-                bytes[i] = rng.next() as u8;
+                bytes[i] = rng.next_u64() as u8;
             }
             // Cut: the tail, or a range in the middle.
             3 if !bytes.is_empty() => {
@@ -130,7 +130,7 @@ fn mutate(
                         4 => old.wrapping_mul(2) & max,
                         5 => 1 << (8 * width - 1),
                         6 => old.wrapping_add(1 + rng.below(300) as u64) & max,
-                        _ => rng.next() & max,
+                        _ => rng.next_u64() & max,
                     };
                     for k in 0..width {
                         if let Some(b) = bytes.get_mut(at + k) {
