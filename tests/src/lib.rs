@@ -20,6 +20,7 @@ pub mod packages;
 pub mod probe;
 pub mod registry;
 pub mod rng;
+pub mod updates;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -24,6 +24,13 @@ pub enum Flavour {
     /// the package, reads the SSH bait, deletes a file, connects to a
     /// documentation address and looks up a name. See [`probe_package`].
     Probe,
+    /// An honest install hook with noise that changes every release (temp
+    /// names, versions in arguments, shifted lines). See
+    /// [`crate::updates`].
+    Builder,
+    /// A trojaned release: an install hook that downloads and runs a
+    /// payload and posts the environment. See [`crate::updates`].
+    Trojan,
 }
 
 /// One release of a fixture package.
@@ -89,6 +96,9 @@ pub fn catalogue() -> Vec<FixturePackage> {
 pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
     if pkg.flavour == Flavour::Probe {
         return crate::probe::sources(pkg);
+    }
+    if matches!(pkg.flavour, Flavour::Builder | Flavour::Trojan) {
+        return crate::updates::sources(pkg);
     }
     let hook = pkg.flavour == Flavour::InstallHook;
     let v = &pkg.version;

@@ -10,6 +10,7 @@
 //! | `Retryable`, deliveries left | nak with delay `backoff(attempt)` |
 //! | `Retryable`, last delivery | copy to the dead-letter stream, terminate |
 //! | `Permanent` or panic-free rejection | copy to the dead-letter stream, terminate |
+//! | `Later(delay)` | nak with that delay: not a failure, the handler is waiting for something (the handler must settle for good before the consumer's last delivery) |
 //! | panic | nak with delay (treated as retryable) |
 //! | shutdown grace expired | nak without delay, so another replica takes it |
 
@@ -53,6 +54,10 @@ pub enum HandlerError {
     /// Can never succeed (invalid content): dead-letter.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// Not ready yet (waiting for another message, a deadline): redeliver
+    /// after this delay. Not a failure; it still counts as a delivery.
+    #[error("later: in {0:?}")]
+    Later(Duration),
 }
 
 impl HandlerError {
@@ -335,6 +340,11 @@ pub(crate) async fn process<M, H, I, D>(
             Some(Ok(Err(HandlerError::Permanent(reason)))) => {
                 tracing::warn!(%reason, "handler failed permanently");
                 dead_letter(&inbound, &reason, discipline, dead_letters).await;
+            }
+            Some(Ok(Err(HandlerError::Later(delay)))) => {
+                tracing::debug!(delay_ms = delay.as_millis() as u64, "not ready; redelivering later");
+                settle_or_warn(&inbound, Settle::Nak(delay)).await;
+                discipline.count("later");
             }
             Some(Ok(Err(HandlerError::Retryable(reason)))) => {
                 retry_or_give_up(&inbound, &reason, discipline, dead_letters).await;

@@ -203,12 +203,21 @@ impl Names {
         )
     }
 
-    /// The diff service's consumer of results.
-    pub fn diff_consumer(&self) -> ConsumerSpec {
+    /// The diff service's consumer of static results.
+    pub fn diff_static_consumer(&self) -> ConsumerSpec {
         self.consumer(
             StreamKind::Results,
-            "diff",
-            self.stream_subjects(StreamKind::Results),
+            "diff-static",
+            format!("{}.result.static.*", self.prefix),
+        )
+    }
+
+    /// The diff service's consumer of dynamic results.
+    pub fn diff_dynamic_consumer(&self) -> ConsumerSpec {
+        self.consumer(
+            StreamKind::Results,
+            "diff-dynamic",
+            format!("{}.result.dynamic.*", self.prefix),
         )
     }
 
@@ -235,7 +244,8 @@ impl Names {
         vec![
             self.static_consumer(),
             self.dynamic_consumer(),
-            self.diff_consumer(),
+            self.diff_static_consumer(),
+            self.diff_dynamic_consumer(),
             self.sink_results_consumer(),
             self.sink_alerts_consumer(),
         ]

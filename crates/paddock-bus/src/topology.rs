@@ -311,7 +311,8 @@ mod tests {
             .collect();
         assert!(consumers.contains(&("pdk_RELEASES", "static")));
         assert!(consumers.contains(&("pdk_RELEASES", "dynamic")));
-        assert!(consumers.contains(&("pdk_RESULTS", "diff")));
+        assert!(consumers.contains(&("pdk_RESULTS", "diff-static")));
+        assert!(consumers.contains(&("pdk_RESULTS", "diff-dynamic")));
         assert_eq!(p.key_values.len(), 2);
         assert_eq!(p.object_stores[0].name, "pdk-artifacts");
         let text = p.to_string();

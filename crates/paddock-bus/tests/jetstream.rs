@@ -58,7 +58,7 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     let results = js.get_stream(format!("{prefix}_RESULTS")).await.unwrap();
     let mut consumers: Vec<String> = results.consumer_names().try_collect().await.unwrap();
     consumers.sort();
-    assert_eq!(consumers, ["diff", "sink"]);
+    assert_eq!(consumers, ["diff-dynamic", "diff-static", "sink"]);
 
     // Settings were applied as planned.
     let mut releases = releases;

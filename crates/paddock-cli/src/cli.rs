@@ -141,16 +141,59 @@ pub struct SubmitArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    /// pypi, npm, rubygems, packagist or crates.io.
     pub ecosystem: Option<String>,
+    /// The package (without a version).
     pub package: Option<String>,
+    /// The release compared against.
     pub old_version: Option<String>,
+    /// The release whose behaviour is judged.
     pub new_version: Option<String>,
+    /// Two local artifacts instead: the old one, then the new one.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+    pub local: Vec<PathBuf>,
+    /// Static analysis only: no sandbox.
+    #[arg(long = "static")]
+    pub static_only: bool,
+    /// `text`: the changes with evidence and the verdict; `json`: the full
+    /// diff.
+    #[arg(long, value_enum, default_value_t = TailFormat::Text)]
+    pub format: TailFormat,
+    /// An allow-list of reviewed behaviours (default: diff.suppressions).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
     /// Print alerts as they are published.
-    Tail,
+    Tail(AlertsTailArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsTailArgs {
+    /// Only alerts of this severity or worse (info, low, medium, high,
+    /// critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<String>,
+    /// Only alerts of this ecosystem.
+    #[arg(long = "eco", value_name = "ECOSYSTEM")]
+    pub ecosystem: Option<String>,
+    /// The running pipeline's NATS server (default: bus.url).
+    #[arg(long, value_name = "URL")]
+    pub nats_url: Option<String>,
+    /// `text`: one line per alert; `json`: the alert as JSON, one per line.
+    #[arg(long, value_enum, default_value_t = TailFormat::Text)]
+    pub format: TailFormat,
+    /// Stop after this many alerts.
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TailFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +215,9 @@ pub enum ServiceName {
     Static,
     /// Runs each release in the sandbox and publishes the result.
     Dynamic,
+    /// Joins each release's results, compares it with the previous
+    /// release and publishes its verdict and alerts.
+    Diff,
 }
 
 #[derive(Debug, Args)]

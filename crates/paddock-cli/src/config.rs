@@ -55,6 +55,27 @@ pub struct PaddockConfig {
     /// The dynamic analysis service and the sandbox `paddock analyze`
     /// uses too.
     pub dynamic: DynamicSection,
+    /// The diff service: verdicts and alerts (`diff.enabled`: whether
+    /// `paddock up` runs it), its deadline, suppressions and scoring rules.
+    pub diff: DiffSection,
+}
+
+/// `[diff]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiffSection {
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub service: paddock_diff_service::DiffConfig,
+}
+
+impl Default for DiffSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            service: paddock_diff_service::DiffConfig::default(),
+        }
+    }
 }
 
 /// `[dynamic]`: whether `paddock up` runs the dynamic service, and the

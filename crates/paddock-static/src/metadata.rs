@@ -175,6 +175,28 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
                 Some(v) => v.as_str().unwrap_or_default().to_owned(),
                 None => String::new(),
             };
+            // A Composer plugin's class runs inside Composer as soon as
+            // the package is installed: an install hook like any script.
+            if doc.get("type").and_then(|t| t.as_str()) == Some("composer-plugin") {
+                let class = doc
+                    .get("extra")
+                    .and_then(|e| e.get("class"))
+                    .map(|c| match c {
+                        serde_json::Value::Array(list) => list
+                            .iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        other => other.as_str().unwrap_or_default().to_owned(),
+                    })
+                    .unwrap_or_default();
+                meta.install_hooks.push(hook(
+                    InstallHookKind::ComposerScript,
+                    "composer-plugin",
+                    &class,
+                    path,
+                ));
+            }
             if let Some(scripts) = doc.get("scripts").and_then(|s| s.as_object()) {
                 for name in COMPOSER_SCRIPTS {
                     match scripts.get(name) {

@@ -282,10 +282,15 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
 }
 
 #[test]
-fn commands_of_later_releases_say_so_plainly() {
-    let out = run(paddock().args(["diff", "npm", "left-pad", "1.0.0", "1.1.0"]));
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not available in this build yet"));
+fn diff_without_two_releases_explains_its_usage() {
+    let out = run(paddock().args(["diff", "npm", "left-pad", "1.0.0"]));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr)
+            .contains("paddock diff <ecosystem> <package> <old-version> <new-version>"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -36,76 +36,23 @@ pub async fn run(
         }
     };
 
-    let (package, artifact_name, gem_metadata, artifact_path) = if let Some(local) =
-        &args.package.local
-    {
-        let hint = args
-            .local_ecosystem
-            .as_deref()
-            .or(args.package.ecosystem.as_deref())
-            .map(ecosystem::parse)
-            .transpose()?;
-        progress("identifying the artifact");
-        let found = paddock_registry::local::identify(local, hint, &config.registries.extract)
-            .with_context(|| format!("identifying {}", local.display()))?;
-        progress("extracting");
-        let report = paddock_registry::extract::extract_auto(
-            local,
-            &work.path().join("package"),
-            &config.registries.extract,
-        )
-        .with_context(|| format!("extracting {}", local.display()))?;
-        let name = local
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (
-            PackageRef {
-                ecosystem: found.eco as i32,
-                name: found.name,
-                version: found.version,
-            },
-            name,
-            report.gem_metadata,
-            local.clone(),
-        )
-    } else {
-        let (client, name, version) = registry_target(&args.package, &mut config, env, "analyze")?;
-        progress("resolving");
-        let release = client.resolve(name, version).await?;
-        let artifact = release
-            .artifacts
-            .get(release.selected_artifact as usize)
-            .context("the registry listed no artifact")?;
-        progress("downloading and verifying");
-        let downloaded = client.download(artifact).await?;
-        progress("extracting");
-        let (archive, report) = client.extract_into(&downloaded, work.path())?;
-        (
-            release.package.unwrap_or_default(),
-            downloaded.artifact.filename,
-            report.gem_metadata,
-            archive,
-        )
-    };
+    let prepared = prepare(
+        &args.package,
+        args.local_ecosystem.as_deref(),
+        &mut config,
+        env,
+        work.path(),
+        &progress,
+    )
+    .await?;
+    let artifact_name = prepared.artifact_name.clone();
 
     // The sandbox first: a missing runsc or image is an error before any
     // analysis starts (or --static).
     let dynamic = if args.static_only {
         None
     } else {
-        progress("preparing the sandbox (the first run builds its image: about a minute)");
-        let analyzer = paddock_dynamic::DynamicAnalyzer::new(
-            config.dynamic.analysis.clone(),
-            &default_image_cache(env),
-        )
-        .await
-        .context("dynamic analysis needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing); pass --static for static analysis alone")?;
-        // The sandbox's package managers reach the registries only through
-        // the registry proxy, which forwards to the configured ones.
-        let mut registries = config.registries.clone();
-        discover(&mut registries, &SystemProbe::new(env.to_vec()));
-        Some(analyzer.with_registries(registries))
+        Some(sandbox(&config, env, &progress).await?)
     };
 
     progress(if dynamic.is_some() {
@@ -113,36 +60,24 @@ pub async fn run(
     } else {
         "analysing"
     });
-    let root = work.path().join("package");
-    let static_config: StaticConfig = config.static_analysis.analysis.clone();
-    let static_package = package.clone();
-    let static_task = tokio::task::spawn_blocking(move || {
-        analyze_tree(
-            &root,
-            static_package,
-            gem_metadata.as_deref(),
-            &static_config,
-        )
-    });
-    let dynamic_task = async {
-        match &dynamic {
-            Some(analyzer) => Some(analyzer.analyze(&package, &artifact_path).await),
-            None => None,
-        }
-    };
-    let (result, dynamic_result) = tokio::join!(static_task, dynamic_task);
-    let result = result.context("the analysis task failed")?;
+    let (result, dynamic_result) = run_analyses(prepared, &config, dynamic.as_ref()).await?;
 
+    let verdict = verdict_of(&result, dynamic_result.as_ref(), &config)?;
     match args.format {
-        OutputFormat::Text => print!(
-            "{}",
-            report(&result, &artifact_name, dynamic_result.as_ref())
-        ),
+        OutputFormat::Text => {
+            print!(
+                "{}",
+                report(&result, &artifact_name, dynamic_result.as_ref())
+            );
+            print!("{}", verdict_text(&verdict));
+        }
         OutputFormat::Json => match &dynamic_result {
             None => println!("{}", serde_json::to_string_pretty(&result)?),
             Some(d) => println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"static": result, "dynamic": d}))?
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"static": result, "dynamic": d, "verdict": verdict})
+                )?
             ),
         },
         OutputFormat::PackageAnalysis => {
@@ -180,6 +115,202 @@ pub async fn run(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The release's verdict on its own (no previous release to compare with):
+/// from its findings, by the scoring rules.
+pub fn verdict_of(
+    result: &StaticResult,
+    dynamic: Option<&DynamicResult>,
+    config: &PaddockConfig,
+) -> anyhow::Result<paddock_proto::v1::Verdict> {
+    let (scoring, suppressions) = rules(config, None)?;
+    let mut profile = paddock_diff::profile::from_static(result);
+    if let Some(d) = dynamic {
+        profile.merge(paddock_diff::profile::from_dynamic(d));
+    }
+    let mut verdict = scoring.verdict(&profile, None, &[], &suppressions);
+    verdict.package = result.package.clone();
+    verdict.has_static = true;
+    verdict.has_dynamic = dynamic.is_some();
+    Ok(verdict)
+}
+
+/// The scoring rules (built in, or `diff.scoring`) and the suppressions
+/// (`suppressions`, else `diff.suppressions`, else none).
+pub fn rules(
+    config: &PaddockConfig,
+    suppressions: Option<&std::path::Path>,
+) -> anyhow::Result<(paddock_diff::Scoring, paddock_diff::Suppressions)> {
+    let scoring = match &config.diff.service.scoring {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the scoring rules {}", path.display()))?;
+            paddock_diff::Scoring::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("the scoring rules {}: {e}", path.display()))?
+        }
+        None => paddock_diff::Scoring::builtin(),
+    };
+    let suppressions = match suppressions.or(config.diff.service.suppressions.as_deref()) {
+        Some(path) => paddock_diff::Suppressions::load(path)
+            .map_err(|e| anyhow::anyhow!("reading the suppressions {}: {e}", path.display()))?,
+        None => paddock_diff::Suppressions::default(),
+    };
+    Ok((scoring, suppressions))
+}
+
+/// `verdict: HIGH (score 55)` and the reasons.
+pub fn verdict_text(verdict: &paddock_proto::v1::Verdict) -> String {
+    format!("\n{}", verdict_lines("verdict", verdict))
+}
+
+/// `<label>: HIGH (score 55)`, then one line per reason.
+pub fn verdict_lines(label: &str, verdict: &paddock_proto::v1::Verdict) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let severity = Severity::try_from(verdict.severity).unwrap_or(Severity::Info);
+    let _ = writeln!(
+        out,
+        "{label}: {} (score {:.0})",
+        severity_token(severity).to_uppercase(),
+        verdict.score
+    );
+    for r in &verdict.reasons {
+        let sev = Severity::try_from(r.severity)
+            .map(severity_token)
+            .unwrap_or("info");
+        let _ = writeln!(
+            out,
+            "  {:+.0} {sev:<8} {}: {}",
+            r.weight, r.code, r.description
+        );
+    }
+    out
+}
+
+/// A release ready for analysis: its artifact on disk and extracted.
+#[derive(Debug)]
+pub struct Prepared {
+    pub package: PackageRef,
+    pub artifact_name: String,
+    gem_metadata: Option<String>,
+    artifact_path: std::path::PathBuf,
+    root: std::path::PathBuf,
+}
+
+/// Resolves, downloads, verifies and extracts a registry release (or
+/// identifies and extracts a local artifact) into `work`.
+pub async fn prepare(
+    target: &crate::cli::PackageArgs,
+    local_ecosystem: Option<&str>,
+    config: &mut PaddockConfig,
+    env: &[(String, String)],
+    work: &std::path::Path,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<Prepared> {
+    let root = work.join("package");
+    if let Some(local) = &target.local {
+        let hint = local_ecosystem
+            .or(target.ecosystem.as_deref())
+            .map(ecosystem::parse)
+            .transpose()?;
+        progress("identifying the artifact");
+        let found = paddock_registry::local::identify(local, hint, &config.registries.extract)
+            .with_context(|| format!("identifying {}", local.display()))?;
+        progress("extracting");
+        let report =
+            paddock_registry::extract::extract_auto(local, &root, &config.registries.extract)
+                .with_context(|| format!("extracting {}", local.display()))?;
+        let name = local
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Ok(Prepared {
+            package: PackageRef {
+                ecosystem: found.eco as i32,
+                name: found.name,
+                version: found.version,
+            },
+            artifact_name: name,
+            gem_metadata: report.gem_metadata,
+            artifact_path: local.clone(),
+            root,
+        });
+    }
+    let (client, name, version) = registry_target(target, config, env, "analyze")?;
+    progress("resolving");
+    let release = client.resolve(name, version).await?;
+    let artifact = release
+        .artifacts
+        .get(release.selected_artifact as usize)
+        .context("the registry listed no artifact")?;
+    progress("downloading and verifying");
+    let downloaded = client.download(artifact).await?;
+    progress("extracting");
+    let (archive, report) = client.extract_into(&downloaded, work)?;
+    Ok(Prepared {
+        package: release.package.unwrap_or_default(),
+        artifact_name: downloaded.artifact.filename,
+        gem_metadata: report.gem_metadata,
+        artifact_path: archive,
+        root,
+    })
+}
+
+/// The dynamic analyzer, with the registry proxy forwarding to the
+/// configured registries.
+pub async fn sandbox(
+    config: &PaddockConfig,
+    env: &[(String, String)],
+    progress: &impl Fn(&str),
+) -> anyhow::Result<paddock_dynamic::DynamicAnalyzer> {
+    progress("preparing the sandbox (the first run builds its image: about a minute)");
+    let analyzer = paddock_dynamic::DynamicAnalyzer::new(
+        config.dynamic.analysis.clone(),
+        &default_image_cache(env),
+    )
+    .await
+    .context("dynamic analysis needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing); pass --static for static analysis alone")?;
+    // The sandbox's package managers reach the registries only through
+    // the registry proxy, which forwards to the configured ones.
+    let mut registries = config.registries.clone();
+    discover(&mut registries, &SystemProbe::new(env.to_vec()));
+    Ok(analyzer.with_registries(registries))
+}
+
+/// Static analysis and, with a sandbox, dynamic analysis, in parallel.
+pub async fn run_analyses(
+    prepared: Prepared,
+    config: &PaddockConfig,
+    dynamic: Option<&paddock_dynamic::DynamicAnalyzer>,
+) -> anyhow::Result<(StaticResult, Option<DynamicResult>)> {
+    let static_config: StaticConfig = config.static_analysis.analysis.clone();
+    let (root, static_package, gem_metadata) = (
+        prepared.root.clone(),
+        prepared.package.clone(),
+        prepared.gem_metadata.clone(),
+    );
+    let static_task = tokio::task::spawn_blocking(move || {
+        analyze_tree(
+            &root,
+            static_package,
+            gem_metadata.as_deref(),
+            &static_config,
+        )
+    });
+    let dynamic_task = async {
+        match dynamic {
+            Some(analyzer) => Some(
+                analyzer
+                    .analyze(&prepared.package, &prepared.artifact_path)
+                    .await,
+            ),
+            None => None,
+        }
+    };
+    let (result, dynamic_result) = tokio::join!(static_task, dynamic_task);
+    let result = result.context("the analysis task failed")?;
+    Ok((result, dynamic_result))
 }
 
 /// The readable report: findings first, most severe first, with evidence.

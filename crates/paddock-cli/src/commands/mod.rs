@@ -1,7 +1,9 @@
 //! One module per command; [`run`] dispatches.
 
+mod alerts;
 mod analyze;
 mod config_cmd;
+mod diff;
 mod fetch;
 mod image;
 mod submit;
@@ -47,18 +49,9 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Analyze(analyze) => analyze::run(analyze, config, &env).await,
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
         Command::Submit(submit) => submit::run(submit, config, &env).await,
-        Command::Diff(_) => not_yet("diff", "the diff service (issue 7)"),
-        Command::Alerts(_) => not_yet("alerts tail", "the diff service and its alerts (issue 7)"),
+        Command::Diff(d) => diff::run(d, config, &env).await,
+        Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => alerts::tail(tail, config).await,
         Command::Rules => analyze::list_rules(),
         Command::Image(cmd) => image::run(cmd, config, &env).await,
     }
-}
-
-/// A command that --help lists but this build does not implement yet.
-fn not_yet(command: &str, arrives_with: &str) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "paddock: `paddock {command}` is not available in this build yet; it arrives with {arrives_with}.\n\
-         What works today: `paddock analyze` (static and dynamic), `paddock image`, `paddock rules`, `paddock fetch`, `paddock submit`, `paddock up` (the bus, topology and feed), `paddock topology`, `paddock config`."
-    );
-    Ok(ExitCode::from(crate::EXIT_FAILURE))
 }

@@ -44,6 +44,7 @@ pub async fn run(
         Some(ServiceName::Feed) => "feed",
         Some(ServiceName::Static) => "static",
         Some(ServiceName::Dynamic) => "dynamic",
+        Some(ServiceName::Diff) => "diff",
         None => "paddock",
     };
     paddock_runtime::http::register_build_info(
@@ -158,6 +159,32 @@ pub async fn run(
         services.spawn(async move {
             if let Err(error) = service.run(token).await {
                 tracing::error!(%error, "the dynamic service stopped");
+            }
+        });
+    }
+
+    if wanted(ServiceName::Diff, config.diff.enabled) {
+        let diff_metrics = Arc::new(paddock_diff_service::DiffMetrics::default());
+        diff_metrics.register(&mut registry);
+        let service = paddock_diff_service::DiffService::new(
+            &bus,
+            &config.diff.service,
+            config.bus.topology.max_deliver,
+            diff_metrics,
+        )
+        .await
+        .context("starting the diff service")?;
+        println!(
+            "diff: verdicts and alerts for results from {}, on {}",
+            bus.names().diff_static_consumer().stream_name,
+            bus.names().alert_filter(None, None)
+        );
+        health.register("diff");
+        health.set_ready("diff");
+        let token = shutdown.clone();
+        services.spawn(async move {
+            if let Err(error) = service.run(token).await {
+                tracing::error!(%error, "the diff service stopped");
             }
         });
     }
