@@ -392,6 +392,8 @@ impl DynamicAnalyzer {
         result
             .findings
             .extend(exfiltration_findings(&result.phases));
+        let behaviour = behaviour_findings(&result);
+        result.findings.extend(behaviour);
         if result.status == AnalysisStatus::Unspecified as i32 {
             match result
                 .phases
@@ -794,6 +796,70 @@ fn exfiltration_findings(phases: &[PhaseResult]) -> Option<Finding> {
     })
 }
 
+/// Threats the behaviour itself proves, whatever the release before it
+/// did: a file written during the analysis and then run (download and
+/// execute), and reads of credential files or baits. Read off the
+/// behaviour profile the diff uses, so both agree on what counts.
+fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
+    use paddock_diff::{Kind, PhaseLite};
+    let profile = paddock_diff::from_dynamic(result);
+    let evidence = |phase: PhaseLite, value: &str, raw: &str| Evidence {
+        snippet: raw.chars().take(300).collect(),
+        phase: phase.to_proto() as i32,
+        detail: value.to_owned(),
+        ..Default::default()
+    };
+    let (mut execs, mut reads) = (Vec::new(), Vec::new());
+    for (key, raw) in &profile.items {
+        match key.kind {
+            Kind::Command
+                if key
+                    .value
+                    .starts_with(paddock_diff::profile::EXEC_WRITTEN_FILE) =>
+            {
+                execs.push(evidence(key.phase, &key.value, raw))
+            }
+            Kind::FileRead => reads.push(evidence(key.phase, &key.value, raw)),
+            _ => {}
+        }
+    }
+    let finding = |rule_id: &str,
+                   severity: Severity,
+                   title: &str,
+                   description: &str,
+                   evidence: Vec<Evidence>| Finding {
+        rule_id: rule_id.into(),
+        rule_version: env!("CARGO_PKG_VERSION").into(),
+        severity: severity as i32,
+        confidence: 0.9,
+        category: FindingCategory::Threat as i32,
+        title: title.into(),
+        description: description.into(),
+        evidence,
+        tags: vec!["dynamic".into()],
+    };
+    let mut out = Vec::new();
+    if !execs.is_empty() {
+        out.push(finding(
+            "dynamic.download-and-execute",
+            Severity::Critical,
+            "runs a file it wrote during the analysis",
+            "A process ran a file that the package's code had written outside the install area during the analysis: the shape of a dropper that downloads a payload and runs it.",
+            execs,
+        ));
+    }
+    if !reads.is_empty() {
+        out.push(finding(
+            "dynamic.credential-read",
+            Severity::High,
+            "reads credential files",
+            "The package read files that hold credentials (SSH keys, cloud and registry tokens, browser profiles, wallets, process environments) or the planted baits.",
+            reads,
+        ));
+    }
+    out
+}
+
 #[derive(Debug)]
 struct Prepared {
     work: PathBuf,
@@ -899,5 +965,67 @@ fn now() -> Timestamp {
     Timestamp {
         seconds: now.timestamp(),
         nanos: now.timestamp_subsec_nanos() as i32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use paddock_proto::v1::{Command, DynamicResult, FileEvent, FileOp, Phase, PhaseResult};
+
+    fn event(seq: u64, op: FileOp, path: &str) -> FileEvent {
+        FileEvent {
+            seq,
+            pid: 30,
+            op: op as i32,
+            path: path.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_dropper_and_a_key_reader_are_threats_whatever_came_before() {
+        let install = PhaseResult {
+            phase: Phase::Install as i32,
+            file_events: vec![
+                event(1, FileOp::Create, "/root/.cache/.sysupdate"),
+                event(2, FileOp::OpenRead, "/root/.ssh/id_rsa"),
+            ],
+            commands: vec![Command {
+                seq: 3,
+                pid: 31,
+                parent_pid: 30,
+                argv: vec!["/root/.cache/.sysupdate".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let result = DynamicResult {
+            phases: vec![install],
+            ..Default::default()
+        };
+        let found: Vec<String> = super::behaviour_findings(&result)
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect();
+        assert_eq!(
+            found,
+            ["dynamic.download-and-execute", "dynamic.credential-read"]
+        );
+        // An install that runs what npm put in node_modules is not one.
+        let honest = DynamicResult {
+            phases: vec![PhaseResult {
+                phase: Phase::Install as i32,
+                file_events: vec![event(1, FileOp::Create, "/app/node_modules/.bin/esbuild")],
+                commands: vec![Command {
+                    seq: 2,
+                    pid: 31,
+                    argv: vec!["/app/node_modules/.bin/esbuild".into(), "--version".into()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert!(super::behaviour_findings(&honest).is_empty());
     }
 }

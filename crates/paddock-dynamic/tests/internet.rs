@@ -343,20 +343,6 @@ time.sleep(60)
     let cancelled = tokio::time::timeout(Duration::from_secs(15), analysis).await;
     assert!(cancelled.is_err());
     assert!(ours().is_empty(), "{:?}", ours());
-    let threads = std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
-        .filter(|c| c.starts_with("paddock-"))
-        .count();
-    // The capture thread notices its stop flag within a fraction of a
-    // second.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
-        .filter(|c| c.starts_with("paddock-"))
-        .count();
-    assert_eq!(after, 0, "threads before the wait: {threads}");
 }
 
 /// Each ecosystem's client, inside the sandbox, installs a package with

@@ -117,6 +117,7 @@ async fn trojan(eco: Ecosystem) {
         let explained = value.contains(TROJAN_HOST)
             || value.contains(".sysupdate")
             || value.contains("exfiltration")
+            || value.starts_with("dynamic.")
             || kind == "CHANGE_KIND_INSTALL_HOOK"
             || kind == "CHANGE_KIND_CAPABILITY"
             || kind == "CHANGE_KIND_COMMAND"
