@@ -369,8 +369,17 @@ fn random_temp_name(stem: &str) -> bool {
         && stem
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    // …and after a prefix (`mkdtemp(prefix="build-")`: `build-wvi_ogt_`).
+    let python_suffix = stem.len() > 9 && stem.is_char_boundary(stem.len() - 8) && {
+        let (head, tail) = stem.split_at(stem.len() - 8);
+        head.ends_with(['-', '.', '_'])
+            && tail
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
     stem.starts_with("tmp")
         || python_tempfile
+        || python_suffix
         || stem.starts_with('<')
         || stem.chars().any(|c| c.is_ascii_digit())
         || generated_suffix
@@ -536,6 +545,8 @@ mod tests {
             ("/tmp/build-AbXyQz", "/tmp/<tmp>"),
             ("/tmp/bldQwErTy", "/tmp/<tmp>"),
             ("/tmp/o_nywsi_", "/tmp/<tmp>"),
+            ("/tmp/build-wvi_ogt_", "/tmp/<tmp>"),
+            ("/tmp/ééééééé", "/tmp/ééééééé"),
             (
                 "-r ./siteconf20261122-2-p6ebks.rb extconf.rb",
                 "-r ./siteconf<tmp>.rb extconf.rb",
