@@ -20,6 +20,12 @@ impl XorShift {
         (self.next_u64() % n.max(1) as u64) as usize
     }
 
+    /// Up to `max_len` random bytes.
+    pub fn bytes(&mut self, max_len: usize) -> Vec<u8> {
+        let len = self.below(max_len + 1);
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+
     /// One of `items`, which must not be empty.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]

@@ -640,7 +640,7 @@ mod tests {
             "<hex>.exfil.example"
         );
         assert_eq!(n().host("q8z7k2m4p1x9.evil.example"), "<rand>.evil.example");
-        assert_eq!(n().host("registry.npmjs.org"), "registry.npmjs.org");
+        assert_eq!(n().host("registry.example.org"), "registry.example.org");
     }
 
     #[test]

@@ -182,27 +182,9 @@ pub fn parse_query(packet: &[u8]) -> Result<Query, DnsError> {
     })
 }
 
-/// The mnemonic of a record type: `"A"`, `"AAAA"`, ..., or `"TYPE<n>"`
-/// (RFC 3597) for a type without one here.
-pub fn type_name(qtype: u16) -> String {
-    let name = match qtype {
-        1 => "A",
-        2 => "NS",
-        5 => "CNAME",
-        6 => "SOA",
-        12 => "PTR",
-        15 => "MX",
-        16 => "TXT",
-        28 => "AAAA",
-        33 => "SRV",
-        64 => "SVCB",
-        65 => "HTTPS",
-        255 => "ANY",
-        257 => "CAA",
-        other => return format!("TYPE{other}"),
-    };
-    name.to_owned()
-}
+/// The mnemonic of a record type (shared with the trace parser, which
+/// reads the same queries from the other side).
+pub use paddock_trace::dns_type_name as type_name;
 
 /// Builds the authoritative answer to `query`, which was parsed from
 /// `packet`.
@@ -493,22 +475,7 @@ mod tests {
         query_packet(0xBEEF, &[b"Example", b"COM"], qtype, CLASS_IN)
     }
 
-    /// Deterministic xorshift64 generator.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn bytes(&mut self, max_len: u64) -> Vec<u8> {
-            let len = self.next() % (max_len + 1);
-            (0..len).map(|_| self.next() as u8).collect()
-        }
-    }
+    use paddock_testkit::rng::XorShift;
 
     #[test]
     fn a_query_round_trips_into_one_answer() {
@@ -798,9 +765,9 @@ mod tests {
                 }
                 _ => {
                     let mut p = valid.clone();
-                    for _ in 0..(rng.next() % 4 + 1) {
-                        let at = (rng.next() as usize) % p.len();
-                        p[at] = rng.next() as u8;
+                    for _ in 0..(rng.next_u64() % 4 + 1) {
+                        let at = (rng.next_u64() as usize) % p.len();
+                        p[at] = rng.next_u64() as u8;
                     }
                     p
                 }

@@ -688,22 +688,7 @@ mod tests {
         }
     }
 
-    /// Deterministic xorshift64 generator.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn bytes(&mut self, max_len: u64) -> Vec<u8> {
-            let len = self.next() % (max_len + 1);
-            (0..len).map(|_| self.next() as u8).collect()
-        }
-    }
+    use paddock_testkit::rng::XorShift;
 
     #[test]
     fn client_hello_dump_parses() {
@@ -897,10 +882,10 @@ mod tests {
                     s
                 }
                 _ => {
-                    let mut s = records(hello_handshake(), &[(rng.next() % 136 + 1) as usize]);
-                    for _ in 0..(rng.next() % 3 + 1) {
-                        let at = (rng.next() as usize) % s.len();
-                        s[at] = rng.next() as u8;
+                    let mut s = records(hello_handshake(), &[(rng.next_u64() % 136 + 1) as usize]);
+                    for _ in 0..(rng.next_u64() % 3 + 1) {
+                        let at = (rng.next_u64() as usize) % s.len();
+                        s[at] = rng.next_u64() as u8;
                     }
                     s
                 }

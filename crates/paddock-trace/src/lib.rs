@@ -646,6 +646,12 @@ pub fn dns_question(packet: &[u8]) -> Option<(String, String)> {
         i += len;
     }
     let qtype = u16::from_be_bytes([*packet.get(i)?, *packet.get(i + 1)?]);
+    Some((labels.join("."), dns_type_name(qtype)))
+}
+
+/// The mnemonic of a record type: `"A"`, `"AAAA"`, ..., or `"TYPE<n>"`
+/// (RFC 3597) for a type without one here.
+pub fn dns_type_name(qtype: u16) -> String {
     let name = match qtype {
         1 => "A",
         2 => "NS",
@@ -656,11 +662,13 @@ pub fn dns_question(packet: &[u8]) -> Option<(String, String)> {
         16 => "TXT",
         28 => "AAAA",
         33 => "SRV",
+        64 => "SVCB",
         65 => "HTTPS",
         255 => "ANY",
-        _ => "OTHER",
+        257 => "CAA",
+        other => return format!("TYPE{other}"),
     };
-    Some((labels.join("."), name.to_owned()))
+    name.to_owned()
 }
 
 /// `ENOENT` for errno 2, and so on; the description otherwise.

@@ -385,7 +385,7 @@ pub fn realistic_dynamic_result(i: usize) -> v1::DynamicResult {
                 })
                 .collect(),
             dns: vec![v1::DnsQuery {
-                hostname: "registry.npmjs.org".into(),
+                hostname: "registry.example.org".into(),
                 types: vec!["A".into(), "AAAA".into()],
                 class: "IN".into(),
                 answered: true,
@@ -513,7 +513,7 @@ pub fn realistic_dynamic_result(i: usize) -> v1::DynamicResult {
                 ..Default::default()
             }],
             object_key: format!("npm/left-pad-{i}.tgz"),
-            url: "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz".into(),
+            url: "https://registry.example.org/left-pad/-/left-pad-1.3.0.tgz".into(),
             kind: v1::ArtifactKind::NpmTarball as i32,
             ..Default::default()
         }),
