@@ -15,6 +15,7 @@
 //! dropped. Tests that share a server isolate themselves with
 //! [`unique_prefix`].
 
+pub mod bigquery;
 pub mod marshal;
 pub mod packages;
 pub mod probe;

@@ -389,32 +389,15 @@ async fn dead_letter<I: Inbound, D: DeadLetterSink>(
     discipline: &Discipline,
     dead_letters: &D,
 ) {
-    let mut dlq_headers = inbound.headers().cloned().unwrap_or_default();
     let spec = &discipline.spec;
-    dlq_headers.insert(headers::DLQ_REASON, header_safe(reason).as_str());
-    dlq_headers.insert(
-        headers::DLQ_SUBJECT,
-        header_safe(inbound.subject()).as_str(),
-    );
-    dlq_headers.insert(headers::DLQ_STREAM, spec.stream_name.as_str());
-    dlq_headers.insert(
-        headers::DLQ_SEQUENCE,
-        inbound.stream_sequence().to_string().as_str(),
-    );
-    dlq_headers.insert(headers::DLQ_CONSUMER, spec.durable.as_str());
-    dlq_headers.insert(
-        headers::DLQ_DELIVERIES,
-        inbound.attempt().to_string().as_str(),
-    );
-    // One dead letter per (stream message, consumer), even if terminating
-    // fails and the message comes back.
-    let id = format!(
-        "dlq:{}:{}:{}",
-        spec.stream_name,
+    let dlq_headers = dead_letter_headers(
+        inbound.headers(),
+        reason,
+        inbound.subject(),
+        spec,
         inbound.stream_sequence(),
-        spec.durable
+        inbound.attempt(),
     );
-    dlq_headers.insert(headers::MSG_ID, id.as_str());
 
     match dead_letters
         .publish_dead_letter(
@@ -447,6 +430,33 @@ async fn settle_or_warn<I: Inbound>(inbound: &I, how: Settle) {
 }
 
 /// Header values may not contain control characters; reasons are bounded.
+/// The headers of a dead letter: the original message's, plus why it was
+/// dead-lettered, where it came from and how often it was delivered, and a
+/// message id that makes the copy unique per (stream message, consumer),
+/// even if terminating fails and the message comes back.
+pub fn dead_letter_headers(
+    original: Option<&HeaderMap>,
+    reason: &str,
+    subject: &str,
+    spec: &ConsumerSpec,
+    stream_sequence: u64,
+    attempt: u64,
+) -> HeaderMap {
+    let mut dlq_headers = original.cloned().unwrap_or_default();
+    dlq_headers.insert(headers::DLQ_REASON, header_safe(reason).as_str());
+    dlq_headers.insert(headers::DLQ_SUBJECT, header_safe(subject).as_str());
+    dlq_headers.insert(headers::DLQ_STREAM, spec.stream_name.as_str());
+    dlq_headers.insert(headers::DLQ_SEQUENCE, stream_sequence.to_string().as_str());
+    dlq_headers.insert(headers::DLQ_CONSUMER, spec.durable.as_str());
+    dlq_headers.insert(headers::DLQ_DELIVERIES, attempt.to_string().as_str());
+    let id = format!(
+        "dlq:{}:{}:{}",
+        spec.stream_name, stream_sequence, spec.durable
+    );
+    dlq_headers.insert(headers::MSG_ID, id.as_str());
+    dlq_headers
+}
+
 fn header_safe(text: &str) -> String {
     let mut out: String = text
         .chars()

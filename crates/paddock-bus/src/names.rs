@@ -221,22 +221,30 @@ impl Names {
         )
     }
 
-    /// The sink's consumer of results.
-    pub fn sink_results_consumer(&self) -> ConsumerSpec {
+    /// A sink's consumer of `stream` (releases, results or alerts):
+    /// `sink-<kind>-<stream>`, one set per sink kind ([`SINK_KINDS`]), so
+    /// that every sink sees every message.
+    pub fn sink_consumer(&self, kind: &str, stream: StreamKind) -> ConsumerSpec {
+        let part = match stream {
+            StreamKind::Releases => "releases",
+            StreamKind::Results => "results",
+            StreamKind::Alerts => "alerts",
+            StreamKind::DeadLetters => "dead-letters",
+        };
         self.consumer(
-            StreamKind::Results,
-            "sink",
-            self.stream_subjects(StreamKind::Results),
+            stream,
+            &format!("sink-{kind}-{part}"),
+            self.stream_subjects(stream),
         )
     }
 
-    /// The sink's consumer of alerts.
-    pub fn sink_alerts_consumer(&self) -> ConsumerSpec {
-        self.consumer(
-            StreamKind::Alerts,
-            "sink-alerts",
-            self.stream_subjects(StreamKind::Alerts),
-        )
+    /// A sink's consumers, one per stream it stores.
+    pub fn sink_consumers(&self, kind: &str) -> [ConsumerSpec; 3] {
+        [
+            self.sink_consumer(kind, StreamKind::Releases),
+            self.sink_consumer(kind, StreamKind::Results),
+            self.sink_consumer(kind, StreamKind::Alerts),
+        ]
     }
 
     /// Every durable consumer the topology creates.
@@ -246,11 +254,15 @@ impl Names {
             self.dynamic_consumer(),
             self.diff_static_consumer(),
             self.diff_dynamic_consumer(),
-            self.sink_results_consumer(),
-            self.sink_alerts_consumer(),
         ]
+        .into_iter()
+        .chain(SINK_KINDS.iter().flat_map(|kind| self.sink_consumers(kind)))
+        .collect()
     }
 }
+
+/// The sink kinds; each has its own consumers ([`Names::sink_consumers`]).
+pub const SINK_KINDS: [&str; 2] = ["parquet", "bigquery"];
 
 /// The deduplication id of a release: `release:<eco>:<name>@<version>`.
 pub fn release_msg_id(package: &PackageRef) -> String {

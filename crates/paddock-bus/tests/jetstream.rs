@@ -54,11 +54,27 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     let releases = js.get_stream(format!("{prefix}_RELEASES")).await.unwrap();
     let mut consumers: Vec<String> = releases.consumer_names().try_collect().await.unwrap();
     consumers.sort();
-    assert_eq!(consumers, ["dynamic", "static"]);
+    assert_eq!(
+        consumers,
+        [
+            "dynamic",
+            "sink-bigquery-releases",
+            "sink-parquet-releases",
+            "static"
+        ]
+    );
     let results = js.get_stream(format!("{prefix}_RESULTS")).await.unwrap();
     let mut consumers: Vec<String> = results.consumer_names().try_collect().await.unwrap();
     consumers.sort();
-    assert_eq!(consumers, ["diff-dynamic", "diff-static", "sink"]);
+    assert_eq!(
+        consumers,
+        [
+            "diff-dynamic",
+            "diff-static",
+            "sink-bigquery-results",
+            "sink-parquet-results"
+        ]
+    );
 
     // Settings were applied as planned.
     let mut releases = releases;

@@ -218,6 +218,9 @@ pub enum ServiceName {
     /// Joins each release's results, compares it with the previous
     /// release and publishes its verdict and alerts.
     Diff,
+    /// Stores releases, results, verdicts and alerts: Parquet files, and
+    /// BigQuery when configured.
+    Sink,
 }
 
 #[derive(Debug, Args)]

@@ -58,6 +58,58 @@ pub struct PaddockConfig {
     /// The diff service: verdicts and alerts (`diff.enabled`: whether
     /// `paddock up` runs it), its deadline, suppressions and scoring rules.
     pub diff: DiffSection,
+    /// The sinks `paddock up` runs: Parquet files (on by default, under
+    /// `<data_dir>/parquet`) and BigQuery (off until configured).
+    pub sink: SinkSection,
+}
+
+/// `[sink]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SinkSection {
+    pub parquet: paddock_sink::parquet::ParquetConfig,
+    pub bigquery: BigQuerySection,
+}
+
+/// `[sink.bigquery]`: whether `paddock up` runs the BigQuery sink, when
+/// it flushes, and the client settings (project, dataset, endpoint,
+/// credentials…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BigQuerySection {
+    pub enabled: bool,
+    /// Messages per flush.
+    pub max_rows: usize,
+    /// Encoded message bytes per flush.
+    pub max_bytes: usize,
+    /// Longest a message waits for its flush.
+    #[serde(with = "humantime_serde")]
+    pub max_age: std::time::Duration,
+    #[serde(flatten)]
+    pub client: paddock_sink::bigquery::BigQueryConfig,
+}
+
+impl Default for BigQuerySection {
+    fn default() -> Self {
+        let batch = paddock_sink::service::BatchConfig::default();
+        Self {
+            enabled: false,
+            max_rows: batch.max_rows,
+            max_bytes: batch.max_bytes,
+            max_age: batch.max_age,
+            client: paddock_sink::bigquery::BigQueryConfig::default(),
+        }
+    }
+}
+
+impl BigQuerySection {
+    pub fn batch(&self) -> paddock_sink::service::BatchConfig {
+        paddock_sink::service::BatchConfig {
+            max_rows: self.max_rows,
+            max_bytes: self.max_bytes,
+            max_age: self.max_age,
+        }
+    }
 }
 
 /// `[diff]`.

@@ -37,7 +37,6 @@ use serde::{Deserialize, Serialize};
 
 pub mod baits;
 pub mod image;
-pub mod record;
 pub mod report;
 
 pub use image::ImageConfig;

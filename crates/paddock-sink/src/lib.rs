@@ -16,6 +16,7 @@
 //! - [`schema`]: the proto-to-Arrow type mapping (listed in the README).
 //! - [`batch`]: encoded messages to a [`RecordBatch`].
 //! - [`messages`]: a record batch back to messages, to check what was written.
+//! - [`reference`]: the reference system's (package-analysis) tables.
 //! - [`error`]: the error type, [`SinkError`].
 //!
 //! # Invariants
@@ -29,9 +30,14 @@
 //!   bad message and write the rest.
 
 pub mod batch;
+pub mod bigquery;
 pub mod error;
 pub mod messages;
+pub mod parquet;
+pub mod reference;
+pub mod row;
 pub mod schema;
+pub mod service;
 pub mod table;
 mod wkt;
 

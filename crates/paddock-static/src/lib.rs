@@ -16,7 +16,6 @@ pub mod analyze;
 pub mod facts;
 pub mod metadata;
 pub mod parse;
-pub mod reference;
 pub mod rules;
 pub mod signals;
 

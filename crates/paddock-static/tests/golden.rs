@@ -3,7 +3,7 @@
 //! reference system's consumers (schema 1.0).
 
 use paddock_proto::v1::{Ecosystem, PackageRef};
-use paddock_static::{analyze_tree, reference, StaticConfig};
+use paddock_static::{analyze_tree, StaticConfig};
 use paddock_testkit::packages::{catalogue, sources};
 
 #[test]
@@ -24,6 +24,6 @@ fn the_reference_record_of_the_npm_fixture_is_pinned() {
         version: pkg.version.clone(),
     };
     let result = analyze_tree(dir.path(), package, None, &StaticConfig::default());
-    let record = reference::record(&result, "2026-11-22T00:00:00Z");
+    let record = paddock_sink::reference::static_record(&result, "2026-11-22T00:00:00Z");
     insta::assert_json_snapshot!("npm_hook_reference_record", record);
 }

@@ -82,7 +82,7 @@ pub async fn run(
         },
         OutputFormat::PackageAnalysis => {
             let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let record = paddock_static::reference::record(&result, &created);
+            let record = paddock_sink::reference::static_record(&result, &created);
             match &dynamic_result {
                 None => println!("{}", serde_json::to_string_pretty(&record)?),
                 // The reference keeps them in two buckets; here they are
@@ -91,7 +91,7 @@ pub async fn run(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "static": record,
-                        "dynamic": paddock_dynamic::record::record(d),
+                        "dynamic": paddock_sink::reference::dynamic_record(d),
                     }))?
                 ),
             }

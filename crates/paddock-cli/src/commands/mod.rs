@@ -48,7 +48,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Config => config_cmd::run(&config),
         Command::Analyze(analyze) => analyze::run(analyze, config, &env).await,
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
-        Command::Submit(submit) => submit::run(submit, config, &env).await,
+        Command::Submit(submit) => Box::pin(submit::run(submit, config, &env)).await,
         Command::Diff(d) => diff::run(d, config, &env).await,
         Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => alerts::tail(tail, config).await,
         Command::Rules => analyze::list_rules(),

@@ -45,6 +45,7 @@ pub async fn run(
         Some(ServiceName::Static) => "static",
         Some(ServiceName::Dynamic) => "dynamic",
         Some(ServiceName::Diff) => "diff",
+        Some(ServiceName::Sink) => "sink",
         None => "paddock",
     };
     paddock_runtime::http::register_build_info(
@@ -189,6 +190,105 @@ pub async fn run(
         });
     }
 
+    // The sinks: `paddock up` runs those enabled; `paddock serve sink`
+    // runs those enabled too (Parquet unless turned off).
+    let run_sinks = only.is_none_or(|o| o == ServiceName::Sink);
+    if run_sinks {
+        let sink_metrics = Arc::new(paddock_sink::service::SinkMetrics::default());
+        sink_metrics.register(&mut registry);
+        let settings = |batch: &paddock_sink::service::BatchConfig, reference_tables: bool| {
+            paddock_sink::service::SinkSettings {
+                batch: batch.clone(),
+                reference_tables,
+                consumer: config.bus.consumer.clone(),
+                max_message_bytes: config.bus.max_message_bytes,
+                metrics: sink_metrics.clone(),
+            }
+        };
+        let parquet = &config.sink.parquet;
+        if parquet.enabled {
+            let root = parquet
+                .dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("parquet"));
+            println!(
+                "sink: Parquet files under {} (query them with DuckDB or pyarrow, see the README)",
+                root.display()
+            );
+            let settings = settings(&parquet.batch, parquet.reference_tables);
+            let (bus, token, parquet) = (bus.clone(), shutdown.clone(), parquet.clone());
+            health.register("sink-parquet");
+            health.set_ready("sink-parquet");
+            services.spawn(async move {
+                let made = paddock_sink::service::run(
+                    &bus,
+                    "parquet",
+                    |_| paddock_sink::parquet::ParquetWriter::new(&root, &parquet),
+                    settings,
+                    token,
+                )
+                .await;
+                if let Err(error) = made {
+                    tracing::error!(%error, "the Parquet sink stopped");
+                }
+            });
+        }
+        let bigquery = &config.sink.bigquery;
+        if bigquery.enabled {
+            let env = paddock_sink::bigquery::CredentialsEnv {
+                application_credentials: crate::config::env_path(
+                    env,
+                    "GOOGLE_APPLICATION_CREDENTIALS",
+                ),
+                home: crate::config::env_path(env, "HOME"),
+                metadata_host: env
+                    .iter()
+                    .find(|(k, v)| k == "GCE_METADATA_HOST" && !v.is_empty())
+                    .map(|(_, v)| v.clone()),
+            };
+            // One writer per stream consumed (each keeps its own state).
+            let mut writers = std::collections::HashMap::new();
+            for stream in [
+                paddock_bus::StreamKind::Releases,
+                paddock_bus::StreamKind::Results,
+                paddock_bus::StreamKind::Alerts,
+            ] {
+                let writer =
+                    paddock_sink::bigquery::BigQueryWriter::new(bigquery.client.clone(), &env)
+                        .await
+                        .context("starting the BigQuery sink: preparing its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)")?;
+                writers.insert(stream, writer);
+            }
+            println!(
+                "sink: BigQuery dataset {}.{} at {}",
+                bigquery.client.project.as_deref().unwrap_or("-"),
+                bigquery.client.dataset,
+                bigquery.client.endpoint
+            );
+            let settings = settings(&bigquery.batch(), bigquery.client.reference_tables);
+            let (bus, token) = (bus.clone(), shutdown.clone());
+            health.register("sink-bigquery");
+            health.set_ready("sink-bigquery");
+            services.spawn(async move {
+                let made = paddock_sink::service::run(
+                    &bus,
+                    "bigquery",
+                    |stream| {
+                        writers.remove(&stream).ok_or_else(|| {
+                            paddock_sink::row::WriteError::new("no BigQuery writer for this stream")
+                        })
+                    },
+                    settings,
+                    token,
+                )
+                .await;
+                if let Err(error) = made {
+                    tracing::error!(%error, "the BigQuery sink stopped");
+                }
+            });
+        }
+    }
+
     let http = match config.http.listen {
         Some(addr) => {
             let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -205,7 +305,7 @@ pub async fn run(
     };
 
     println!(
-        "paddock is ready: bus {url}, prefix `{}`; analysis services join in later releases; Ctrl-C stops",
+        "paddock is ready: bus {url}, prefix `{}`; Ctrl-C stops",
         bus.names().prefix()
     );
 
