@@ -149,6 +149,40 @@ fn main() -> anyhow::Result<()> {
                 bytes / n as u64
             );
         }
+        // The emulator: insert requests of 100 and 500 rows (BigQuery's
+        // recommendation is 500), flushes of 500 messages.
+        if std::process::Command::new("bqemulator")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            println!("bigquery: bqemulator is not installed (scripts/install-deps --test); skipped");
+            return Ok(());
+        }
+        let bq = paddock_testkit::bigquery::BqEmulator::start().await;
+        let m = n.min(2000);
+        for batch_rows in [100, 500] {
+            let bus = loaded(&nats, m).await?;
+            let config = paddock_sink::bigquery::BigQueryConfig {
+                project: Some(bq.project().to_owned()),
+                dataset: format!("bench_{batch_rows}"),
+                endpoint: bq.endpoint().to_owned(),
+                credentials: paddock_sink::bigquery::Credentials::None,
+                batch_rows,
+                ..Default::default()
+            };
+            let env = paddock_sink::bigquery::CredentialsEnv::default();
+            let mut writers = Vec::new();
+            for _ in 0..3 {
+                writers.push(
+                    paddock_sink::bigquery::BigQueryWriter::new(config.clone(), &env)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                );
+            }
+            let rate = drain(&bus, "bigquery", |_| Ok(writers.pop().expect("three")), 500, m).await?;
+            println!("bigquery insert {batch_rows:>4} rows/request: {rate:>8.0} rows/s  ({m} results, emulator)");
+        }
         Ok::<(), anyhow::Error>(())
     })
 }

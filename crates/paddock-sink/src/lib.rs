@@ -1,5 +1,6 @@
-//! The sinks' shared core: Arrow schemas derived from the Paddock protos,
-//! and conversion of bus messages to Arrow record batches and back.
+//! The sinks: Arrow schemas derived from the Paddock protos, conversion of
+//! bus messages to Arrow record batches and back, and the Parquet and
+//! BigQuery writers with the service that feeds them from the bus.
 //!
 //! The Parquet and BigQuery sinks store five [`Table`]s, one row per
 //! message: releases, static results, dynamic results (each phase's events
@@ -17,6 +18,10 @@
 //! - [`batch`]: encoded messages to a [`RecordBatch`].
 //! - [`messages`]: a record batch back to messages, to check what was written.
 //! - [`reference`]: the reference system's (package-analysis) tables.
+//! - [`row`]: a message's rows, and the [`row::Writer`] contract.
+//! - [`service`]: the sink service (consume, batch, write, ack, dead-letter).
+//! - [`parquet`]: the Parquet writer (partitioned, atomic, self-describing).
+//! - [`bigquery`]: the BigQuery client and writer.
 //! - [`error`]: the error type, [`SinkError`].
 //!
 //! # Invariants

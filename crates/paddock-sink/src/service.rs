@@ -176,6 +176,8 @@ where
             settings: settings.clone(),
             held: Vec::new(),
             held_bytes: 0,
+            stored: Default::default(),
+            progress_every: Duration::from_secs(5),
         };
         loops.spawn(task.run(shutdown.clone()));
     }
@@ -217,6 +219,9 @@ async fn open(bus: &JetStreamBus, spec: &ConsumerSpec) -> Result<PullConsumer, B
 /// A message waiting for its rows to be stored.
 struct Held {
     message: jetstream::Message,
+    /// Later deliveries of the same message that arrived while it was held
+    /// (the server redelivered it): settled together with it.
+    again: Vec<jetstream::Message>,
     rows: Vec<Row>,
     attempt: u64,
     sequence: u64,
@@ -230,6 +235,11 @@ struct Loop<W> {
     settings: SinkSettings,
     held: Vec<Held>,
     held_bytes: usize,
+    /// Sequences this loop stored and acked, above the last ack floor seen:
+    /// a redelivery of one (its ack was lost) is acked again, not written.
+    stored: std::collections::BTreeSet<u64>,
+    /// A third of the consumer's ack wait.
+    progress_every: Duration,
 }
 
 impl<W: Writer> Loop<W> {
@@ -252,50 +262,70 @@ impl<W: Writer> Loop<W> {
             .max_rows
             .clamp(1, info.config.max_ack_pending.max(1) as usize);
         let progress_every = (info.config.ack_wait / 3).max(Duration::from_millis(100));
-        let mut messages = self
-            .consumer
-            .stream()
-            .max_messages_per_batch(max_rows.min(500))
-            .expires(self.settings.consumer.pull_expires)
-            .messages()
-            .await
-            .map_err(|e| err(e.to_string()))?;
+        self.progress_every = progress_every;
         tracing::info!(consumer = %self.spec.durable, sink = self.writer.kind(), max_rows, "sink consuming");
 
+        // Messages are pulled only while the batch has room, and a pull
+        // never outlives the batch's deadline, so no delivered message
+        // waits unseen (its ack timer running) while a flush runs.
         let mut progress = tokio::time::interval(progress_every);
         progress.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut oldest: Option<Instant> = None;
-        loop {
-            let deadline = oldest.map(|t| t + self.settings.batch.max_age);
-            let flush_timer = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d.into()).await,
-                    None => std::future::pending().await,
+        let mut pull_failures = 0u64;
+        'pull: while !shutdown.is_cancelled() {
+            let due = oldest.is_some_and(|t| t.elapsed() >= self.settings.batch.max_age);
+            let full =
+                self.held.len() >= max_rows || self.held_bytes >= self.settings.batch.max_bytes;
+            if due || full {
+                self.flush(&shutdown).await;
+                oldest = None;
+                continue;
+            }
+            let expires = match oldest {
+                Some(t) => (t + self.settings.batch.max_age)
+                    .saturating_duration_since(Instant::now())
+                    .clamp(
+                        Duration::from_millis(100),
+                        self.settings.consumer.pull_expires,
+                    ),
+                None => self.settings.consumer.pull_expires,
+            };
+            let batch = self
+                .consumer
+                .batch()
+                .max_messages(max_rows - self.held.len())
+                .expires(expires)
+                .messages()
+                .await;
+            let mut batch = match batch {
+                Ok(batch) => {
+                    pull_failures = 0;
+                    batch
+                }
+                Err(error) => {
+                    pull_failures += 1;
+                    let delay = self.settings.consumer.backoff(pull_failures);
+                    tracing::warn!(%error, consumer = %self.spec.durable, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'pull,
+                        _ = tokio::time::sleep(delay) => continue 'pull,
+                    }
                 }
             };
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = flush_timer => {
-                    self.flush(&shutdown).await;
-                    oldest = None;
-                }
-                _ = progress.tick() => self.progress().await,
-                next = messages.next() => match next {
-                    None => {
-                        tracing::warn!(consumer = %self.spec.durable, "the message stream ended; reopening");
-                        messages = self.consumer.stream().max_messages_per_batch(max_rows.min(500)).expires(self.settings.consumer.pull_expires).messages().await.map_err(|e| err(e.to_string()))?;
-                    }
-                    Some(Err(error)) => {
-                        tracing::debug!(%error, consumer = %self.spec.durable, "pull error");
-                    }
-                    Some(Ok(message)) => {
-                        self.take(message).await;
-                        if oldest.is_none() && !self.held.is_empty() {
-                            oldest = Some(Instant::now());
+            loop {
+                tokio::select! {
+                    _ = progress.tick() => self.progress().await,
+                    next = batch.next() => match next {
+                        None => break,
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, consumer = %self.spec.durable, "pull batch ended with an error");
+                            break;
                         }
-                        if self.held.len() >= max_rows || self.held_bytes >= self.settings.batch.max_bytes {
-                            self.flush(&shutdown).await;
-                            oldest = None;
+                        Some(Ok(message)) => {
+                            self.take(message).await;
+                            if oldest.is_none() && !self.held.is_empty() {
+                                oldest = Some(Instant::now());
+                            }
                         }
                     }
                 }
@@ -315,7 +345,9 @@ impl<W: Writer> Loop<W> {
         self.flush(&grace).await;
         timer.abort();
         for held in self.held.drain(..) {
-            let _ = held.message.ack_with(AckKind::Nak(None)).await;
+            for message in std::iter::once(&held.message).chain(&held.again) {
+                let _ = message.ack_with(AckKind::Nak(None)).await;
+            }
         }
         Ok(())
     }
@@ -334,6 +366,19 @@ impl<W: Writer> Loop<W> {
                 return;
             }
         };
+        if self.stored.contains(&sequence) {
+            tracing::debug!(
+                sequence,
+                "a redelivery of a message this sink stored; acking it again"
+            );
+            self.count_duplicate(&message);
+            let _ = message.ack().await;
+            return;
+        }
+        if let Some(held) = self.held.iter_mut().find(|h| h.sequence == sequence) {
+            held.again.push(message);
+            return;
+        }
         match rows_of(
             &message.message.subject,
             message.message.headers.as_ref(),
@@ -348,6 +393,7 @@ impl<W: Writer> Loop<W> {
                 self.held_bytes += message.message.payload.len();
                 self.held.push(Held {
                     message,
+                    again: Vec::new(),
                     rows,
                     attempt,
                     sequence,
@@ -360,11 +406,25 @@ impl<W: Writer> Loop<W> {
     }
 
     async fn progress(&self) {
-        for held in &self.held {
-            if let Err(error) = held.message.ack_with(AckKind::Progress).await {
-                tracing::debug!(%error, "progress report failed");
-            }
-        }
+        progress_all(&self.held).await;
+    }
+
+    fn count_duplicate(&self, message: &jetstream::Message) {
+        let table = message
+            .message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(headers::MESSAGE_TYPE))
+            .and_then(|t| Table::for_message_name(t.as_str()))
+            .map_or("-", Table::table_name);
+        self.settings
+            .metrics
+            .duplicates
+            .get_or_create(&TableLabels {
+                sink: self.writer.kind().into(),
+                table: table.into(),
+            })
+            .inc();
     }
 
     /// Stores every held message's rows, then acks (or dead-letters) each.
@@ -387,37 +447,40 @@ impl<W: Writer> Loop<W> {
             .flat_map(|h| h.rows.iter().cloned())
             .collect();
         let mut failures = 0u64;
-        let mut progress = tokio::time::interval(Duration::from_secs(5));
+        let mut progress = tokio::time::interval(self.progress_every);
         progress.tick().await;
         let dispositions = loop {
             // Skip rows a previous attempt or process already stored.
             let mut skipped: HashSet<RowKey> = HashSet::new();
-            if !check.is_empty() {
-                let outcome = async {
-                    let floor = self
-                        .consumer
-                        .info()
-                        .await
-                        .map_err(|e| {
-                            crate::row::WriteError::new(format!(
-                                "reading the consumer's ack floor: {e}"
-                            ))
-                        })?
-                        .ack_floor
-                        .stream_sequence;
-                    self.writer.already_written(&check, floor).await
-                };
-                match outcome.await {
-                    Ok(found) => skipped = found,
+            if !check.is_empty() || self.stored.len() > 10_000 {
+                let floor = match self.consumer.info().await {
+                    Ok(info) => info.ack_floor.stream_sequence,
                     Err(error) => {
                         failures += 1;
+                        let reason = format!("reading the consumer's ack floor: {error}");
                         if !self
-                            .back_off(kind, failures, &error.0, stop, &mut progress)
+                            .back_off(kind, failures, &reason, stop, &mut progress)
                             .await
                         {
                             return;
                         }
                         continue;
+                    }
+                };
+                self.stored = self.stored.split_off(&(floor + 1));
+                if !check.is_empty() {
+                    match self.writer.already_written(&check, floor).await {
+                        Ok(found) => skipped = found,
+                        Err(error) => {
+                            failures += 1;
+                            if !self
+                                .back_off(kind, failures, &error.0, stop, &mut progress)
+                                .await
+                            {
+                                return;
+                            }
+                            continue;
+                        }
                     }
                 }
             }
@@ -440,11 +503,7 @@ impl<W: Writer> Loop<W> {
                 loop {
                     tokio::select! {
                         outcome = &mut write => break outcome,
-                        _ = progress.tick() => {
-                            for held in &self.held {
-                                let _ = held.message.ack_with(AckKind::Progress).await;
-                            }
-                        }
+                        _ = progress.tick() => progress_all(&self.held).await,
                     }
                 }
             };
@@ -506,13 +565,19 @@ impl<W: Writer> Loop<W> {
                 }
             }
             if native.is_empty() {
-                if let Err(error) = held.message.ack().await {
-                    tracing::warn!(%error, sequence = held.sequence, "ack failed; the redelivery will be recognised as stored");
+                for message in std::iter::once(&held.message).chain(&held.again) {
+                    if let Err(error) = message.ack().await {
+                        tracing::warn!(%error, sequence = held.sequence, "ack failed; the redelivery will be recognised as stored");
+                    }
                 }
+                self.stored.insert(held.sequence);
             } else {
                 let reason = format!("the {kind} sink refused the row: {}", native.join("; "));
                 self.dead_letter(&held.message, held.sequence, held.attempt, &reason)
                     .await;
+                for message in &held.again {
+                    let _ = message.ack_with(AckKind::Term).await;
+                }
             }
         }
         self.held_bytes = 0;
@@ -549,11 +614,7 @@ impl<W: Writer> Loop<W> {
             tokio::select! {
                 _ = stop.cancelled() => return false,
                 _ = tokio::time::sleep_until(until) => return true,
-                _ = progress.tick() => {
-                    for held in &self.held {
-                        let _ = held.message.ack_with(AckKind::Progress).await;
-                    }
-                }
+                _ = progress.tick() => self.progress().await,
             }
         }
     }
@@ -602,6 +663,17 @@ impl<W: Writer> Loop<W> {
                 let _ = message
                     .ack_with(AckKind::Nak(Some(self.settings.consumer.backoff(attempt))))
                     .await;
+            }
+        }
+    }
+}
+
+/// Reports progress on every held delivery.
+async fn progress_all(held: &[Held]) {
+    for held in held {
+        for message in std::iter::once(&held.message).chain(&held.again) {
+            if let Err(error) = message.ack_with(AckKind::Progress).await {
+                tracing::debug!(%error, "progress report failed");
             }
         }
     }

@@ -252,6 +252,70 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     );
     let metrics = http_get(&http, "/metrics").await;
     assert!(metrics.contains("paddock_build_info"), "{metrics}");
+
+    // The Parquet sink runs with no set-up: a result on the bus becomes a
+    // row in a file under the data directory, readable at once.
+    let parquet = data.path().join("parquet");
+    assert!(
+        all.contains(&format!("Parquet files under {}", parquet.display())),
+        "{all}"
+    );
+    let bus = paddock_bus::JetStreamBus::connect(
+        &url,
+        &paddock_bus::BusConfig {
+            prefix: "uptest".into(),
+            ..Default::default()
+        },
+        std::sync::Arc::new(paddock_bus::metrics::BusMetrics::default()),
+    )
+    .await
+    .unwrap();
+    let result = paddock_proto::v1::StaticResult {
+        package: Some(paddock_proto::v1::PackageRef {
+            ecosystem: paddock_proto::v1::Ecosystem::Npm as i32,
+            name: "left-pad".into(),
+            version: "1.3.0".into(),
+        }),
+        ..Default::default()
+    };
+    use paddock_bus::Bus as _;
+    bus.publish(
+        &bus.names().static_result(paddock_proto::v1::Ecosystem::Npm),
+        "uptest:left-pad",
+        &result,
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let rows = loop {
+        let batches = paddock_sink::parquet::read_table(&parquet, "static_results").unwrap();
+        if !batches.is_empty() {
+            break batches;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Parquet file under {} within 30 s",
+            parquet.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let files = paddock_sink::parquet::committed_files(&parquet.join("static_results")).unwrap();
+    assert!(
+        files[0]
+            .display()
+            .to_string()
+            .contains("static_results/ecosystem=npm/date="),
+        "{files:?}"
+    );
+    let table = paddock_sink::Table::StaticResults;
+    let own = rows[0]
+        .project(&(0..table.schema().fields().len()).collect::<Vec<_>>())
+        .unwrap();
+    let back = paddock_sink::from_record_batch(table, &own).unwrap();
+    assert_eq!(back.len(), 1);
+    let package = back[0].get_field_by_name("package").unwrap();
+    assert!(format!("{package:?}").contains("left-pad"), "{package:?}");
+    drop(bus);
     drop(client);
 
     // SIGTERM: a clean exit, and the nats-server it started is gone.

@@ -349,4 +349,44 @@ print("package.name", repr(first["package"]["name"])[:40])
         })
         .sum();
     assert_eq!(pyarrow_total, 10_000, "pyarrow: {stdout}");
+
+    // The README's DuckDB queries run on these files.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = &readme[readme
+        .find("Query them with DuckDB")
+        .expect("the README shows DuckDB queries")..];
+    let sql = &section[section.find("```sql").unwrap() + 6..];
+    let sql = &sql[..sql.find("```").unwrap()];
+    let sql = sql.replace(
+        "~/.local/share/paddock/parquet",
+        &root.display().to_string(),
+    );
+    let script = r#"
+import sys, duckdb
+for query in [q for q in sys.argv[1].split(";") if q.strip()]:
+    rows = duckdb.sql(query).fetchall()
+    print(len(rows))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&sql)
+        .output()
+        .expect("python3 runs (scripts/install-deps --test installs duckdb)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the README's DuckDB queries failed: {}\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: Vec<usize> = stdout
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 2, "{stdout}");
+    assert!(
+        counts.iter().all(|&n| n > 0),
+        "each README query finds rows: {counts:?}"
+    );
 }

@@ -203,6 +203,15 @@ pub fn reference_json_row(row: &Row) -> Result<Value, String> {
     match (&row.output, &row.body) {
         (Output::Reference(_), RowBody::Json(Value::Object(record))) => {
             let mut object = record.clone();
+            // The dynamic record's `CreatedTimestamp` is Unix seconds (Go's
+            // JSON); a number for a TIMESTAMP is read as seconds by some
+            // servers and microseconds by others, so it goes as RFC 3339.
+            if let Some(seconds) = object.get("CreatedTimestamp").and_then(Value::as_i64) {
+                let text = chrono::DateTime::from_timestamp(seconds, 0)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .ok_or_else(|| format!("CreatedTimestamp {seconds} is out of range"))?;
+                object.insert("CreatedTimestamp".into(), Value::String(text));
+            }
             add_bookkeeping(&mut object, row);
             Ok(Value::Object(object))
         }

@@ -1,0 +1,452 @@
+//! Acceptance: the BigQuery sink, the real `paddock-sink` binary against
+//! the BigQuery emulator.
+//!
+//! - 10,000 mixed messages with the sink SIGKILLed three times: exactly
+//!   10,000 rows (per table, one per message), queried back with SQL.
+//! - A row the emulator refuses goes to the dead-letter stream with the
+//!   reason; the rest of its batch lands.
+//! - A query of the reference system's published shape over the `analysis`
+//!   table returns the expected packages.
+#![allow(clippy::disallowed_methods)]
+
+#[path = "../../../crates/paddock-sink/tests/common/mod.rs"]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use paddock_bus::metrics::BusMetrics;
+use paddock_bus::names::headers;
+use paddock_bus::{Bus, BusConfig, JetStreamBus, StreamKind};
+use paddock_proto::v1::{self, Severity};
+use paddock_sink::bigquery::{BigQueryClient, BigQueryConfig, Credentials, CredentialsEnv};
+use paddock_sink::Table;
+use paddock_testkit::bigquery::BqEmulator;
+use paddock_testkit::rng::XorShift;
+use paddock_testkit::{unique_prefix, TestNats};
+use prost::Message as _;
+use prost_reflect::{DynamicMessage, ReflectMessage, Value};
+
+fn sink(nats: &str, prefix: &str, bq: &BqEmulator) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_paddock-sink"))
+        .args(["--nats-url", nats])
+        .env("PADDOCK__BUS__PREFIX", prefix)
+        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__SINK__PARQUET__ENABLED", "false")
+        .env("PADDOCK__SINK__BIGQUERY__ENABLED", "true")
+        .env("PADDOCK__SINK__BIGQUERY__PROJECT", bq.project())
+        .env("PADDOCK__SINK__BIGQUERY__DATASET", "paddock")
+        .env("PADDOCK__SINK__BIGQUERY__ENDPOINT", bq.endpoint())
+        .env("PADDOCK__SINK__BIGQUERY__CREDENTIALS", "none")
+        .env("PADDOCK__SINK__BIGQUERY__REFERENCE_TABLES", "true")
+        .env("PADDOCK__SINK__BIGQUERY__MAX_ROWS", "500")
+        .env("PADDOCK__SINK__BIGQUERY__MAX_AGE", "300ms")
+        .env("PADDOCK__SINK__BIGQUERY__RETRY_BACKOFF", "100ms")
+        .env("PADDOCK__BUS__TOPOLOGY__ACK_WAIT", "10s")
+        .env("PADDOCK__BUS__CONSUMER__BACKOFF_INITIAL", "100ms")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("paddock-sink starts")
+}
+
+async fn client(bq: &BqEmulator) -> BigQueryClient {
+    let config = BigQueryConfig {
+        project: Some(bq.project().to_owned()),
+        dataset: "paddock".into(),
+        endpoint: bq.endpoint().to_owned(),
+        credentials: Credentials::None,
+        ..Default::default()
+    };
+    BigQueryClient::new(config, &CredentialsEnv::default())
+        .await
+        .unwrap()
+}
+
+async fn bus(nats: &TestNats) -> (JetStreamBus, String) {
+    let prefix = unique_prefix();
+    let config = BusConfig {
+        prefix: prefix.clone(),
+        ..Default::default()
+    };
+    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
+        .await
+        .unwrap();
+    bus.ensure_topology().await.unwrap();
+    (bus, prefix)
+}
+
+async fn publish(bus: &JetStreamBus, id: &str, table: Table, bytes: &[u8]) -> u64 {
+    let published = match table {
+        Table::Releases => {
+            let m = v1::Release::decode(bytes).unwrap();
+            let subject = bus
+                .names()
+                .release(m.package.clone().unwrap_or_default().ecosystem());
+            bus.publish(&subject, id, &m).await
+        }
+        Table::StaticResults => {
+            let m = v1::StaticResult::decode(bytes).unwrap();
+            let subject = bus
+                .names()
+                .static_result(m.package.clone().unwrap_or_default().ecosystem());
+            bus.publish(&subject, id, &m).await
+        }
+        Table::DynamicResults => {
+            let m = v1::DynamicResult::decode(bytes).unwrap();
+            let subject = bus
+                .names()
+                .dynamic_result(m.package.clone().unwrap_or_default().ecosystem());
+            bus.publish(&subject, id, &m).await
+        }
+        Table::Alerts => {
+            let m = v1::Alert::decode(bytes).unwrap();
+            let severity = Severity::try_from(m.severity).unwrap_or(Severity::Info);
+            let subject = bus
+                .names()
+                .alert(severity, m.package.clone().unwrap_or_default().ecosystem());
+            bus.publish(&subject, id, &m).await
+        }
+        Table::Verdicts => unreachable!("verdicts travel inside alerts"),
+    }
+    .expect("publish");
+    published.sequence
+}
+
+/// Waits until the BigQuery sink's consumers have nothing pending or
+/// unacknowledged.
+async fn drained(bus: &JetStreamBus, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut busy = Vec::new();
+        for spec in bus.names().sink_consumers("bigquery") {
+            let stream = bus.jetstream().get_stream(&spec.stream_name).await.unwrap();
+            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+                stream.get_consumer(&spec.durable).await.unwrap();
+            let info = consumer.info().await.unwrap();
+            if info.num_pending > 0 || info.num_ack_pending > 0 {
+                busy.push(format!(
+                    "{}: {} pending, {} unacked",
+                    spec.durable, info.num_pending, info.num_ack_pending
+                ));
+            }
+        }
+        if busy.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sink did not drain: {busy:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Clamps every unsigned 64-bit value to BigQuery's INT64 range (the
+/// protos' uint64 is wider than any BigQuery integer; such rows are the
+/// dead-letter test's subject, not this one's).
+fn fits_int64(message: &mut DynamicMessage) {
+    let fields: Vec<_> = message.descriptor().fields().collect();
+    for field in fields {
+        if !message.has_field(&field) {
+            continue;
+        }
+        match message.get_field_mut(&field) {
+            Value::U64(v) => *v = (*v).min(i64::MAX as u64),
+            Value::Message(m) => fits_int64(m),
+            Value::List(items) => {
+                for item in items {
+                    match item {
+                        Value::U64(v) => *v = (*v).min(i64::MAX as u64),
+                        Value::Message(m) => fits_int64(m),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn text(row: &serde_json::Value, key: &str) -> String {
+    row[key].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_messages_land_once_in_bigquery_through_three_kills() {
+    let bq = BqEmulator::start().await;
+    let nats = TestNats::start().await;
+    let (bus, prefix) = bus(&nats).await;
+
+    let mut rng = XorShift(0x5eed_b10c);
+    let kinds = [
+        Table::Releases,
+        Table::StaticResults,
+        Table::DynamicResults,
+        Table::DynamicResults,
+        Table::Alerts,
+    ];
+    let messages: Vec<(Table, Vec<u8>)> = (0..10_000u64)
+        .map(|i| {
+            let table = *rng.pick(&kinds);
+            let mut message = if i % 2 == 0 {
+                common::populated(&table.descriptor(), i + 1)
+            } else {
+                common::sparse(&table.descriptor(), i + 1)
+            };
+            fits_int64(&mut message);
+            (table, message.encode_to_vec())
+        })
+        .collect();
+
+    let publisher = {
+        let (bus, messages) = (bus.clone(), messages.clone());
+        tokio::spawn(async move {
+            let mut sequences = Vec::new();
+            for (i, (table, bytes)) in messages.iter().enumerate() {
+                sequences.push(publish(&bus, &format!("test:{i}"), *table, bytes).await);
+            }
+            sequences
+        })
+    };
+    let mut child = sink(nats.url(), &prefix, &bq);
+    for kill in 0..3 {
+        let wait = Duration::from_millis(2000 + rng.below(3000) as u64);
+        tokio::time::sleep(wait).await;
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+        eprintln!("kill {}: after {wait:?}", kill + 1);
+        child = sink(nats.url(), &prefix, &bq);
+    }
+    let sequences = publisher.await.unwrap();
+    drained(&bus, Duration::from_secs(600)).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    // What each table should hold: sequence → (name, version).
+    let mut expected: BTreeMap<Table, BTreeMap<u64, (String, String)>> = BTreeMap::new();
+    for ((table, bytes), sequence) in messages.iter().zip(&sequences) {
+        let message = DynamicMessage::decode(table.descriptor(), bytes.as_slice()).unwrap();
+        let package = |m: &DynamicMessage| -> (String, String) {
+            match m.get_field_by_name("package").as_deref() {
+                Some(Value::Message(p)) => (
+                    p.get_field_by_name("name")
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    p.get_field_by_name("version")
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                ),
+                _ => Default::default(),
+            }
+        };
+        expected
+            .entry(*table)
+            .or_default()
+            .insert(*sequence, package(&message));
+        if *table == Table::Alerts && message.has_field_by_name("verdict") {
+            if let Some(Value::Message(verdict)) = message.get_field_by_name("verdict").as_deref() {
+                expected
+                    .entry(Table::Verdicts)
+                    .or_default()
+                    .insert(*sequence, package(verdict));
+            }
+        }
+    }
+
+    let client = client(&bq).await;
+    let mut total = 0;
+    for table in paddock_sink::tables() {
+        let want = expected.remove(&table).unwrap_or_default();
+        let sql = format!(
+            "SELECT _stream_sequence AS seq, package.name AS name, package.version AS version \
+             FROM `{}.paddock.{}` ORDER BY _stream_sequence",
+            bq.project(),
+            table.table_name()
+        );
+        let rows = client.query(&sql).await.unwrap();
+        let mut got = BTreeMap::new();
+        for row in &rows {
+            let seq: u64 = text(row, "seq").parse().unwrap();
+            assert!(
+                got.insert(seq, (text(row, "name"), text(row, "version")))
+                    .is_none(),
+                "{table}: sequence {seq} stored twice"
+            );
+        }
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{table}: {} rows in BigQuery, {} published",
+            got.len(),
+            want.len()
+        );
+        assert_eq!(got, want, "{table}: rows differ from what was published");
+        if table != Table::Verdicts {
+            total += got.len();
+        }
+        eprintln!("{table}: {} rows", got.len());
+    }
+    assert_eq!(total, 10_000);
+    let count = client
+        .query(&format!(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT _msg_id) AS ids FROM `{}.paddock.dynamic_results`",
+            bq.project()
+        ))
+        .await
+        .unwrap();
+    assert_eq!(text(&count[0], "n"), text(&count[0], "ids"));
+}
+
+/// A dynamic result of `name` whose install phase resolved `host`.
+fn resolved(name: &str, host: &str, i: usize) -> v1::DynamicResult {
+    let mut result = common::realistic_dynamic_result(i);
+    let package = result.package.as_mut().unwrap();
+    package.name = name.to_owned();
+    package.version = "1.0.0".to_owned();
+    for phase in &mut result.phases {
+        for dns in &mut phase.dns {
+            dns.hostname = if phase.phase == v1::Phase::Install as i32 {
+                host.to_owned()
+            } else {
+                "registry.internal.example".to_owned()
+            };
+        }
+    }
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
+    let bq = BqEmulator::start().await;
+    let nats = TestNats::start().await;
+    let (bus, prefix) = bus(&nats).await;
+
+    // The dead-letter stream, read from the start.
+    let dlq_subject = bus.names().dead_letter("sink-bigquery-results");
+    let mut dead_letters = nats
+        .client()
+        .await
+        .subscribe(dlq_subject.clone())
+        .await
+        .unwrap();
+
+    // Twenty ordinary results, two packages that phone home at install, and
+    // one result with a value BigQuery's INT64 cannot hold.
+    let mut published = Vec::new();
+    for i in 0..20 {
+        let result = resolved(&format!("quiet-{i}"), "registry.internal.example", i);
+        published.push(result);
+    }
+    published.push(resolved("beacon-a", "c2.attacker.example", 100));
+    published.push(resolved("beacon-b", "exfil.attacker.example", 101));
+    let mut huge = resolved("too-big", "registry.internal.example", 102);
+    huge.phases[0].resources.as_mut().unwrap().max_rss_bytes = u64::MAX;
+    published.push(huge);
+    let mut huge_sequence = 0;
+    for (i, result) in published.iter().enumerate() {
+        let sequence = publish(
+            &bus,
+            &format!("r:{i}"),
+            Table::DynamicResults,
+            &result.encode_to_vec(),
+        )
+        .await;
+        if result.package.as_ref().unwrap().name == "too-big" {
+            huge_sequence = sequence;
+        }
+    }
+
+    let mut child = sink(nats.url(), &prefix, &bq);
+    drained(&bus, Duration::from_secs(120)).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    // The refused row is a dead letter, with the reason and where it was.
+    let letter = tokio::time::timeout(Duration::from_secs(10), dead_letters.next())
+        .await
+        .expect("a dead letter arrives")
+        .unwrap();
+    let h = letter.headers.as_ref().unwrap();
+    let reason = h.get(headers::DLQ_REASON).unwrap().as_str().to_owned();
+    assert!(
+        reason.contains("dynamic_results") && reason.contains("bigquery"),
+        "{reason}"
+    );
+    assert_eq!(
+        h.get(headers::DLQ_SEQUENCE).unwrap().as_str(),
+        huge_sequence.to_string()
+    );
+    assert_eq!(
+        h.get(headers::DLQ_CONSUMER).unwrap().as_str(),
+        bus.names()
+            .sink_consumer("bigquery", StreamKind::Results)
+            .durable
+    );
+    let letter_result = v1::DynamicResult::decode(letter.payload.as_ref()).unwrap();
+    assert_eq!(letter_result.package.unwrap().name, "too-big");
+
+    // The others landed.
+    let client = client(&bq).await;
+    let project = bq.project();
+    let names: BTreeSet<String> = client
+        .query(&format!(
+            "SELECT package.name AS name FROM `{project}.paddock.dynamic_results`"
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| text(r, "name"))
+        .collect();
+    assert_eq!(names.len(), 22, "{names:?}");
+    assert!(!names.contains("too-big"));
+
+    // A query of the reference system's published shape (package-analysis
+    // docs/queries.md: DNS lookups at install outside an allow-list, over
+    // the day-partitioned `analysis` table) runs unchanged on Paddock's
+    // rows.
+    let sql = format!(
+        "SELECT DISTINCT Package.Ecosystem, Package.Name, Package.Version, q.Hostname \
+         FROM `{project}.paddock.analysis`, \
+           UNNEST(Analysis.install.DNS) AS d, \
+           UNNEST(d.Queries) AS q \
+         WHERE TIMESTAMP_TRUNC(CreatedTimestamp, DAY) >= TIMESTAMP('2020-01-01') \
+           AND q.Hostname NOT IN ('registry.internal.example') \
+         ORDER BY Package.Name"
+    );
+    let rows = client.query(&sql).await.unwrap();
+    let found: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                text(r, "Ecosystem"),
+                text(r, "Name"),
+                text(r, "Version"),
+                text(r, "Hostname"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "npm".to_owned(),
+                "beacon-a".to_owned(),
+                "1.0.0".to_owned(),
+                "c2.attacker.example".to_owned()
+            ),
+            (
+                "npm".to_owned(),
+                "beacon-b".to_owned(),
+                "1.0.0".to_owned(),
+                "exfil.attacker.example".to_owned()
+            ),
+        ],
+        "{sql}"
+    );
+}
