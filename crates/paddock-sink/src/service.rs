@@ -429,6 +429,7 @@ impl<W: Writer> Loop<W> {
 
     /// Stores every held message's rows, then acks (or dead-letters) each.
     /// Retries until it succeeds or `stop` is cancelled.
+    #[tracing::instrument(name = "sink.flush", skip_all, fields(sink = self.writer.kind(), consumer = %self.spec.durable, messages = self.held.len()))]
     async fn flush(&mut self, stop: &CancellationToken) {
         if self.held.is_empty() {
             return;
