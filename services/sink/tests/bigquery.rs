@@ -11,30 +11,25 @@
 
 #[path = "../../../crates/paddock-sink/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
-use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::headers;
-use paddock_bus::{Bus, BusConfig, JetStreamBus, StreamKind};
-use paddock_proto::v1::{self, Severity};
+use paddock_bus::{Bus, StreamKind};
+use paddock_proto::v1;
 use paddock_sink::bigquery::{BigQueryClient, BigQueryConfig, Credentials, CredentialsEnv};
 use paddock_sink::Table;
 use paddock_testkit::bigquery::BqEmulator;
 use paddock_testkit::rng::XorShift;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, ReflectMessage, Value};
 
 fn sink(nats: &str, prefix: &str, bq: &BqEmulator) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_paddock-sink"))
-        .args(["--nats-url", nats])
-        .env("PADDOCK__BUS__PREFIX", prefix)
-        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+    support::sink_command(nats, prefix)
         .env("PADDOCK__SINK__PARQUET__ENABLED", "false")
         .env("PADDOCK__SINK__BIGQUERY__ENABLED", "true")
         .env("PADDOCK__SINK__BIGQUERY__PROJECT", bq.project())
@@ -46,11 +41,6 @@ fn sink(nats: &str, prefix: &str, bq: &BqEmulator) -> tokio::process::Child {
         .env("PADDOCK__SINK__BIGQUERY__MAX_AGE", "300ms")
         .env("PADDOCK__SINK__BIGQUERY__RETRY_BACKOFF", "100ms")
         .env("PADDOCK__BUS__TOPOLOGY__ACK_WAIT", "10s")
-        .env("PADDOCK__BUS__CONSUMER__BACKOFF_INITIAL", "100ms")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("paddock-sink starts")
 }
@@ -66,85 +56,6 @@ async fn client(bq: &BqEmulator) -> BigQueryClient {
     BigQueryClient::new(config, &CredentialsEnv::default())
         .await
         .unwrap()
-}
-
-async fn bus(nats: &TestNats) -> (JetStreamBus, String) {
-    let prefix = unique_prefix();
-    let config = BusConfig {
-        prefix: prefix.clone(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
-    (bus, prefix)
-}
-
-async fn publish(bus: &JetStreamBus, id: &str, table: Table, bytes: &[u8]) -> u64 {
-    let published = match table {
-        Table::Releases => {
-            let m = v1::Release::decode(bytes).unwrap();
-            let subject = bus
-                .names()
-                .release(m.package.clone().unwrap_or_default().ecosystem());
-            bus.publish(&subject, id, &m).await
-        }
-        Table::StaticResults => {
-            let m = v1::StaticResult::decode(bytes).unwrap();
-            let subject = bus
-                .names()
-                .static_result(m.package.clone().unwrap_or_default().ecosystem());
-            bus.publish(&subject, id, &m).await
-        }
-        Table::DynamicResults => {
-            let m = v1::DynamicResult::decode(bytes).unwrap();
-            let subject = bus
-                .names()
-                .dynamic_result(m.package.clone().unwrap_or_default().ecosystem());
-            bus.publish(&subject, id, &m).await
-        }
-        Table::Alerts => {
-            let m = v1::Alert::decode(bytes).unwrap();
-            let severity = Severity::try_from(m.severity).unwrap_or(Severity::Info);
-            let subject = bus
-                .names()
-                .alert(severity, m.package.clone().unwrap_or_default().ecosystem());
-            bus.publish(&subject, id, &m).await
-        }
-        Table::Verdicts => unreachable!("verdicts travel inside alerts"),
-    }
-    .expect("publish");
-    published.sequence
-}
-
-/// Waits until the BigQuery sink's consumers have nothing pending or
-/// unacknowledged.
-async fn drained(bus: &JetStreamBus, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut busy = Vec::new();
-        for spec in bus.names().sink_consumers("bigquery") {
-            let stream = bus.jetstream().get_stream(&spec.stream_name).await.unwrap();
-            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-                stream.get_consumer(&spec.durable).await.unwrap();
-            let info = consumer.info().await.unwrap();
-            if info.num_pending > 0 || info.num_ack_pending > 0 {
-                busy.push(format!(
-                    "{}: {} pending, {} unacked",
-                    spec.durable, info.num_pending, info.num_ack_pending
-                ));
-            }
-        }
-        if busy.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the sink did not drain: {busy:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 /// Clamps every unsigned 64-bit value to BigQuery's INT64 range (the
@@ -181,50 +92,20 @@ fn text(row: &serde_json::Value, key: &str) -> String {
 async fn ten_thousand_messages_land_once_in_bigquery_through_three_kills() {
     let bq = BqEmulator::start().await;
     let nats = TestNats::start().await;
-    let (bus, prefix) = bus(&nats).await;
+    let (bus, prefix) = support::bus(&nats).await;
 
     let mut rng = XorShift(0x5eed_b10c);
-    let kinds = [
-        Table::Releases,
-        Table::StaticResults,
-        Table::DynamicResults,
-        Table::DynamicResults,
-        Table::Alerts,
-    ];
-    let messages: Vec<(Table, Vec<u8>)> = (0..10_000u64)
-        .map(|i| {
-            let table = *rng.pick(&kinds);
-            let mut message = if i % 2 == 0 {
-                common::populated(&table.descriptor(), i + 1)
-            } else {
-                common::sparse(&table.descriptor(), i + 1)
-            };
-            fits_int64(&mut message);
-            (table, message.encode_to_vec())
-        })
-        .collect();
-
-    let publisher = {
-        let (bus, messages) = (bus.clone(), messages.clone());
-        tokio::spawn(async move {
-            let mut sequences = Vec::new();
-            for (i, (table, bytes)) in messages.iter().enumerate() {
-                sequences.push(publish(&bus, &format!("test:{i}"), *table, bytes).await);
-            }
-            sequences
-        })
-    };
-    let mut child = sink(nats.url(), &prefix, &bq);
-    for kill in 0..3 {
-        let wait = Duration::from_millis(2000 + rng.below(3000) as u64);
-        tokio::time::sleep(wait).await;
-        child.start_kill().unwrap();
-        child.wait().await.unwrap();
-        eprintln!("kill {}: after {wait:?}", kill + 1);
-        child = sink(nats.url(), &prefix, &bq);
-    }
-    let sequences = publisher.await.unwrap();
-    drained(&bus, Duration::from_secs(600)).await;
+    let messages = support::mixed(&mut rng, 10_000, fits_int64);
+    let (mut child, sequences) = support::publish_through_kills(
+        &bus,
+        &messages,
+        &mut rng,
+        (Duration::from_millis(2000), Duration::from_millis(3000)),
+        || sink(nats.url(), &prefix, &bq),
+        String::new,
+    )
+    .await;
+    support::drained(&bus, "bigquery", Duration::from_secs(600)).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 
@@ -325,7 +206,7 @@ fn resolved(name: &str, host: &str, i: usize) -> v1::DynamicResult {
 async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
     let bq = BqEmulator::start().await;
     let nats = TestNats::start().await;
-    let (bus, prefix) = bus(&nats).await;
+    let (bus, prefix) = support::bus(&nats).await;
 
     // The dead-letter stream, read from the start.
     let dlq_subject = bus.names().dead_letter("sink-bigquery-results");
@@ -350,7 +231,7 @@ async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
     published.push(huge);
     let mut huge_sequence = 0;
     for (i, result) in published.iter().enumerate() {
-        let sequence = publish(
+        let sequence = support::publish(
             &bus,
             &format!("r:{i}"),
             Table::DynamicResults,
@@ -363,7 +244,7 @@ async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
     }
 
     let mut child = sink(nats.url(), &prefix, &bq);
-    drained(&bus, Duration::from_secs(120)).await;
+    support::drained(&bus, "bigquery", Duration::from_secs(120)).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 

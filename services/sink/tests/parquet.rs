@@ -7,110 +7,29 @@
 
 #[path = "../../../crates/paddock-sink/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, BusConfig, JetStreamBus};
-use paddock_proto::v1::{self, Severity};
+use paddock_proto::v1;
 use paddock_sink::parquet::read_table;
 use paddock_sink::{from_record_batch, Table};
 use paddock_testkit::rng::XorShift;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message as _;
 use prost_reflect::ReflectMessage;
 
 fn sink(nats: &str, prefix: &str, dir: &Path) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_paddock-sink"))
-        .args(["--nats-url", nats])
-        .env("PADDOCK__BUS__PREFIX", prefix)
-        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+    support::sink_command(nats, prefix)
         .env("PADDOCK__SINK__PARQUET__DIR", dir)
         .env("PADDOCK__SINK__PARQUET__MAX_ROWS", "400")
         .env("PADDOCK__SINK__PARQUET__MAX_AGE", "300ms")
         .env("PADDOCK__SINK__PARQUET__REFERENCE_TABLES", "true")
         .env("PADDOCK__BUS__TOPOLOGY__ACK_WAIT", "4s")
-        .env("PADDOCK__BUS__CONSUMER__BACKOFF_INITIAL", "100ms")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("paddock-sink starts")
-}
-
-async fn publish_all(bus: &JetStreamBus, messages: &[(Table, Vec<u8>)]) -> Vec<(String, u64)> {
-    let mut sequences = Vec::new();
-    for (i, (table, bytes)) in messages.iter().enumerate() {
-        let id = format!("test:{i}");
-        let published = match table {
-            Table::Releases => {
-                let m = v1::Release::decode(bytes.as_slice()).unwrap();
-                let subject = bus
-                    .names()
-                    .release(m.package.clone().unwrap_or_default().ecosystem());
-                bus.publish(&subject, &id, &m).await
-            }
-            Table::StaticResults => {
-                let m = v1::StaticResult::decode(bytes.as_slice()).unwrap();
-                let subject = bus
-                    .names()
-                    .static_result(m.package.clone().unwrap_or_default().ecosystem());
-                bus.publish(&subject, &id, &m).await
-            }
-            Table::DynamicResults => {
-                let m = v1::DynamicResult::decode(bytes.as_slice()).unwrap();
-                let subject = bus
-                    .names()
-                    .dynamic_result(m.package.clone().unwrap_or_default().ecosystem());
-                bus.publish(&subject, &id, &m).await
-            }
-            Table::Alerts => {
-                let m = v1::Alert::decode(bytes.as_slice()).unwrap();
-                let severity = Severity::try_from(m.severity).unwrap_or(Severity::Info);
-                let subject = bus
-                    .names()
-                    .alert(severity, m.package.clone().unwrap_or_default().ecosystem());
-                bus.publish(&subject, &id, &m).await
-            }
-            Table::Verdicts => unreachable!("verdicts travel inside alerts"),
-        }
-        .expect("publish");
-        sequences.push((published.stream, published.sequence));
-    }
-    sequences
-}
-
-/// Waits until every sink consumer has nothing pending or unacknowledged.
-async fn drained(js: &async_nats::jetstream::Context, bus: &JetStreamBus, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut busy = Vec::new();
-        for spec in bus.names().sink_consumers("parquet") {
-            let stream = js.get_stream(&spec.stream_name).await.unwrap();
-            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-                stream.get_consumer(&spec.durable).await.unwrap();
-            let info = consumer.info().await.unwrap();
-            if info.num_pending > 0 || info.num_ack_pending > 0 {
-                busy.push(format!(
-                    "{}: {} pending, {} unacked",
-                    spec.durable, info.num_pending, info.num_ack_pending
-                ));
-            }
-        }
-        if busy.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the sink did not drain: {busy:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// The first `n` columns of `batch` (the table's own, without bookkeeping).
@@ -133,66 +52,31 @@ fn column_u64(batch: &arrow_array::RecordBatch, name: &str) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_messages_survive_three_kills_exactly_once() {
     let nats = TestNats::start().await;
-    let prefix = unique_prefix();
-    let config = BusConfig {
-        prefix: prefix.clone(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
-    let js = async_nats::jetstream::new(nats.client().await);
+    let (bus, prefix) = support::bus(&nats).await;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("parquet");
 
-    // The messages, generated from the descriptors (so a new proto field is
-    // covered too): mixed types and ecosystems.
     let mut rng = XorShift(0x5eed_0008);
-    let kinds = [
-        Table::Releases,
-        Table::StaticResults,
-        Table::DynamicResults,
-        Table::DynamicResults,
-        Table::Alerts,
-    ];
-    let messages: Vec<(Table, Vec<u8>)> = (0..10_000u64)
-        .map(|i| {
-            let table = *rng.pick(&kinds);
-            // Every field set, or every other field cleared at each level
-            // (null structs, empty lists, defaults).
-            let message = if i % 2 == 0 {
-                common::populated(&table.descriptor(), i + 1)
-            } else {
-                common::sparse(&table.descriptor(), i + 1)
-            };
-            (table, message.encode_to_vec())
-        })
-        .collect();
-
-    // Publish in the background while the sink is started and killed.
-    let publisher = {
-        let (bus, messages) = (bus.clone(), messages.clone());
-        tokio::spawn(async move { publish_all(&bus, &messages).await })
-    };
-    let mut child = sink(nats.url(), &prefix, &root);
-    for kill in 0..3 {
-        let wait = Duration::from_millis(700 + rng.below(1500) as u64);
-        tokio::time::sleep(wait).await;
-        child.start_kill().unwrap();
-        child.wait().await.unwrap();
-        let files = paddock_sink::parquet::committed_files(&root).unwrap().len();
-        eprintln!("kill {}: after {wait:?}, {files} files committed", kill + 1);
-        child = sink(nats.url(), &prefix, &root);
-    }
-    let sequences = publisher.await.unwrap();
-    drained(&js, &bus, Duration::from_secs(180)).await;
+    let messages = support::mixed(&mut rng, 10_000, |_| {});
+    let (mut child, sequences) = support::publish_through_kills(
+        &bus,
+        &messages,
+        &mut rng,
+        (Duration::from_millis(700), Duration::from_millis(1500)),
+        || sink(nats.url(), &prefix, &root),
+        || {
+            let files = paddock_sink::parquet::committed_files(&root).unwrap().len();
+            format!("{files} files committed")
+        },
+    )
+    .await;
+    support::drained(&bus, "parquet", Duration::from_secs(180)).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 
     // Expected rows per table, by (stream sequence).
     let mut expected: BTreeMap<Table, BTreeMap<u64, Vec<u8>>> = BTreeMap::new();
-    for ((table, bytes), (_, sequence)) in messages.iter().zip(&sequences) {
+    for ((table, bytes), sequence) in messages.iter().zip(&sequences) {
         expected
             .entry(*table)
             .or_default()
@@ -273,7 +157,7 @@ async fn ten_thousand_messages_survive_three_kills_exactly_once() {
             }
         }
         let mut want = std::collections::BTreeSet::new();
-        for ((t, bytes), (stream, sequence)) in messages.iter().zip(&sequences) {
+        for ((t, bytes), sequence) in messages.iter().zip(&sequences) {
             if *t != source {
                 continue;
             }
@@ -282,7 +166,7 @@ async fn ten_thousand_messages_survive_three_kills_exactly_once() {
                 output: paddock_sink::row::Output::Reference(table),
                 ecosystem: "npm".into(),
                 published: chrono::Utc::now(),
-                stream: stream.clone(),
+                stream: "RESULTS".into(),
                 sequence: *sequence,
                 msg_id: String::new(),
                 body: paddock_sink::row::RowBody::Json(record),
