@@ -142,7 +142,8 @@ impl JetStreamBus {
         topology::apply(&self.inner.js, &self.plan()).await
     }
 
-    async fn open_consumer(&self, spec: &ConsumerSpec) -> Result<PullConsumer, BusError> {
+    /// The durable pull consumer of `spec` (created by the topology).
+    pub async fn open_consumer(&self, spec: &ConsumerSpec) -> Result<PullConsumer, BusError> {
         let err = |source: BoxError| BusError::Consumer {
             stream: spec.stream_name.clone(),
             consumer: spec.durable.clone(),

@@ -167,7 +167,7 @@ where
             consumer: spec.durable.clone(),
             source: e.0.into(),
         })?;
-        let consumer = open(bus, &spec).await?;
+        let consumer = bus.open_consumer(&spec).await?;
         let task = Loop {
             bus: bus.clone(),
             spec,
@@ -196,24 +196,6 @@ where
         }
     }
     result
-}
-
-async fn open(bus: &JetStreamBus, spec: &ConsumerSpec) -> Result<PullConsumer, BusError> {
-    let err = |e: String| BusError::Consumer {
-        stream: spec.stream_name.clone(),
-        consumer: spec.durable.clone(),
-        source: e.into(),
-    };
-    let stream = bus
-        .jetstream()
-        .get_stream(&spec.stream_name)
-        .await
-        .map_err(|e| err(e.to_string()))?;
-    stream.get_consumer(&spec.durable).await.map_err(|e| {
-        err(format!(
-            "{e} (run `paddock topology --apply` or `paddock up` to create it)"
-        ))
-    })
 }
 
 /// A message waiting for its rows to be stored.

@@ -234,6 +234,9 @@ pub async fn run(
             });
         }
         let bigquery = &config.sink.bigquery;
+        if only.is_some() && !parquet.enabled && !bigquery.enabled {
+            println!("sink: none enabled (set sink.parquet.enabled or sink.bigquery.enabled)");
+        }
         if bigquery.enabled {
             let env = paddock_sink::bigquery::CredentialsEnv {
                 application_credentials: crate::config::env_path(
