@@ -48,8 +48,11 @@ pub enum Command {
     /// Follow the alert stream.
     #[command(subcommand)]
     Alerts(AlertsCommand),
-    /// List the detection rules with their ids, severities and versions.
-    Rules,
+    /// The detection rules: list them, or run their examples.
+    Rules(RulesArgs),
+    /// Measure detection: analyse a directory of labelled artifacts and
+    /// print recall, false alerts, misses and timings.
+    Eval(EvalArgs),
     /// Run every service in one process against NATS (starting a local
     /// nats-server when no URL is given).
     Up(UpArgs),
@@ -115,6 +118,62 @@ pub struct AnalyzeArgs {
     /// (info, low, medium, high, critical), for CI gates.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
+    /// A directory (or file) of your own rules, loaded beside the shipped
+    /// set; repeatable (also `static.analysis.rules` in the configuration).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
+    /// Your own rule directories to list beside the shipped set.
+    #[arg(long = "rules", value_name = "DIR", global = true)]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule: id, severity, confidence, technique, title.
+    List,
+    /// Run rules' examples: the shipped set's with no DIR, else the rules
+    /// in DIR (loaded beside the shipped set, whose flow classes they may
+    /// use). Exits 1 when an example fails.
+    Test {
+        /// Rule directories or files to test.
+        dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A directory of artifacts with a labels file (`labels.json` or
+    /// `labels.csv`: file, ecosystem, label, and optionally technique).
+    pub dir: PathBuf,
+    /// The labels file, when it is not DIR/labels.json or DIR/labels.csv.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Static analysis only (no sandbox).
+    #[arg(long = "static")]
+    pub static_only: bool,
+    /// The verdict severity that counts as an alert.
+    #[arg(long, default_value = "high", value_name = "SEVERITY")]
+    pub threshold: String,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: EvalFormat,
+    /// Your own rule directories, beside the shipped set.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Only the samples whose file path contains this.
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

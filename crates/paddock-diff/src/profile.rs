@@ -257,7 +257,7 @@ impl PackageRefLite {
 }
 
 /// A finding, reduced to what scoring needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingLite {
     pub rule_id: String,
     /// `info` … `critical`.
@@ -268,6 +268,31 @@ pub struct FindingLite {
     /// The first evidence: file and snippet, or detail (no line numbers).
     pub evidence: String,
     pub phase: PhaseLite,
+    /// How sure its rule is, 0 to 1 (profiles stored before it existed
+    /// read as 1).
+    #[serde(default = "full_confidence")]
+    pub confidence: f32,
+    /// What runs the code it was found in: `install`, `import`,
+    /// `execute`, `library`, `unreached`, or empty when unknown.
+    #[serde(default)]
+    pub reachability: String,
+}
+
+fn full_confidence() -> f32 {
+    1.0
+}
+
+/// The token of a finding's reachability in profiles and scoring rules.
+pub fn reachability_token(r: paddock_proto::v1::Reachability) -> &'static str {
+    use paddock_proto::v1::Reachability as R;
+    match r {
+        R::Install => "install",
+        R::Import => "import",
+        R::Execute => "execute",
+        R::Library => "library",
+        R::Unreached => "unreached",
+        R::Unspecified => "",
+    }
 }
 
 impl FindingLite {
@@ -278,10 +303,20 @@ impl FindingLite {
             .find(|e| e.phase() == phase.to_proto() || phase == PhaseLite::Static)
             .or(f.evidence.first())
             .map(|e| {
-                let parts: Vec<&str> = [e.file.as_str(), e.snippet.as_str(), e.detail.as_str()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let layers = if e.layers.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}]", e.layers.join(" → "))
+                };
+                let parts: Vec<&str> = [
+                    e.file.as_str(),
+                    layers.as_str(),
+                    e.snippet.as_str(),
+                    e.detail.as_str(),
+                ]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
                 truncate(&parts.join(": "))
             })
             .unwrap_or_default();
@@ -292,6 +327,12 @@ impl FindingLite {
             title: truncate(&f.title),
             evidence,
             phase,
+            confidence: if f.confidence > 0.0 {
+                f.confidence.min(1.0)
+            } else {
+                1.0
+            },
+            reachability: reachability_token(f.reachability()).to_owned(),
         }
     }
 
@@ -565,6 +606,8 @@ mod tests {
             title: String::new(),
             evidence: String::new(),
             phase,
+            confidence: 1.0,
+            reachability: String::new(),
         }
     }
 

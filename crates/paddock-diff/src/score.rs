@@ -7,8 +7,15 @@
 //! - each change and each finding is claimed by the first rule it matches,
 //!   in file order, so that nothing counts twice;
 //! - a matched rule adds its weight once and its severity to the verdict;
-//! - the severity is the highest of the matched rules' and of the one the
-//!   total score reaches ([`Thresholds`]); with no match, `info` and 0;
+//! - a *weighed* finding rule instead adds each finding it claimed by its
+//!   own points: the base points of the finding's severity × the rule's
+//!   confidence × the factor of its reachability ([`FindingWeights`]), so
+//!   that findings combine and code that nothing runs counts less (a
+//!   capability there not at all); it adds no severity of its own;
+//! - the severity is the highest of the matched fixed rules' and of the
+//!   one the total score reaches ([`Thresholds`]); with no match, `info`
+//!   and 0;
+//! - reasons come best first: by weight, then by rule;
 //! - change rules match added behaviour only, and only when there is a
 //!   previous release: a first release is scored from its findings alone;
 //! - a suppressed change or finding is claimed by its rule but does not
@@ -30,9 +37,10 @@ use crate::suppress::Suppressions;
 
 /// The version of the built-in rules, recorded in every verdict they
 /// make. Equal to `version` in `rules/scoring.toml`.
-pub const SCORING_VERSION: &str = "1";
+pub const SCORING_VERSION: &str = "2";
 
-const BUILTIN: &str = include_str!("../rules/scoring.toml");
+/// The shipped scoring rules live beside the detection rules.
+const BUILTIN: &str = include_str!("../../../rules/scoring.toml");
 
 /// Why scoring rules could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +80,91 @@ impl Thresholds {
     }
 }
 
+/// Points of one finding by its severity.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityPoints {
+    pub critical: f64,
+    pub high: f64,
+    pub medium: f64,
+    pub low: f64,
+    pub info: f64,
+}
+
+/// Factors of a finding's points by what runs the code it was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReachFactors {
+    /// Install hooks and the files they run.
+    pub install: f64,
+    /// What importing or requiring the package runs.
+    pub import: f64,
+    /// The package's commands and executables.
+    pub execute: f64,
+    /// Other library code (reachable by a caller).
+    pub library: f64,
+    /// Tests, docs, examples, benchmarks: nothing runs them.
+    pub unreached: f64,
+    /// Reachability not known (a finding of an older analyzer).
+    pub unknown: f64,
+}
+
+impl ReachFactors {
+    fn of(&self, token: &str) -> f64 {
+        match token {
+            "install" => self.install,
+            "import" => self.import,
+            "execute" => self.execute,
+            "library" => self.library,
+            "unreached" => self.unreached,
+            _ => self.unknown,
+        }
+    }
+
+    fn valid(&self) -> bool {
+        [
+            self.install,
+            self.import,
+            self.execute,
+            self.library,
+            self.unreached,
+            self.unknown,
+        ]
+        .iter()
+        .all(|f| f.is_finite() && (0.0..=1.0).contains(f))
+    }
+}
+
+/// How a weighed rule scores each finding (`[findings]`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingWeights {
+    pub base: SeverityPoints,
+    /// Threat and signal findings.
+    pub reach: ReachFactors,
+    /// Capability findings: what code can do is only worth something
+    /// where the code runs.
+    pub capability_reach: ReachFactors,
+}
+
+impl FindingWeights {
+    /// The points of one finding.
+    pub fn points(&self, f: &crate::profile::FindingLite) -> f64 {
+        let base = match f.severity() {
+            Severity::Critical => self.base.critical,
+            Severity::High => self.base.high,
+            Severity::Medium => self.base.medium,
+            Severity::Low => self.base.low,
+            Severity::Info | Severity::Unspecified => self.base.info,
+        };
+        let reach = match f.category() {
+            FindingCategory::Capability => self.capability_reach.of(&f.reachability),
+            _ => self.reach.of(&f.reachability),
+        };
+        base * f64::from(f.confidence.clamp(0.0, 1.0)) * reach
+    }
+}
+
 /// What a rule matches.
 #[derive(Debug, Clone)]
 pub enum When {
@@ -103,6 +196,9 @@ pub struct Rule {
     pub weight: f64,
     pub severity: Severity,
     pub when: When,
+    /// Scores each claimed finding by its points ([`FindingWeights`])
+    /// instead of `weight` and `severity`.
+    pub weighed: bool,
 }
 
 impl Rule {
@@ -122,6 +218,18 @@ pub struct RuleMatch {
     pub values: Vec<String>,
     /// The values it claimed that are suppressed.
     pub suppressed: Vec<String>,
+    /// A weighed rule's findings that scored, best first.
+    pub scored: Vec<Scored>,
+}
+
+/// One finding a weighed rule scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub points: f64,
+    /// Title, reachability, confidence and the first evidence.
+    pub description: String,
 }
 
 /// The escalation rules and thresholds.
@@ -129,6 +237,7 @@ pub struct RuleMatch {
 pub struct Scoring {
     version: String,
     thresholds: Thresholds,
+    findings: FindingWeights,
     rules: Vec<Rule>,
 }
 
@@ -137,6 +246,7 @@ pub struct Scoring {
 struct RulesFile {
     version: String,
     scoring: Thresholds,
+    findings: FindingWeights,
     #[serde(rename = "rule", default)]
     rules: Vec<RuleSpec>,
 }
@@ -146,8 +256,10 @@ struct RulesFile {
 struct RuleSpec {
     id: String,
     description: String,
-    weight: f64,
-    severity: String,
+    weight: Option<f64>,
+    severity: Option<String>,
+    #[serde(default)]
+    weighed: bool,
     when: WhenSpec,
 }
 
@@ -200,10 +312,25 @@ impl RuleSpec {
         if id.trim().is_empty() {
             return Err(err("id is empty".into()));
         }
-        if !(self.weight.is_finite() && self.weight >= 0.0) {
+        let (weight, severity) = match (self.weighed, self.weight, &self.severity) {
+            (true, None, None) => (0.0, Severity::Info),
+            (true, _, _) => return Err(err(
+                "a weighed rule scores each finding by [findings]: it takes no weight or severity"
+                    .into(),
+            )),
+            (false, Some(w), Some(sev)) => (w, parse_severity(&id, sev)?),
+            (false, _, _) => {
+                return Err(err(
+                    "a rule needs a weight and a severity (or weighed = true)".into(),
+                ))
+            }
+        };
+        if !(weight.is_finite() && weight >= 0.0) {
             return Err(err("weight must be a number of 0 or more".into()));
         }
-        let severity = parse_severity(&id, &self.severity)?;
+        if self.weighed && w_source_is_change(&self.when) {
+            return Err(err("only finding rules can be weighed".into()));
+        }
         let w = self.when;
         let when = match w.source.as_str() {
             "change" => {
@@ -296,16 +423,45 @@ impl RuleSpec {
         Ok(Rule {
             id,
             description: self.description,
-            weight: self.weight,
+            weight,
             severity,
             when,
+            weighed: self.weighed,
         })
     }
+}
+
+fn w_source_is_change(w: &WhenSpec) -> bool {
+    w.source == "change"
 }
 
 /// What an item is called in a reason.
 fn label(value: &str, phase: PhaseLite) -> String {
     format!("{value} ({})", phase.token())
+}
+
+/// A scored finding in a reason: its title, where it is, how sure the
+/// rule is, and its first evidence.
+fn describe_finding(f: &crate::profile::FindingLite) -> String {
+    let reach = if f.reachability.is_empty() {
+        "reachability unknown"
+    } else {
+        f.reachability.as_str()
+    };
+    let mut out = format!(
+        "{} ({reach}, confidence {:.2})",
+        if f.title.is_empty() {
+            &f.rule_id
+        } else {
+            &f.title
+        },
+        f.confidence
+    );
+    if !f.evidence.is_empty() {
+        out.push_str(": ");
+        out.push_str(&f.evidence);
+    }
+    out
 }
 
 /// The rule's description naming up to three matched values.
@@ -341,6 +497,19 @@ impl Scoring {
         if !rising || !t.critical.is_finite() {
             return Err(ScoreError::Thresholds);
         }
+        let f = file.findings;
+        let b = f.base;
+        if ![b.critical, b.high, b.medium, b.low, b.info]
+            .iter()
+            .all(|p| p.is_finite() && *p >= 0.0)
+            || !f.reach.valid()
+            || !f.capability_reach.valid()
+        {
+            return Err(ScoreError::Rule {
+                id: "[findings]".into(),
+                reason: "points are numbers of 0 or more and reach factors between 0 and 1".into(),
+            });
+        }
         let mut rules: Vec<Rule> = Vec::with_capacity(file.rules.len());
         for spec in file.rules {
             let rule = spec.compile()?;
@@ -355,6 +524,7 @@ impl Scoring {
         Ok(Self {
             version: file.version,
             thresholds: t,
+            findings: f,
             rules,
         })
     }
@@ -370,6 +540,10 @@ impl Scoring {
 
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
+    }
+
+    pub fn finding_weights(&self) -> FindingWeights {
+        self.findings
     }
 
     /// Which rules match, and what each claimed (see the module
@@ -390,6 +564,7 @@ impl Scoring {
                 rule_id: r.id.clone(),
                 values: Vec::new(),
                 suppressed: Vec::new(),
+                scored: Vec::new(),
             })
             .collect();
 
@@ -452,9 +627,27 @@ impl Scoring {
             let l = label(&f.rule_id, f.phase);
             if suppressed {
                 m.suppressed.push(l);
+            } else if rule.weighed {
+                let points = self.findings.points(f);
+                if points > 0.0 {
+                    m.values.push(l);
+                    m.scored.push(Scored {
+                        rule_id: f.rule_id.clone(),
+                        severity: f.severity(),
+                        points,
+                        description: describe_finding(f),
+                    });
+                }
             } else {
                 m.values.push(l);
             }
+        }
+        for m in &mut out {
+            m.scored.sort_by(|a, b| {
+                b.points
+                    .total_cmp(&a.points)
+                    .then_with(|| a.rule_id.cmp(&b.rule_id))
+            });
         }
         out.retain(|m| !m.values.is_empty() || !m.suppressed.is_empty());
         out
@@ -479,7 +672,18 @@ impl Scoring {
                 .iter()
                 .find(|r| r.id == m.rule_id)
                 .expect("matches come from the rules");
-            if !m.values.is_empty() {
+            if rule.weighed && !m.scored.is_empty() {
+                for f in &m.scored {
+                    score += f.points;
+                    reasons.push(Reason {
+                        source: rule.source().into(),
+                        code: f.rule_id.clone(),
+                        description: f.description.clone(),
+                        weight: f.points,
+                        severity: f.severity.into(),
+                    });
+                }
+            } else if !m.values.is_empty() && !rule.weighed {
                 score += rule.weight;
                 severity = severity.max(rule.severity);
                 reasons.push(Reason {
@@ -503,6 +707,8 @@ impl Scoring {
             }
         }
         severity = severity.max(self.thresholds.severity(score));
+        // Best first: what decided the verdict leads.
+        reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         Verdict {
             package: Some(next.package.to_proto()),
             created_at: None,
@@ -571,6 +777,8 @@ mod tests {
             title: String::new(),
             evidence: String::new(),
             phase,
+            confidence: 1.0,
+            reachability: String::new(),
         }
     }
 
@@ -653,12 +861,8 @@ mod tests {
                 Box::new(|| after(&with(DnsName, Import, "x.example"))),
             ),
             (
-                "threat-finding-new",
+                "findings",
                 Box::new(|| after(&with_finding("threat.obfuscated-eval", "high", Static))),
-            ),
-            (
-                "minor-threat-finding-new",
-                Box::new(|| after(&with_finding("threat.install-process-spawn", "low", Static))),
             ),
             (
                 "obfuscation-added",
@@ -703,10 +907,21 @@ mod tests {
         );
         for (id, scenario) in scenarios {
             let v = scenario();
-            assert_eq!(codes(&v), [id], "scenario for {id}: {:?}", v.reasons);
             let rule = scoring.rules().iter().find(|r| r.id == id).unwrap();
-            assert_eq!(v.score, rule.weight, "{id}");
-            assert!(v.severity() >= rule.severity, "{id}");
+            // A weighed rule's reasons are its findings, by their rule ids.
+            let want = if rule.weighed {
+                "threat.obfuscated-eval"
+            } else {
+                id
+            };
+            assert_eq!(codes(&v), [want], "scenario for {id}: {:?}", v.reasons);
+            if rule.weighed {
+                // One high finding, confidence 1, reachability unknown.
+                assert_eq!(v.score, 60.0, "{id}");
+            } else {
+                assert_eq!(v.score, rule.weight, "{id}");
+                assert!(v.severity() >= rule.severity, "{id}");
+            }
         }
     }
 
@@ -824,20 +1039,139 @@ mod tests {
     }
 
     #[test]
-    fn a_new_high_threat_finding_is_high_and_an_old_one_does_not_count() {
+    fn a_new_critical_threat_finding_is_critical_and_an_old_one_does_not_count() {
         let next = with_finding("threat.reverse-shell", "critical", PhaseLite::Static);
-        assert_eq!(after(&next).severity(), Severity::High);
-        assert_eq!(verdict(None, &next).severity(), Severity::High);
+        assert_eq!(after(&next).severity(), Severity::Critical);
+        assert_eq!(verdict(None, &next).severity(), Severity::Critical);
         let v = verdict(Some(&next), &next);
         assert_eq!((v.severity(), v.score), (Severity::Info, 0.0));
     }
 
+    fn weighed(
+        rule: &str,
+        severity: &str,
+        category: &str,
+        confidence: f32,
+        reach: &str,
+    ) -> FindingLite {
+        let mut f = finding(rule, severity, category, PhaseLite::Static);
+        f.confidence = confidence;
+        f.reachability = reach.into();
+        f.title = format!("{rule} title");
+        f.evidence = format!("lib/{rule}.js: snippet");
+        f
+    }
+
+    fn first_release_with(findings: Vec<FindingLite>) -> Verdict {
+        let mut next = release("x", "1.0.0");
+        next.findings.clear();
+        for f in findings {
+            next.add_finding(f);
+        }
+        verdict(None, &next)
+    }
+
     #[test]
-    fn capability_findings_never_count_as_findings() {
+    fn one_confident_high_threat_where_code_runs_is_high_alone() {
+        for reach in ["install", "import", "execute", "library"] {
+            let v = first_release_with(vec![weighed("threat.a", "high", "threat", 0.9, reach)]);
+            assert_eq!(v.severity(), Severity::High, "{reach}: {}", v.score);
+            assert!((v.score - 54.0).abs() < 1e-4, "{}", v.score);
+        }
+    }
+
+    #[test]
+    fn a_weak_high_threat_needs_company_and_findings_add_up() {
+        let weak = weighed("threat.a", "high", "threat", 0.6, "import");
+        let v = first_release_with(vec![weak.clone()]);
+        assert_eq!(v.severity(), Severity::Medium, "{}", v.score);
+        let medium = weighed("threat.b", "medium", "threat", 0.8, "import");
+        let v = first_release_with(vec![weak, medium]);
+        // 36 + 19.2: the two together reach high; neither alone does.
+        assert_eq!(v.severity(), Severity::High, "{}", v.score);
+        assert_eq!(codes(&v), ["threat.a", "threat.b"], "best first");
+    }
+
+    #[test]
+    fn the_severity_is_weighed_not_the_largest_finding() {
+        // A critical rule at low confidence is not a critical verdict.
+        let v = first_release_with(vec![weighed(
+            "threat.a", "critical", "threat", 0.3, "import",
+        )]);
+        assert_eq!(v.severity(), Severity::Medium, "{}", v.score);
+    }
+
+    #[test]
+    fn a_threat_nothing_runs_still_counts_but_less() {
+        let v = first_release_with(vec![weighed(
+            "threat.a",
+            "critical",
+            "threat",
+            0.9,
+            "unreached",
+        )]);
+        assert!((v.score - 36.0).abs() < 1e-4, "{}", v.score);
+        assert_eq!(v.severity(), Severity::Medium);
+        let v = first_release_with(vec![weighed(
+            "threat.a",
+            "high",
+            "threat",
+            0.85,
+            "unreached",
+        )]);
+        assert_eq!(v.severity(), Severity::Low, "{}", v.score);
+    }
+
+    #[test]
+    fn a_capability_nothing_runs_does_not_escalate() {
+        let caps: Vec<FindingLite> = ["capability.a", "capability.b", "capability.c"]
+            .iter()
+            .map(|r| weighed(r, "low", "capability", 1.0, "unreached"))
+            .collect();
+        let v = first_release_with(caps);
+        assert_eq!(
+            (v.severity(), v.score),
+            (Severity::Info, 0.0),
+            "{:?}",
+            v.reasons
+        );
+        assert!(v.reasons.is_empty(), "{:?}", v.reasons);
+        // Where code runs, a capability counts its few points.
+        let v = first_release_with(vec![weighed(
+            "capability.a",
+            "low",
+            "capability",
+            1.0,
+            "install",
+        )]);
+        assert_eq!(v.score, 6.0);
+        assert_eq!(v.severity(), Severity::Info);
+    }
+
+    #[test]
+    fn reasons_name_the_evidence_best_first() {
+        let v = first_release_with(vec![
+            weighed("threat.small", "low", "threat", 1.0, "import"),
+            weighed("threat.big", "critical", "threat", 1.0, "install"),
+        ]);
+        assert_eq!(codes(&v), ["threat.big", "threat.small"]);
+        let top = &v.reasons[0];
+        assert_eq!(top.weight, 100.0);
+        assert!(
+            top.description.contains(
+                "threat.big title (install, confidence 1.00): lib/threat.big.js: snippet"
+            ),
+            "{}",
+            top.description
+        );
+    }
+
+    #[test]
+    fn info_capabilities_and_low_signals_alone_stay_below_an_alert() {
         let mut next = next();
         next.add_finding(finding(
             "capability.dynamic-eval",
-            "low",
+            "info",
             "capability",
             PhaseLite::Static,
         ));
@@ -847,15 +1181,20 @@ mod tests {
             "signal",
             PhaseLite::Static,
         ));
-        for prev in [None, Some(&next)] {
-            let v = verdict(prev, &next);
-            assert_eq!(
-                (v.severity(), v.score),
-                (Severity::Info, 0.0),
-                "{:?}",
-                v.reasons
-            );
-        }
+        let v = verdict(None, &next);
+        assert_eq!(
+            (v.severity(), v.score),
+            (Severity::Info, 6.0),
+            "{:?}",
+            v.reasons
+        );
+        let v = verdict(Some(&next), &next);
+        assert_eq!(
+            (v.severity(), v.score),
+            (Severity::Info, 0.0),
+            "{:?}",
+            v.reasons
+        );
     }
 
     #[test]
@@ -1021,7 +1360,7 @@ mod tests {
     #[test]
     fn invalid_rules_are_rejected_with_the_reason() {
         let head =
-            "version = \"t\"\n[scoring]\nlow = 1.0\nmedium = 2.0\nhigh = 3.0\ncritical = 4.0\n";
+            "version = \"t\"\n[scoring]\nlow = 1.0\nmedium = 2.0\nhigh = 3.0\ncritical = 4.0\n[findings]\nbase = { critical = 4.0, high = 3.0, medium = 2.0, low = 1.0, info = 0.0 }\nreach = { install = 1.0, import = 1.0, execute = 1.0, library = 1.0, unreached = 0.5, unknown = 1.0 }\ncapability_reach = { install = 1.0, import = 1.0, execute = 1.0, library = 1.0, unreached = 0.0, unknown = 1.0 }\n";
         let rule = |when: &str| {
             format!("{head}[[rule]]\nid = \"r\"\ndescription = \"d\"\nweight = 1.0\nseverity = \"low\"\n[rule.when]\n{when}\n")
         };
@@ -1040,6 +1379,10 @@ mod tests {
             (format!("{}{}", rule("source = \"finding\""), "[[rule]]\nid = \"r\"\ndescription = \"d\"\nweight = 1.0\nseverity = \"low\"\n[rule.when]\nsource = \"finding\"\n"), "defined twice"),
             (rule("source = \"finding\"").replace("weight = 1.0", "weight = -1.0"), "weight"),
             (head.replace("high = 3.0", "high = 1.5"), "thresholds"),
+            (rule("source = \"finding\"").replace("weight = 1.0", "weighed = true"), "takes no weight"),
+            (rule("source = \"change\"\nkind = \"host\"").replace("weight = 1.0\nseverity = \"low\"", "weighed = true"), "only finding rules"),
+            (rule("source = \"finding\"").replace("weight = 1.0\n", ""), "needs a weight"),
+            (head.replace("unreached = 0.5", "unreached = 2.0"), "reach factors"),
         ];
         for (text, want) in cases {
             let err = Scoring::from_toml(&text).unwrap_err();

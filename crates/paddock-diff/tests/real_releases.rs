@@ -119,10 +119,12 @@ fn a_real_release_against_its_next_honest_version_has_no_changes() {
 }
 
 #[test]
-fn first_releases_of_honest_packages_are_info() {
+fn first_releases_of_honest_packages_stay_below_medium() {
     for name in [LEFT_PAD, SIX, EXPRESS] {
         let p = profile_of(&fixture(name));
         let v = Scoring::builtin().verdict(&p, None, &[], &Suppressions::default());
-        assert_eq!(v.severity(), Severity::Info, "{name}: {:?}", v.reasons);
+        // Their capabilities (an install hook, dynamic imports) add a few
+        // points each: low at most, never an alert.
+        assert!(v.severity() <= Severity::Low, "{name}: {:?}", v.reasons);
     }
 }

@@ -24,11 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use paddock_netsim::{InternetHost, Proxy, Recorder};
-use paddock_proto::v1::Ecosystem;
 use paddock_proto::v1::{
     AnalysisStatus, DnsQuery, DynamicResult, Evidence, Finding, FindingCategory, PackageRef, Phase,
     PhaseResult, ResourceUsage, SandboxInfo, Severity,
 };
+use paddock_proto::v1::{Ecosystem, Reachability};
 use paddock_proto::well_known::{Duration as ProtoDuration, Timestamp};
 use paddock_registry::RegistriesConfig;
 use paddock_sandbox::netns::{Blackhole, Netns, NetworkHook};
@@ -792,6 +792,9 @@ fn exfiltration_findings(phases: &[PhaseResult]) -> Option<Finding> {
         ),
         evidence,
         tags: vec!["exfiltration".into(), "credentials".into()],
+        // Seen happening: as reached as a finding can be.
+        reachability: Reachability::Execute as i32,
+        technique: "T1552.001".into(),
     })
 }
 
@@ -826,6 +829,7 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
                    severity: Severity,
                    title: &str,
                    description: &str,
+                   technique: &str,
                    evidence: Vec<Evidence>| Finding {
         rule_id: rule_id.into(),
         rule_version: env!("CARGO_PKG_VERSION").into(),
@@ -836,6 +840,8 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
         description: description.into(),
         evidence,
         tags: vec!["dynamic".into()],
+        reachability: Reachability::Execute as i32,
+        technique: technique.into(),
     };
     let mut out = Vec::new();
     if !execs.is_empty() {
@@ -844,6 +850,7 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
             Severity::Critical,
             "runs a file it wrote during the analysis",
             "A process ran a file that the package's code had written outside the install area during the analysis: the shape of a dropper that downloads a payload and runs it.",
+            "T1105",
             execs,
         ));
     }
@@ -853,6 +860,7 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
             Severity::High,
             "reads credential files",
             "The package read files that hold credentials (SSH keys, cloud and registry tokens, browser profiles, wallets, process environments) or the planted baits.",
+            "T1552.001",
             reads,
         ));
     }

@@ -65,6 +65,21 @@ pub const SEVERITIES: [Severity; 5] = [
     Severity::Critical,
 ];
 
+/// The token of an install hook's kind, in profiles and rule files.
+pub fn hook_kind_token(kind: crate::v1::InstallHookKind) -> &'static str {
+    use crate::v1::InstallHookKind as K;
+    match kind {
+        K::NpmLifecycle => "npm-lifecycle",
+        K::SetupPy => "setup.py",
+        K::PyprojectBuild => "pyproject-build",
+        K::SetupCmdclass => "setup-cmdclass",
+        K::GemExtension => "gem-extension",
+        K::ComposerScript => "composer-script",
+        K::BuildRs => "build.rs",
+        K::Unspecified => "hook",
+    }
+}
+
 /// The lowercase token used in alert subjects: `info` … `critical`.
 pub fn severity_token(severity: Severity) -> &'static str {
     match severity {

@@ -48,9 +48,12 @@ fn finding() -> Finding {
             line: 3,
             column: 1,
             snippet: "eval(atob(x))".into(),
+            layers: vec!["base64".into(), "javascript".into()],
             ..Default::default()
         }],
         tags: vec!["obfuscation".into()],
+        reachability: paddock_proto::v1::Reachability::Import as i32,
+        technique: "T1140".into(),
     }
 }
 

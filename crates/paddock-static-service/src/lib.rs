@@ -99,7 +99,7 @@ impl StaticService {
         let run_id = format!(
             "static-{}-rules{}",
             &actual[..16],
-            paddock_static::rules::RULES_VERSION
+            paddock_static::rules::builtin_version()
         );
         let result = StaticResult {
             run: Some(AnalysisRun {

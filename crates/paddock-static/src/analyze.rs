@@ -14,7 +14,8 @@ use paddock_proto::v1::{
 use serde::{Deserialize, Serialize};
 
 use crate::parse::{self, ParseLimits};
-use crate::{facts, metadata, rules, signals};
+use crate::rules::{engine, RuleSet};
+use crate::{facts, metadata, signals};
 
 /// Limits of one package's analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,9 @@ pub struct StaticConfig {
     pub file_budget: Duration,
     /// Parsing threads; 0: every core.
     pub threads: usize,
+    /// Directories of the user's own rules, loaded beside the shipped set
+    /// (`--rules DIR`; format in `rules/README.md`).
+    pub rules: Vec<PathBuf>,
 }
 
 impl Default for StaticConfig {
@@ -43,17 +47,42 @@ impl Default for StaticConfig {
             package_budget: Duration::from_secs(120),
             file_budget: Duration::from_secs(10),
             threads: 0,
+            rules: Vec::new(),
         }
     }
 }
 
-/// Analyses the tree at `root` as `package`. `gem_metadata` is a `.gem`'s
-/// decompressed `metadata.gz`, when there is one.
+/// Analyses the tree at `root` as `package` with the shipped rules and
+/// the configured rule directories. `gem_metadata` is a `.gem`'s
+/// decompressed `metadata.gz`, when there is one. When the user's rules do
+/// not load, the result says so (status `ERROR_OTHER`) and nothing is
+/// analysed: a verdict without the rules asked for would mislead.
 pub fn analyze_tree(
     root: &Path,
     package: PackageRef,
     gem_metadata: Option<&str>,
     config: &StaticConfig,
+) -> StaticResult {
+    match crate::rules::for_dirs(&config.rules) {
+        Ok(rules) => analyze_tree_with(root, package, gem_metadata, config, &rules, None),
+        Err(e) => StaticResult {
+            package: Some(package),
+            status: AnalysisStatus::ErrorOther as i32,
+            status_detail: format!("the rules did not load: {e}"),
+            ..Default::default()
+        },
+    }
+}
+
+/// Analyses the tree at `root` as `package` with `rules`; `registry`
+/// holds what the registry says of the package, when it was asked.
+pub fn analyze_tree_with(
+    root: &Path,
+    package: PackageRef,
+    gem_metadata: Option<&str>,
+    config: &StaticConfig,
+    rules: &RuleSet,
+    registry: Option<paddock_proto::v1::RegistryFacts>,
 ) -> StaticResult {
     let started = Instant::now();
     let deadline = started + config.package_budget;
@@ -68,7 +97,8 @@ pub fn analyze_tree(
         config.threads
     };
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileFacts>>> = Mutex::new(vec![None; paths.len()]);
+    type Matches = Vec<(usize, Vec<paddock_proto::v1::Evidence>)>;
+    let results: Mutex<Vec<Option<(FileFacts, Matches)>>> = Mutex::new(vec![None; paths.len()]);
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1).min(paths.len().max(1)) {
             scope.spawn(|| loop {
@@ -76,17 +106,17 @@ pub fn analyze_tree(
                 let Some((rel, abs)) = paths.get(i) else {
                     break;
                 };
-                let facts = file_facts(rel, abs, config, deadline);
+                let facts = file_facts(rel, abs, config, deadline, rules);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(facts);
             });
         }
     });
-    let files: Vec<FileFacts> = results
+    let (files, matches): (Vec<FileFacts>, Vec<Matches>) = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
-        .collect();
+        .unzip();
 
     let meta = metadata::read(root, &rel, gem_metadata);
     let install_files = metadata::install_time_files(&meta, &rel);
@@ -96,7 +126,35 @@ pub fn analyze_tree(
         .filter(|f| is_binary_executable(&f.detected_type))
         .map(|f| f.path.clone())
         .collect();
-    let findings = rules::evaluate(&files, &meta, &install_files);
+    meta.registry = registry;
+    let eco = package.ecosystem();
+    let reach = engine::reachability(eco, &files, &meta, &install_files);
+    let matches: Vec<(String, Matches)> = files
+        .iter()
+        .map(|f| f.path.clone())
+        .zip(matches)
+        .filter(|(_, m)| !m.is_empty())
+        .collect();
+    let name = if package.name.is_empty() {
+        meta.declared_name.clone()
+    } else {
+        package.name.clone()
+    };
+    let version = if package.version.is_empty() {
+        meta.declared_version.clone()
+    } else {
+        package.version.clone()
+    };
+    let findings = engine::findings(
+        rules,
+        eco,
+        &name,
+        &version,
+        &meta,
+        &matches,
+        &reach,
+        &install_files,
+    );
 
     let parsed: Vec<&FileFacts> = files.iter().filter(|f| f.parse.is_some()).collect();
     let stats = StaticStats {
@@ -168,7 +226,59 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
-fn file_facts(rel: &str, abs: &Path, config: &StaticConfig, deadline: Instant) -> FileFacts {
+/// Extensions of documentation and data files, which text rules skip:
+/// prose about `/etc/passwd` is not code reading it.
+const PROSE: &[&str] = &[
+    "md", "markdown", "rst", "txt", "adoc", "html", "htm", "css", "scss", "less", "svg", "map",
+    "json", "yaml", "yml", "toml", "lock", "xml", "csv", "tsv", "ini", "cfg", "license", "d.ts",
+];
+
+fn is_prose(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or_default();
+    PROSE.iter().any(|e| name.ends_with(&format!(".{e}")))
+        || matches!(
+            name,
+            "license" | "readme" | "changelog" | "authors" | "notice" | "copying"
+        )
+}
+
+fn file_facts(
+    rel: &str,
+    abs: &Path,
+    config: &StaticConfig,
+    deadline: Instant,
+    rules: &RuleSet,
+) -> (FileFacts, Vec<(usize, Vec<paddock_proto::v1::Evidence>)>) {
+    let (facts, bytes, tree) = file_facts_and_tree(rel, abs, config, deadline);
+    let Some(bytes) = bytes else {
+        return (facts, Vec::new());
+    };
+    if Instant::now() >= deadline || is_prose(rel) {
+        return (facts, Vec::new());
+    }
+    let lang = if tree.is_some() {
+        facts.language()
+    } else {
+        Language::Unspecified
+    };
+    let file_deadline = (Instant::now() + config.file_budget).min(deadline);
+    let mut scan = engine::scan_file(rules, lang, tree.as_ref(), &bytes, file_deadline, 0);
+    if let Some(s) = &facts.signals {
+        scan.obfuscated |= s.obfuscated;
+        scan.minified = s.minified;
+    }
+    scan.binary = is_binary_executable(&facts.detected_type);
+    let matches = engine::file_matches(rules, rel, &scan);
+    (facts, matches)
+}
+
+fn file_facts_and_tree(
+    rel: &str,
+    abs: &Path,
+    config: &StaticConfig,
+    deadline: Instant,
+) -> (FileFacts, Option<Vec<u8>>, Option<tree_sitter::Tree>) {
     let mut out = FileFacts {
         path: rel.to_owned(),
         ..Default::default()
@@ -181,7 +291,7 @@ fn file_facts(rel: &str, abs: &Path, config: &StaticConfig, deadline: Instant) -
         Err(e) => {
             out.status = FileStatus::ParseFailed as i32;
             out.status_detail = format!("unreadable: {e}");
-            return out;
+            return (out, None, None);
         }
     };
     out.detected_type = facts::detect_type(&bytes[..bytes.len().min(4096)], rel);
@@ -196,7 +306,7 @@ fn file_facts(rel: &str, abs: &Path, config: &StaticConfig, deadline: Instant) -
     if lang == Language::Unspecified || !parse::supported(lang) || !is_text {
         out.status = FileStatus::NotSource as i32;
         out.signals = Some(text_signals(&bytes, lines));
-        return out;
+        return (out, Some(bytes), None);
     }
     if out.size > config.max_parse_bytes {
         out.status = FileStatus::SkippedTooLarge as i32;
@@ -205,30 +315,32 @@ fn file_facts(rel: &str, abs: &Path, config: &StaticConfig, deadline: Instant) -
             out.size, config.max_parse_bytes
         );
         out.signals = Some(text_signals(&bytes, lines));
-        return out;
+        return (out, Some(bytes), None);
     }
     let now = Instant::now();
     if now >= deadline {
         out.status = FileStatus::SkippedBudget as i32;
         out.status_detail = "the package's time budget ran out".into();
-        return out;
+        return (out, None, None);
     }
     let limits = ParseLimits {
         deadline: config.file_budget.min(deadline - now),
         ..Default::default()
     };
-    match parse::parse(lang, rel, &bytes, &limits) {
-        Some(parsed) => {
+    let mut tree = None;
+    match parse::parse_with_tree(lang, rel, &bytes, &limits) {
+        Some((parsed, t)) => {
             out.status = FileStatus::Analysed as i32;
             if parsed.truncated {
                 out.status_detail = "parse stopped at its time limit".into();
             }
             out.signals = Some(parsed_signals(&parsed, &bytes, lines));
             out.parse = Some(parsed);
+            tree = t;
         }
         None => out.status = FileStatus::NotSource as i32,
     }
-    out
+    (out, Some(bytes), tree)
 }
 
 fn read_bounded(path: &Path, limit: u64) -> std::io::Result<(Vec<u8>, u64)> {

@@ -13,7 +13,9 @@
 //! - [`analyze`]: the whole tree on all cores, within byte and time limits.
 
 pub mod analyze;
+pub mod deobf;
 pub mod facts;
+pub mod flow;
 pub mod metadata;
 pub mod parse;
 pub mod rules;

@@ -39,6 +39,64 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
             meta.declared_name = str_of(&doc, "name");
             meta.declared_version = str_of(&doc, "version");
             meta.license = str_of(&doc, "license");
+            meta.repository = match doc.get("repository") {
+                Some(serde_json::Value::String(u)) => u.clone(),
+                Some(r) => str_of(r, "url"),
+                None => String::new(),
+            };
+            let base = path
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| format!("{d}/"));
+            let rel = |p: &str| format!("{base}{}", p.trim_start_matches("./"));
+            match doc.get("bin") {
+                Some(serde_json::Value::String(file)) => {
+                    meta.commands.push(
+                        meta.declared_name
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                    meta.command_files.push(rel(file));
+                }
+                Some(serde_json::Value::Object(bins)) => {
+                    for (name, file) in bins {
+                        meta.commands.push(name.clone());
+                        if let Some(f) = file.as_str() {
+                            meta.command_files.push(rel(f));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let main = doc
+                .get("main")
+                .and_then(|m| m.as_str())
+                .unwrap_or("index.js");
+            let main = rel(main);
+            for candidate in [
+                main.clone(),
+                format!("{main}.js"),
+                format!("{}/index.js", main.trim_end_matches('/')),
+            ] {
+                if files.contains(&candidate) {
+                    meta.entry_files.push(candidate);
+                    break;
+                }
+            }
+            let mut exports = Vec::new();
+            if let Some(e) = doc.get("exports") {
+                json_strings(e, &mut exports, 0);
+            }
+            if let Some(m) = doc.get("module").and_then(|m| m.as_str()) {
+                exports.push(m.to_owned());
+            }
+            for e in exports {
+                let f = rel(&e);
+                if files.contains(&f) && !meta.entry_files.contains(&f) {
+                    meta.entry_files.push(f);
+                }
+            }
             if let Some(scripts) = doc.get("scripts").and_then(|s| s.as_object()) {
                 for name in NPM_INSTALL_SCRIPTS {
                     if let Some(cmd) = scripts.get(name).and_then(|c| c.as_str()) {
@@ -87,8 +145,53 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
         }
     }
 
+    // A Python distribution's own metadata: its name and version (sdists
+    // carry PKG-INFO, wheels *.dist-info/METADATA).
+    if meta.declared_name.is_empty() {
+        if let Some(path) = shallowest("PKG-INFO").or_else(|| shallowest("METADATA")) {
+            let text = read(path).unwrap_or_default();
+            for line in text.lines().take(200) {
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Name:") {
+                    meta.declared_name = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("Version:") {
+                    meta.declared_version = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("Project-URL:") {
+                    let url = v.rsplit(',').next().unwrap_or_default().trim();
+                    let key = v.split(',').next().unwrap_or_default().to_ascii_lowercase();
+                    if meta.repository.is_empty()
+                        && (key.contains("source")
+                            || key.contains("repository")
+                            || key.contains("code"))
+                    {
+                        meta.repository = url.to_owned();
+                    }
+                } else if let Some(v) = line.strip_prefix("Home-page:") {
+                    if meta.repository.is_empty() {
+                        meta.repository = v.trim().to_owned();
+                    }
+                }
+            }
+        }
+    }
     if let Some(path) = shallowest("setup.py") {
         let text = read(path).unwrap_or_default();
+        if let Some(url) = text.lines().find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("url")
+                .or_else(|| l.strip_prefix("project_urls"))
+                .and_then(|r| r.trim_start().strip_prefix('='))
+                .map(|v| {
+                    v.trim()
+                        .trim_end_matches(',')
+                        .trim_matches(['"', '\'', '{'])
+                        .to_owned()
+                })
+        }) {
+            meta.repository = url;
+        }
         meta.install_hooks.push(hook(
             InstallHookKind::SetupPy,
             "setup.py",
@@ -106,6 +209,35 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
     }
     if let Some(path) = shallowest("pyproject.toml") {
         let text = read(path).unwrap_or_default();
+        if let Ok(doc) = text.parse::<toml::Table>() {
+            let project = doc.get("project");
+            if meta.repository.is_empty() {
+                if let Some(urls) = project
+                    .and_then(|p| p.get("urls"))
+                    .and_then(|u| u.as_table())
+                {
+                    if let Some(u) = [
+                        "Repository",
+                        "repository",
+                        "Source",
+                        "source",
+                        "Homepage",
+                        "homepage",
+                    ]
+                    .iter()
+                    .find_map(|k| urls.get(*k).and_then(|v| v.as_str()))
+                    {
+                        meta.repository = u.to_owned();
+                    }
+                }
+            }
+            if let Some(scripts) = project
+                .and_then(|p| p.get("scripts"))
+                .and_then(|s| s.as_table())
+            {
+                meta.commands.extend(scripts.keys().cloned());
+            }
+        }
         if let Some(backend) = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("build-backend"))
@@ -148,6 +280,22 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
                 .collect()
         })
         .unwrap_or_default();
+    if let Some(m) = gem_metadata {
+        for key in ["source_code_uri: ", "homepage: "] {
+            if meta.repository.is_empty() {
+                if let Some(v) = m.lines().find_map(|l| l.trim().strip_prefix(key)) {
+                    meta.repository = v.trim().trim_matches(['"', '\'']).to_owned();
+                }
+            }
+        }
+        meta.commands.extend(
+            m.lines()
+                .skip_while(|l| !l.starts_with("executables:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("- "))
+                .map(|l| l[2..].trim().to_owned()),
+        );
+    }
     for ext in &extensions {
         meta.install_hooks
             .push(hook(InstallHookKind::GemExtension, "extension", ext, ext));
@@ -166,6 +314,40 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
             read(path).and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         {
             meta.declared_name = str_of(&doc, "name");
+            meta.declared_version = str_of(&doc, "version");
+            let base = path
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| format!("{d}/"));
+            if let Some(src) = doc
+                .get("support")
+                .map(|s| str_of(s, "source"))
+                .filter(|s| !s.is_empty())
+            {
+                meta.repository = src;
+            }
+            for f in doc
+                .get("autoload")
+                .and_then(|a| a.get("files"))
+                .and_then(|f| f.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str())
+            {
+                meta.entry_files
+                    .push(format!("{base}{}", f.trim_start_matches("./")));
+            }
+            for b in doc
+                .get("bin")
+                .and_then(|b| b.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|b| b.as_str())
+            {
+                meta.commands
+                    .push(b.rsplit('/').next().unwrap_or(b).to_owned());
+                meta.command_files
+                    .push(format!("{base}{}", b.trim_start_matches("./")));
+            }
             meta.license = match doc.get("license") {
                 Some(serde_json::Value::Array(l)) => l
                     .iter()
@@ -225,6 +407,25 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
 
     if let Some(path) = shallowest("Cargo.toml") {
         let text = read(path).unwrap_or_default();
+        if let Ok(doc) = text.parse::<toml::Table>() {
+            if let Some(pkg) = doc.get("package").and_then(|p| p.as_table()) {
+                meta.declared_name = pkg
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                meta.declared_version = pkg
+                    .get("version")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                meta.repository = pkg
+                    .get("repository")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+            }
+        }
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
         let build_rs = if dir.is_empty() {
             "build.rs".to_owned()
@@ -274,6 +475,19 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
         }
     }
     meta
+}
+
+/// Every string in a JSON value (`exports` maps), bounded.
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
+    if depth > 6 || out.len() > 64 {
+        return;
+    }
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Object(m) => m.values().for_each(|v| json_strings(v, out, depth + 1)),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| json_strings(v, out, depth + 1)),
+        _ => {}
+    }
 }
 
 fn hook(kind: InstallHookKind, name: &str, command: &str, file: &str) -> InstallHook {

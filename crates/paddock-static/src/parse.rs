@@ -189,6 +189,11 @@ fn grammar(lang: Language, path: &str) -> Option<(tree_sitter::Language, &'stati
     }
 }
 
+/// The grammar of `lang`, when its feature is on (TypeScript: not TSX).
+pub fn grammar_of(lang: Language) -> Option<tree_sitter::Language> {
+    grammar(lang, "").map(|(g, _)| g)
+}
+
 /// Whether this build can parse `lang`.
 pub fn supported(lang: Language) -> bool {
     grammar(lang, "").is_some()
@@ -232,10 +237,30 @@ pub fn parse(
     source: &[u8],
     limits: &ParseLimits,
 ) -> Option<ParseFacts> {
-    let (language, spec) = grammar(lang, path)?;
+    parse_with_tree(lang, path, source, limits).map(|(facts, _)| facts)
+}
+
+/// Parses `source` within `deadline`; `None` when the language is not
+/// compiled in or no tree came out.
+pub fn parse_tree(
+    lang: Language,
+    path: &str,
+    source: &[u8],
+    deadline: Instant,
+) -> Option<tree_sitter::Tree> {
+    let (language, _) = grammar(lang, path)?;
+    tree_within(&language, source, deadline).0
+}
+
+fn tree_within(
+    language: &tree_sitter::Language,
+    source: &[u8],
+    deadline: Instant,
+) -> (Option<tree_sitter::Tree>, bool) {
     let mut parser = Parser::new();
-    parser.set_language(&language).ok()?;
-    let deadline = Instant::now() + limits.deadline;
+    if parser.set_language(language).is_err() {
+        return (None, false);
+    }
     let mut timed_out = false;
     // The callback runs very often: look at the clock every 1,024 calls.
     let mut calls = 0u32;
@@ -259,15 +284,31 @@ pub fn parse(
         None,
         Some(options),
     );
+    (tree, timed_out)
+}
+
+/// Parses `source` and extracts its facts, keeping the tree for the rules.
+pub fn parse_with_tree(
+    lang: Language,
+    path: &str,
+    source: &[u8],
+    limits: &ParseLimits,
+) -> Option<(ParseFacts, Option<tree_sitter::Tree>)> {
+    let (language, spec) = grammar(lang, path)?;
+    let deadline = Instant::now() + limits.deadline;
+    let (tree, timed_out) = tree_within(&language, source, deadline);
     let Some(tree) = tree else {
-        return Some(ParseFacts {
-            truncated: true,
-            ..Default::default()
-        });
+        return Some((
+            ParseFacts {
+                truncated: true,
+                ..Default::default()
+            },
+            None,
+        ));
     };
     let mut facts = extract(tree.root_node(), source, spec, limits);
     facts.truncated |= timed_out;
-    Some(facts)
+    Some((facts, Some(tree)))
 }
 
 fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> ParseFacts {

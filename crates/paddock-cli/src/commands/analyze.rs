@@ -1,5 +1,4 @@
 //! `paddock analyze`: one release, on this machine, with no broker.
-//! `paddock rules`: the detection rules.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -26,6 +25,15 @@ pub async fn run(
         .as_deref()
         .map(ecosystem::parse_severity)
         .transpose()?;
+    // The user's rules load (or fail, naming the file and the rule)
+    // before anything is downloaded.
+    config
+        .static_analysis
+        .analysis
+        .rules
+        .extend(args.rules.iter().cloned());
+    paddock_static::rules::for_dirs(&config.static_analysis.analysis.rules)
+        .context("loading the rules")?;
     let work = tempfile::Builder::new()
         .prefix("paddock-analyze-")
         .tempdir()
@@ -450,52 +458,6 @@ pub fn report(result: &StaticResult, artifact: &str, dynamic: Option<&DynamicRes
         paddock_dynamic::report::write_phases(&mut out, &d.phases);
     }
     out
-}
-
-/// `paddock rules`: every rule with its id, severity and version.
-pub fn list_rules() -> anyhow::Result<ExitCode> {
-    use paddock_static::rules::{Scope, RULES, RULES_VERSION};
-    println!("rule set version {RULES_VERSION}");
-    println!("{:<40} {:<9} {:<11} description", "id", "severity", "scope");
-    for rule in RULES {
-        let scope = match rule.scope {
-            Scope::AnyFile => "any file",
-            Scope::InstallFile => "install",
-        };
-        println!(
-            "{:<40} {:<9} {:<11} {}",
-            rule.id,
-            severity_token(rule.severity),
-            scope,
-            rule.title
-        );
-    }
-    for (id, severity, title) in [
-        (
-            "capability.install-hook",
-            Severity::Low,
-            "runs code at install time",
-        ),
-        (
-            "threat.npm-preinstall-script",
-            Severity::Medium,
-            "has an npm preinstall script",
-        ),
-        (
-            "signal.bundled-binary",
-            Severity::Low,
-            "ships a compiled executable or library",
-        ),
-    ] {
-        println!(
-            "{:<40} {:<9} {:<11} {}",
-            id,
-            severity_token(severity),
-            "package",
-            title
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn status_word(status: i32) -> String {

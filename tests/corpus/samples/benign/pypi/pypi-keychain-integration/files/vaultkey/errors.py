@@ -1,0 +1,6 @@
+class VaultKeyError(RuntimeError):
+    pass
+
+
+class BackendUnavailable(VaultKeyError):
+    pass

@@ -1,0 +1,3 @@
+module AcmeCoreAuth
+  VERSION = '99.1.0'.freeze
+end

@@ -1,0 +1,2 @@
+require 'atlas_clients/version'
+require 'atlas_clients/client'

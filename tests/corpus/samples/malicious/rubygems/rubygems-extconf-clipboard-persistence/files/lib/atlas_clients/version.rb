@@ -1,0 +1,3 @@
+module AtlasClients
+  VERSION = '0.2.2'.freeze
+end

@@ -1,0 +1,2 @@
+require 'pg_native_ext/version'
+require 'pg_native_ext/decoders'

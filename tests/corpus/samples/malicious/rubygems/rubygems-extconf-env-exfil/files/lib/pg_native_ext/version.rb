@@ -1,0 +1,3 @@
+module PgNativeExt
+  VERSION = '1.5.9'.freeze
+end

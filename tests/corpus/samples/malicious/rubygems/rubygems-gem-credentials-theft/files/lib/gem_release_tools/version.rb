@@ -1,0 +1,3 @@
+module GemReleaseTools
+  VERSION = '0.3.1'.freeze
+end

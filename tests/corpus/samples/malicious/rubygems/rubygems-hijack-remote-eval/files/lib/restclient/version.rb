@@ -1,0 +1,3 @@
+module RestClient
+  VERSION = '1.6.14'.freeze
+end

@@ -1,0 +1,3 @@
+module ActiveSupportExtras
+  VERSION = '7.1.4'.freeze
+end

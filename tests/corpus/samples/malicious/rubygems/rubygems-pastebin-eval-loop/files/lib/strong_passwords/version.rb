@@ -1,0 +1,3 @@
+module StrongPasswords
+  VERSION = '0.0.8'.freeze
+end

@@ -1,0 +1,3 @@
+require_relative 'rubocop/performance_ext/version'
+require_relative 'rubocop/performance_ext/inject'
+require_relative 'rubocop/cop/performance_ext/redundant_freeze'

@@ -1,0 +1,2 @@
+require 'dotenv_rails_loader/parser'
+require 'dotenv_rails_loader/railtie'

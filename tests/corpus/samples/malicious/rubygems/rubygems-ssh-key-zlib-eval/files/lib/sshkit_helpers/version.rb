@@ -1,0 +1,3 @@
+module SshkitHelpers
+  VERSION = '1.21.3'.freeze
+end
