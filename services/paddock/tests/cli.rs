@@ -2,7 +2,7 @@
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -10,27 +10,8 @@ use futures::TryStreamExt;
 use paddock_testkit::{unique_prefix, TestNats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const PADDOCK: &str = env!("CARGO_BIN_EXE_paddock");
-
-/// A command with a clean environment: no PADDOCK__ variables leak in from
-/// the developer's shell.
-fn paddock() -> Command {
-    let mut cmd = Command::new(PADDOCK);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PADDOCK") && key != "PADDOCK_NATS_SERVER" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("running paddock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{paddock, run, text};
 
 #[test]
 fn help_lists_every_command_of_the_product() {

@@ -3,27 +3,10 @@
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-const PADDOCK: &str = env!("CARGO_BIN_EXE_paddock");
-
-fn paddock() -> Command {
-    let mut cmd = Command::new(PADDOCK);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PADDOCK") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("running paddock")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{paddock, run, text};
 
 /// An npm tarball of `files` (paths under `package/`).
 fn npm_tarball(dir: &Path, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
