@@ -279,22 +279,21 @@ struct Response {
 
 /// Reads one HTTP response (Content-Length framed).
 fn read_response(s: &mut TcpStream) -> std::io::Result<Response> {
+    // One byte at a time up to the end of the head, then exactly the body:
+    // pipelined responses arrive in one segment, and what belongs to the
+    // next response must stay in the socket for the next call.
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte)? == 0 {
             return Err(std::io::Error::new(
                 ErrorKind::UnexpectedEof,
                 format!("closed after {} bytes of a response", buf.len()),
             ));
         }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
     let status = head
         .split(' ')
         .nth(1)
@@ -308,14 +307,8 @@ fn read_response(s: &mut TcpStream) -> std::io::Result<Response> {
                 .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
+    let mut body = Vec::with_capacity(len);
+    s.take(len as u64).read_to_end(&mut body)?;
     Ok(Response { status, head, body })
 }
 

@@ -98,7 +98,8 @@ pub fn analyze_tree_with(
     };
     let next = AtomicUsize::new(0);
     type Matches = Vec<(usize, Vec<paddock_proto::v1::Evidence>)>;
-    let results: Mutex<Vec<Option<(FileFacts, Matches)>>> = Mutex::new(vec![None; paths.len()]);
+    type Scanned = (FileFacts, Matches, crate::flow::Summary);
+    let results: Mutex<Vec<Option<Scanned>>> = Mutex::new(vec![None; paths.len()]);
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1).min(paths.len().max(1)) {
             scope.spawn(|| loop {
@@ -111,12 +112,28 @@ pub fn analyze_tree_with(
             });
         }
     });
-    let (files, matches): (Vec<FileFacts>, Vec<Matches>) = results
+    let mut files = Vec::with_capacity(paths.len());
+    let mut matches: Vec<Matches> = Vec::with_capacity(paths.len());
+    let mut summaries = Vec::with_capacity(paths.len());
+    for (f, m, s) in results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
-        .unzip();
+    {
+        files.push(f);
+        matches.push(m);
+        summaries.push(s);
+    }
+    cross_file_flows(
+        &files,
+        &paths,
+        &summaries,
+        &mut matches,
+        config,
+        deadline,
+        rules,
+    );
 
     let meta = metadata::read(root, &rel, gem_metadata);
     let install_files = metadata::install_time_files(&meta, &rel);
@@ -243,19 +260,169 @@ fn is_prose(path: &str) -> bool {
         )
 }
 
+/// Cross-file calls followed at most, per package.
+const MAX_CROSS_FILE_SCANS: usize = 64;
+
+/// Values followed across the package's files, where it is cheap: a
+/// file that imports another takes what that file's functions return
+/// (`const found = collect()` with `collect` in `./profile`), and a call
+/// that hands labelled values to another file's function follows them
+/// into it (`upload(found)`). Each step re-walks one file's tree with the
+/// labels the other gives it; new matches are recorded on the calling
+/// file, with the sink's file and line in the evidence.
+#[allow(clippy::too_many_arguments)]
+fn cross_file_flows(
+    files: &[FileFacts],
+    paths: &[(String, PathBuf)],
+    summaries: &[crate::flow::Summary],
+    matches: &mut [Vec<(usize, Vec<paddock_proto::v1::Evidence>)>],
+    config: &StaticConfig,
+    deadline: Instant,
+    rules: &RuleSet,
+) {
+    use std::collections::{HashMap, HashSet};
+    let names: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let index: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let imported = |i: usize| -> Vec<usize> {
+        let Some(p) = &files[i].parse else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = p
+            .imports
+            .iter()
+            .flat_map(|m| engine::resolve(&files[i].path, &m.module, &names))
+            .filter_map(|path| index.get(path.as_str()).copied())
+            .filter(|j| *j != i)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let mut scans = 0usize;
+    let mut rescan = |j: usize, seeds: &crate::flow::Seeds| -> Option<engine::FileScan> {
+        if scans >= MAX_CROSS_FILE_SCANS || Instant::now() >= deadline {
+            return None;
+        }
+        scans += 1;
+        let lang = files[j].language();
+        let (_, abs) = paths.iter().find(|(r, _)| *r == files[j].path)?;
+        let (bytes, _) = read_bounded(abs, config.max_parse_bytes).ok()?;
+        let file_deadline = (Instant::now() + config.file_budget).min(deadline);
+        let tree = parse::parse_tree(lang, &files[j].path, &bytes, file_deadline)?;
+        Some(engine::rescan_flow(
+            rules,
+            lang,
+            &tree,
+            &bytes,
+            file_deadline,
+            seeds,
+        ))
+    };
+    for i in 0..files.len() {
+        if summaries[i].called.is_empty() {
+            continue;
+        }
+        let deps = imported(i);
+        if deps.is_empty() {
+            continue;
+        }
+        // What the imported functions this file calls return.
+        let mut returns = HashMap::new();
+        for j in &deps {
+            for (name, labels) in &summaries[*j].functions {
+                if *labels != 0 && summaries[i].called.contains(name) {
+                    *returns.entry(name.clone()).or_insert(0) |= *labels;
+                }
+            }
+        }
+        let calls = if returns.is_empty() {
+            summaries[i].calls.clone()
+        } else {
+            let seeds = crate::flow::Seeds {
+                returns,
+                ..Default::default()
+            };
+            let Some(scan) = rescan(i, &seeds) else {
+                break;
+            };
+            add_new_matches(rules, &files[i].path, &scan, &mut matches[i], None);
+            scan.flow.summary.calls
+        };
+        // Labelled values handed to another file's functions.
+        for (name, labels, site) in calls.iter().take(16) {
+            let Some(j) = deps
+                .iter()
+                .copied()
+                .find(|j| summaries[*j].functions.contains_key(name))
+            else {
+                continue;
+            };
+            let seeds = crate::flow::Seeds {
+                params: HashMap::from([(name.clone(), *labels)]),
+                ..Default::default()
+            };
+            let Some(scan) = rescan(j, &seeds) else {
+                return;
+            };
+            let via = format!(
+                "through {}() in {}, called at {}:{}",
+                name, files[j].path, files[i].path, site.line
+            );
+            let known: Vec<usize> = matches[j].iter().map(|(r, _)| *r).collect();
+            let mut found = Vec::new();
+            add_new_matches(rules, &files[j].path, &scan, &mut found, Some(&via));
+            found.retain(|(r, _)| !known.contains(r));
+            for (rule, ev) in found {
+                if !matches[i].iter().any(|(r, _)| *r == rule) {
+                    matches[i].push((rule, ev));
+                }
+            }
+        }
+    }
+}
+
+/// The rules a re-walk matches that `existing` does not have yet.
+fn add_new_matches(
+    rules: &RuleSet,
+    path: &str,
+    scan: &engine::FileScan,
+    existing: &mut Vec<(usize, Vec<paddock_proto::v1::Evidence>)>,
+    via: Option<&str>,
+) {
+    for (rule, mut ev) in engine::file_matches(rules, path, scan) {
+        if existing.iter().any(|(r, _)| *r == rule) {
+            continue;
+        }
+        if let Some(via) = via {
+            for e in &mut ev {
+                e.detail = format!("{} ({via})", e.detail);
+            }
+        }
+        existing.push((rule, ev));
+    }
+}
+
 fn file_facts(
     rel: &str,
     abs: &Path,
     config: &StaticConfig,
     deadline: Instant,
     rules: &RuleSet,
-) -> (FileFacts, Vec<(usize, Vec<paddock_proto::v1::Evidence>)>) {
+) -> (
+    FileFacts,
+    Vec<(usize, Vec<paddock_proto::v1::Evidence>)>,
+    crate::flow::Summary,
+) {
     let (facts, bytes, tree) = file_facts_and_tree(rel, abs, config, deadline);
     let Some(bytes) = bytes else {
-        return (facts, Vec::new());
+        return (facts, Vec::new(), Default::default());
     };
     if Instant::now() >= deadline || is_prose(rel) {
-        return (facts, Vec::new());
+        return (facts, Vec::new(), Default::default());
     }
     let lang = if tree.is_some() {
         facts.language()
@@ -270,7 +437,8 @@ fn file_facts(
     }
     scan.binary = is_binary_executable(&facts.detected_type);
     let matches = engine::file_matches(rules, rel, &scan);
-    (facts, matches)
+    let summary = std::mem::take(&mut scan.flow.summary);
+    (facts, matches, summary)
 }
 
 fn file_facts_and_tree(

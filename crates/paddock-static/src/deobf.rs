@@ -110,7 +110,7 @@ static PIECES: LazyLock<Regex> = LazyLock::new(|| {
 static PIECE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""([^"\\\n]*)"|'([^'\\\n]*)'"#).expect("valid regex"));
 static KEY_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?:key|xor|k|secret|pass)\w*\s*[:=]\s*(?:b?"([^"\n]{1,32})"|b?'([^'\n]{1,32})'|(0x[0-9a-f]{1,2}|\d{1,3})\b)"#)
+    Regex::new(r#"(?i)(?:key|xor|k|secret|pass)\w*\s*(?::\s*[&\[\]\w; ]{1,24}?\s*=|[:=]|=>)\s*(?:b?"([^"\n]{1,32})"|b?'([^'\n]{1,32})'|(0x[0-9a-f]{1,2}|\d{1,3})\b)"#)
         .expect("valid regex")
 });
 

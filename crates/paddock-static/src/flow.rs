@@ -452,7 +452,33 @@ pub struct FlowFacts {
     pub sinks: Vec<SinkHit>,
     /// The walk stopped at its budget.
     pub truncated: bool,
+    /// What other files need to follow values through this one.
+    pub summary: Summary,
 }
+
+/// A file's functions as other files of the package see them: what they
+/// return, and which calls of functions defined elsewhere it makes.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Functions defined here, with the labels of what they return.
+    pub functions: HashMap<String, Labels>,
+    /// Names of functions called here but not defined here.
+    pub called: std::collections::HashSet<String>,
+    /// Calls of functions not defined here whose arguments carry labels.
+    pub calls: Vec<(String, Labels, Site)>,
+}
+
+/// Labels a file's analysis starts from, given by the files it imports
+/// or that import it: what imported functions return, and what callers
+/// elsewhere pass to this file's functions' parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Seeds {
+    pub returns: HashMap<String, Labels>,
+    pub params: HashMap<String, Labels>,
+}
+
+/// Calls and called names kept per file, at most.
+const MAX_SUMMARY_CALLS: usize = 512;
 
 impl FlowFacts {
     /// The first sink of one of `to` reached by a label in `from` that
@@ -608,6 +634,8 @@ const RUST: Spec = Spec {
     members: &[("field_expression", "value")],
     assigns: &[
         ("let_declaration", "pattern", "value"),
+        ("let_condition", "pattern", "value"),
+        ("for_expression", "pattern", "value"),
         ("assignment_expression", "left", "right"),
         ("compound_assignment_expr", "left", "right"),
     ],
@@ -670,6 +698,11 @@ struct State {
     /// Local names of modules and their members (`cp` for
     /// `child_process`, `system` for `os.system`).
     aliases: HashMap<String, String>,
+    /// Labels for the parameters of functions by name (from callers in
+    /// other files).
+    param_seeds: HashMap<String, Labels>,
+    /// Names of functions called but not defined here.
+    called: std::collections::HashSet<String>,
     changed: bool,
 }
 
@@ -695,6 +728,32 @@ fn decode_literal_text(lit: &str) -> Option<String> {
         .all(|c| !c.is_control() || c.is_whitespace())
         .then_some(text)
 }
+
+/// Methods of a connection that read what the peer sent.
+const READS: &[&str] = &[
+    "read",
+    "read_to_end",
+    "read_to_string",
+    "read_exact",
+    "read_line",
+    "recv",
+    "recv_from",
+    "recvfrom",
+    "recv_into",
+    "readinto",
+    "readline",
+    "readlines",
+    "readall",
+    "getresponse",
+    "gets",
+    "readpartial",
+    "read_nonblock",
+    "fread",
+    "fgets",
+    "socket_read",
+    "stream_get_contents",
+    "curl_exec",
+];
 
 /// Methods that put their arguments into their receiver.
 const MUTATORS: &[&str] = &[
@@ -856,13 +915,29 @@ pub fn analyze(
     source: &[u8],
     deadline: Instant,
 ) -> FlowFacts {
+    analyze_seeded(classes, lang, root, source, deadline, &Seeds::default())
+}
+
+/// [`analyze`], starting from what other files of the package give this
+/// one ([`Seeds`]).
+pub fn analyze_seeded(
+    classes: &FlowClasses,
+    lang: Language,
+    root: Node<'_>,
+    source: &[u8],
+    deadline: Instant,
+    seeds: &Seeds,
+) -> FlowFacts {
     let Some(spec) = spec(lang) else {
         return FlowFacts::default();
     };
     let mut state = State {
         aliases: module_aliases(lang, source),
+        returns: seeds.returns.clone(),
+        param_seeds: seeds.params.clone(),
         ..State::default()
     };
+    let seeded = seeds.returns.values().any(|l| *l != 0) || !seeds.params.is_empty();
     let mut facts = FlowFacts::default();
     let mut budget = MAX_NODES;
     for pass in 0..MAX_PASSES {
@@ -887,14 +962,28 @@ pub fn analyze(
             facts.truncated = true;
             break;
         }
-        // No source or no sink: nothing can flow.
-        if pass == 0 && (!sources || facts.sinks.is_empty()) {
+        // No source or no sink: nothing can flow (unless the callers'
+        // values do, or the summary still needs the other passes).
+        if pass == 0 && !seeded && (!sources || facts.sinks.is_empty()) {
             break;
         }
         if !state.changed {
             break;
         }
     }
+    facts.summary.functions = state
+        .functions
+        .keys()
+        .map(|n| (n.clone(), state.returns.get(n).copied().unwrap_or(0)))
+        .collect();
+    let mut called = std::mem::take(&mut state.called);
+    called.retain(|n| !state.functions.contains_key(n));
+    facts.summary.called = called;
+    let functions = &state.functions;
+    facts
+        .summary
+        .calls
+        .retain(|(n, _, _)| !functions.contains_key(n));
     facts
 }
 
@@ -1053,6 +1142,11 @@ fn new_frame<'t>(
             .map(|p| identifiers_in(spec, p, source))
             .unwrap_or_default();
         if let Some(n) = &name {
+            if let Some(seed) = state.param_seeds.get(n).copied() {
+                for p in &params {
+                    state.add((id, p.clone()), seed);
+                }
+            }
             state.functions.entry(n.clone()).or_insert((id, params));
         }
         state.fn_scopes.insert(node.id(), id);
@@ -1262,6 +1356,7 @@ fn finish<'t>(
         let direct = if callee.len() <= 200 {
             classes.call_classes(spec.lang, &callee, &args)
                 | env_call(classes, spec.lang, &callee, &args, text, args_node)
+                | decoder_passed(classes, spec, args_node, text)
         } else {
             0
         };
@@ -1293,6 +1388,26 @@ fn finish<'t>(
             .iter()
             .find(|c| matches!(c.field, Some("receiver" | "object" | "scope")))
             .map_or(callee_labels, |c| c.labels);
+        // Reading from a connection: the call returns what the peer sent
+        // (`s.recv(4096)`, `conn.getresponse()`), and buffers passed in
+        // are filled with it (`stream.read_to_end(&mut buf)`).
+        if receiver_labels & handle_bit != 0 && READS.contains(&bare.as_str()) {
+            if let Some(r) = classes.index("response") {
+                labels |= 1 << r;
+                if let Some(a) = args_node {
+                    for name in target_names(spec, a, text).into_iter().take(4) {
+                        let target = scopes
+                            .iter()
+                            .rev()
+                            .find(|s| state.bound.contains(&(**s, name.clone())))
+                            .or(scopes.last())
+                            .copied()
+                            .unwrap_or(0);
+                        state.add((target, name), 1 << r);
+                    }
+                }
+            }
+        }
         let mut hit_here = None;
         for (i, class) in classes.classes.iter().enumerate() {
             if class.kind != ClassKind::Sink {
@@ -1315,20 +1430,30 @@ fn finish<'t>(
             }
         }
         // Builder chains and bound sink calls.
-        let continued = callee_child.and_then(|c| c.chain).or_else(|| {
-            callee_node
-                .and_then(|c| {
-                    let t = text(c);
-                    let receiver = t.rsplit_once('.').map(|(r, _)| r.to_owned());
-                    receiver
-                })
-                .and_then(|r| {
-                    scopes
-                        .iter()
-                        .rev()
-                        .find_map(|s| state.sink_handles.get(&(*s, r.clone())).copied())
-                })
-        });
+        let receiver_child = frame
+            .children
+            .iter()
+            .find(|c| matches!(c.field, Some("receiver" | "object" | "scope")));
+        let continued = callee_child
+            .and_then(|c| c.chain)
+            .or_else(|| receiver_child.and_then(|c| c.chain))
+            .or_else(|| {
+                receiver_child
+                    .map(|c| text(c.node))
+                    .or_else(|| {
+                        callee_node.and_then(|c| {
+                            let t = text(c);
+                            let receiver = t.rsplit_once('.').map(|(r, _)| r.to_owned());
+                            receiver
+                        })
+                    })
+                    .and_then(|r| {
+                        scopes
+                            .iter()
+                            .rev()
+                            .find_map(|s| state.sink_handles.get(&(*s, r.clone())).copied())
+                    })
+            });
         if let Some(h) = continued {
             if let Some(hit) = out.sinks.get_mut(h) {
                 hit.labels |= args_labels;
@@ -1365,13 +1490,23 @@ fn finish<'t>(
             for p in params {
                 state.add((scope, p), args_labels);
             }
+        } else if !bare.is_empty() && bare.len() <= 64 {
+            // A function of another file, perhaps: the package-wide pass
+            // follows values into it and out of it.
+            if state.called.len() < MAX_SUMMARY_CALLS {
+                state.called.insert(bare.clone());
+            }
+            let carried = args_labels & !sink_bits(classes);
+            if carried != 0 && out.summary.calls.len() < MAX_SUMMARY_CALLS {
+                out.summary.calls.push((bare.clone(), carried, site(node)));
+            }
         }
         if let Some(r) = state.returns.get(&bare) {
             labels |= r;
         }
         // Callbacks: their parameters take what the receiver and the call
         // produce.
-        let feed = (callee_labels | direct) & !sink_bits(classes);
+        let feed = (callee_labels | receiver_labels | direct) & !sink_bits(classes);
         if feed != 0 {
             let mut callbacks: Vec<Node<'_>> = Vec::new();
             if let Some(args) = args_node {
@@ -1571,7 +1706,7 @@ fn call_args(spec: &Spec, args: Option<Node<'_>>, text: &dyn Fn(Node<'_>) -> Str
             let found = a.named_children(&mut c2).find(|c| {
                 spec.opaque_strings.contains(&c.kind()) || spec.strings.contains(&c.kind())
             });
-            found
+            found.or_else(|| leading_literal(spec, a))
         };
         if let Some(l) = lit {
             if out.literals.len() < 8 {
@@ -1581,6 +1716,66 @@ fn call_args(spec: &Spec, args: Option<Node<'_>>, text: &dyn Fn(Node<'_>) -> Str
         }
     }
     out
+}
+
+/// A decoder handed over as a function (`map(chr, codes)`,
+/// `codes.map(String.fromCharCode)`, `array_map('chr', $c)`): the call
+/// returns decoded data.
+fn decoder_passed(
+    classes: &FlowClasses,
+    spec: &Spec,
+    args: Option<Node<'_>>,
+    text: &dyn Fn(Node<'_>) -> String,
+) -> Labels {
+    let (Some(args), Some(d)) = (args, classes.index("decoded")) else {
+        return 0;
+    };
+    let mut cur = args.walk();
+    for a in args.named_children(&mut cur).take(8) {
+        let name = if spec.identifiers.contains(&a.kind())
+            || matches!(a.kind(), "attribute" | "member_expression" | "name")
+        {
+            text(a)
+        } else if spec.opaque_strings.contains(&a.kind()) || a.kind() == "argument" {
+            // PHP names callbacks as strings: `array_map('chr', …)`.
+            crate::parse::decode_literal(&text(a))
+        } else {
+            continue;
+        };
+        if name.len() <= 64
+            && classes.call_classes(spec.lang, &name, &CallArgs::default()) & (1 << d) != 0
+        {
+            return 1 << d;
+        }
+    }
+    0
+}
+
+/// The string literal a concatenation starts with (`'http://x/' . $q`,
+/// `"https://" + host`, `"curl " + url`): what a call's pattern over its
+/// literal arguments judges the whole argument by.
+fn leading_literal<'t>(spec: &Spec, arg: Node<'t>) -> Option<Node<'t>> {
+    let mut node = arg;
+    for _ in 0..6 {
+        let kind = node.kind();
+        if spec.opaque_strings.contains(&kind) || spec.strings.contains(&kind) {
+            return Some(node);
+        }
+        if !matches!(
+            kind,
+            "binary_expression"
+                | "binary_operator"
+                | "binary"
+                | "argument"
+                | "parenthesized_expression"
+        ) {
+            return None;
+        }
+        node = node
+            .child_by_field_name("left")
+            .or_else(|| node.named_child(0))?;
+    }
+    None
 }
 
 /// The environment read through a `whole` path: one variable or all.

@@ -148,7 +148,7 @@ const RUST: Spec = Spec {
         ("call_expression", "function"),
         ("macro_invocation", "macro"),
     ],
-    imports: &["use_declaration", "extern_crate_declaration"],
+    imports: &["use_declaration", "extern_crate_declaration", "mod_item"],
     import_calls: &[],
     kinds: &[
         ("function_item", "name", IdentifierKind::Function),
@@ -399,10 +399,12 @@ fn extract(root: Node<'_>, source: &[u8], spec: &Spec, limits: &ParseLimits) -> 
             });
         } else if spec.imports.contains(&kind) && facts.imports.len() < limits.max_items {
             let module = import_module(node, source).unwrap_or_else(|| text(node));
-            facts.imports.push(Import {
-                module: bounded(module),
-                line: line(node),
-            });
+            if !module.is_empty() {
+                facts.imports.push(Import {
+                    module: bounded(module),
+                    line: line(node),
+                });
+            }
         }
         if let Some((_, field)) = spec.calls.iter().find(|(k, _)| *k == kind) {
             if facts.calls.len() < limits.max_items {
@@ -503,6 +505,15 @@ fn import_module(node: Node<'_>, source: &[u8]) -> Option<String> {
         .or_else(|| node.child_by_field_name("module_name"))
     {
         return Some(decode_literal(&text(src)));
+    }
+    if node.kind() == "mod_item" {
+        // Rust `mod x;` (a file of the crate); `mod x { … }` is inline.
+        if node.child_by_field_name("body").is_some() {
+            return Some(String::new());
+        }
+        return node
+            .child_by_field_name("name")
+            .map(|n| format!("mod:{}", text(n)));
     }
     if node.kind() == "import_statement" {
         // Python `import a.b, c`: the first dotted name.

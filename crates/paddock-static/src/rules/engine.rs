@@ -121,6 +121,23 @@ pub fn scan_file(
     scan
 }
 
+/// A file's data flow again, starting from what the package's other
+/// files give it ([`flow::Seeds`]): the cross-file pass of
+/// [`crate::analyze`]. Only the flow facts are filled in.
+pub fn rescan_flow(
+    set: &RuleSet,
+    lang: Language,
+    tree: &tree_sitter::Tree,
+    bytes: &[u8],
+    deadline: Instant,
+    seeds: &flow::Seeds,
+) -> FileScan {
+    FileScan {
+        flow: flow::analyze_seeded(set.flow(), lang, tree.root_node(), bytes, deadline, seeds),
+        ..FileScan::default()
+    }
+}
+
 fn scan_stage(set: &RuleSet, stage: &deobf::Stage, deadline: Instant, depth: usize) -> FileScan {
     let bytes = stage.text.as_bytes();
     match stage.language {
@@ -371,7 +388,7 @@ pub fn unreached_path(path: &str) -> bool {
 }
 
 /// Resolves a module a file imports to files of the package.
-fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
+pub fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
     let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
     let join = |base: &str, rel: &str| -> String {
         let mut parts: Vec<&str> = if base.is_empty() {
@@ -391,50 +408,100 @@ fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
         parts.join("/")
     };
     let mut out = Vec::new();
-    let candidates: Vec<String> = if module.starts_with("./") || module.starts_with("../") {
-        let base = join(dir, module);
-        [
-            "",
-            ".js",
-            ".cjs",
-            ".mjs",
-            ".ts",
-            "/index.js",
-            ".rb",
-            ".php",
-            ".py",
-        ]
-        .iter()
-        .map(|ext| format!("{base}{ext}"))
-        .collect()
-    } else if let Some(rel) = module.strip_prefix('.') {
-        // Python relative: `.x`, `..x`.
-        let ups = rel.chars().take_while(|c| *c == '.').count();
-        let rest = &rel[ups..];
-        let mut base: Vec<&str> = dir.split('/').collect();
-        for _ in 0..ups {
-            base.pop();
-        }
-        let base = base.join("/");
-        let path = rest.replace('.', "/");
-        vec![
-            format!("{base}/{path}.py"),
-            format!("{base}/{path}/__init__.py"),
-        ]
-    } else {
-        // A sibling module by name (Ruby `require_relative 'x'`, Python
-        // `import pkg.mod` from inside pkg).
-        let path = module.replace("::", "/").replace('.', "/");
-        vec![
-            join(dir, &format!("{path}.rb")),
-            join(dir, &format!("{module}.rb")),
-            join(dir, &format!("{path}.py")),
-            join(dir, &format!("{path}/__init__.py")),
-            join(dir, &format!("../{path}.py")),
-            join(dir, &format!("../{path}/__init__.py")),
-            format!("lib/{path}.rb"),
-        ]
-    };
+    // Rust `use crate::x::…`, `use super::x`, `use self::x`: the module
+    // file of `x`.
+    let rust_use = module
+        .strip_prefix("use ")
+        .map(|u| u.trim_end_matches(';').trim())
+        .and_then(|u| {
+            let mut parts = u.split("::");
+            let anchor = parts.next()?;
+            let name = parts
+                .next()?
+                .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace());
+            let base = match anchor {
+                // The crate root: the directory of lib.rs/main.rs, the
+                // shallowest `src/` above this file.
+                "crate" => from
+                    .find("src/")
+                    .map(|i| from[..i + 3].to_owned())
+                    .unwrap_or_else(|| dir.to_owned()),
+                "self" => {
+                    let file = from.rsplit_once('/').map_or(from, |(_, f)| f);
+                    match file {
+                        "lib.rs" | "main.rs" | "mod.rs" => dir.to_owned(),
+                        other => join(dir, other.trim_end_matches(".rs")),
+                    }
+                }
+                "super" => dir.to_owned(),
+                _ => return None,
+            };
+            (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| format!("mod:{name}@{base}"))
+        });
+    let module = rust_use.as_deref().unwrap_or(module);
+    let candidates: Vec<String> =
+        if let Some((name, base)) = module.strip_prefix("mod:").and_then(|m| m.split_once('@')) {
+            vec![
+                join(base, &format!("{name}.rs")),
+                join(base, &format!("{name}/mod.rs")),
+            ]
+        } else if let Some(name) = module.strip_prefix("mod:") {
+            // Rust: `mod x;` in lib.rs, main.rs, build.rs or mod.rs is a sibling
+            // `x.rs` or `x/mod.rs`; elsewhere it lives under the file's stem.
+            let file = from.rsplit_once('/').map_or(from, |(_, f)| f);
+            let base = match file {
+                "lib.rs" | "main.rs" | "build.rs" | "mod.rs" => dir.to_owned(),
+                other => join(dir, other.trim_end_matches(".rs")),
+            };
+            vec![
+                join(&base, &format!("{name}.rs")),
+                join(&base, &format!("{name}/mod.rs")),
+            ]
+        } else if module.starts_with("./") || module.starts_with("../") {
+            let base = join(dir, module);
+            [
+                "",
+                ".js",
+                ".cjs",
+                ".mjs",
+                ".ts",
+                "/index.js",
+                ".rb",
+                ".php",
+                ".py",
+            ]
+            .iter()
+            .map(|ext| format!("{base}{ext}"))
+            .collect()
+        } else if let Some(rel) = module.strip_prefix('.') {
+            // Python relative: `.x`, `..x`.
+            let ups = rel.chars().take_while(|c| *c == '.').count();
+            let rest = &rel[ups..];
+            let mut base: Vec<&str> = dir.split('/').collect();
+            for _ in 0..ups {
+                base.pop();
+            }
+            let base = base.join("/");
+            let path = rest.replace('.', "/");
+            vec![
+                format!("{base}/{path}.py"),
+                format!("{base}/{path}/__init__.py"),
+            ]
+        } else {
+            // A sibling module by name (Ruby `require_relative 'x'`, Python
+            // `import pkg.mod` from inside pkg).
+            let path = module.replace("::", "/").replace('.', "/");
+            vec![
+                join(dir, &format!("{path}.rb")),
+                join(dir, &format!("{module}.rb")),
+                join(dir, &format!("{path}.py")),
+                join(dir, &format!("{path}/__init__.py")),
+                join(dir, &format!("../{path}.py")),
+                join(dir, &format!("../{path}/__init__.py")),
+                format!("lib/{path}.rb"),
+            ]
+        };
     for c in candidates {
         if files.contains(c.as_str()) && !out.contains(&c) {
             out.push(c);
