@@ -353,14 +353,18 @@ fn cross_file_flows(
             scan.flow.summary.calls
         };
         // Labelled values handed to another file's functions.
-        for (name, labels, site) in calls.iter().take(16) {
-            let Some(j) = deps
+        let mut followed = HashSet::new();
+        let into_deps = calls.iter().filter_map(|(name, labels, site)| {
+            let j = deps
                 .iter()
                 .copied()
-                .find(|j| summaries[*j].functions.contains_key(name))
-            else {
+                .find(|j| summaries[*j].functions.contains_key(name))?;
+            Some((j, name, labels, site))
+        });
+        for (j, name, labels, site) in into_deps {
+            if !followed.insert((j, name.clone())) || followed.len() > 16 {
                 continue;
-            };
+            }
             let seeds = crate::flow::Seeds {
                 params: HashMap::from([(name.clone(), *labels)]),
                 ..Default::default()

@@ -964,7 +964,8 @@ pub fn analyze_seeded(
         }
         // No source or no sink: nothing can flow (unless the callers'
         // values do, or the summary still needs the other passes).
-        if pass == 0 && !seeded && (!sources || facts.sinks.is_empty()) {
+        if pass == 0 && !seeded && (!sources || (facts.sinks.is_empty() && state.called.is_empty()))
+        {
             break;
         }
         if !state.changed {
