@@ -83,10 +83,23 @@ pub struct Stage {
     pub line: u32,
 }
 
+/// Text decoded from a literal that is not code: a URL, a path, a pool
+/// address. Its string classes count as present in the file.
+#[derive(Debug, Clone)]
+pub struct DecodedString {
+    pub layers: Vec<&'static str>,
+    pub text: String,
+    pub line: u32,
+}
+
+/// Decoded strings kept per file, at most.
+const MAX_STRINGS: usize = 64;
+
 /// What decoding one file found.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub stages: Vec<Stage>,
+    pub strings: Vec<DecodedString>,
     /// Limits that fired, as sentences.
     pub limits: Vec<String>,
 }
@@ -255,6 +268,10 @@ pub fn decode_file(source: &[u8], hint: Language, limits: &Limits) -> Outcome {
                 });
                 continue;
             }
+            if decoders(&mut work, &blob, line).is_empty() {
+                keep_string(&mut work, &blob, &layers, line);
+                continue;
+            }
         }
         descend(&mut work, &blob, layers, line, 0);
     }
@@ -306,6 +323,28 @@ fn descend(work: &mut Work<'_>, blob: &[u8], layers: Vec<&'static str>, line: u3
             return;
         }
         descend(work, &decoded, layers, line, depth + 1);
+    } else if !layers.is_empty() {
+        keep_string(work, blob, &layers, line);
+    }
+}
+
+/// Keeps short printable text that came out of a decoder.
+fn keep_string(work: &mut Work<'_>, blob: &[u8], layers: &[&'static str], line: u32) {
+    if work.out.strings.len() >= MAX_STRINGS || blob.len() > 4096 || blob.len() < 4 {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(blob) else {
+        return;
+    };
+    if text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+    {
+        work.out.strings.push(DecodedString {
+            layers: layers.to_vec(),
+            text: text.to_owned(),
+            line,
+        });
     }
 }
 

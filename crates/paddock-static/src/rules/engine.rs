@@ -109,6 +109,23 @@ pub fn scan_file(
     if depth < MAX_STAGE_DEPTH && lang != Language::Unspecified {
         let outcome = deobf::decode_file(bytes, lang, &deobf::Limits::new(deadline));
         scan.limits.extend(outcome.limits);
+        // Decoded text that is not code still names things: a pool, a
+        // URL, a credential path.
+        for decoded in &outcome.strings {
+            let labels = set.flow().string_labels(&decoded.text);
+            for i in 0..set.flow().classes().len() {
+                if labels & (1 << i) != 0 {
+                    scan.flow.present.entry(i).or_insert_with(|| Site {
+                        line: decoded.line,
+                        snippet: format!(
+                            "decoded ({}): {}",
+                            decoded.layers.join(" → "),
+                            decoded.text.chars().take(120).collect::<String>()
+                        ),
+                    });
+                }
+            }
+        }
         for stage in outcome.stages {
             let inner = scan_stage(set, &stage, deadline, depth + 1);
             scan.stages.push(StageScan {
@@ -189,6 +206,10 @@ fn eval_file(set: &RuleSet, rule: usize, m: &Match, scan: &FileScan) -> Option<V
             .filter(|i| labels & (1u64 << i) != 0)
             .find_map(|i| scan.flow.present.get(&i).map(|s| (i, s)))
             .map(|(i, s)| vec![ev(s, set.flow().classes()[i].id.clone())]),
+        Match::Absent(labels) => (0..64)
+            .filter(|i| labels & (1u64 << i) != 0)
+            .all(|i| !scan.flow.present.contains_key(&i))
+            .then(Vec::new),
         Match::Flow { from, to, with } => scan.flow.find(*from, *to, *with).map(|hit| {
             let from_names = set.flow().names(hit.labels & from).join(", ");
             let sources: Vec<String> = (0..64)

@@ -55,6 +55,7 @@ pub struct RuleSpec {
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
     pub present: Option<Vec<String>>,
+    pub absent: Option<Vec<String>>,
     pub flow: Option<FlowSpec>,
     pub query: Option<OneOrMany<QuerySpec>>,
     pub yara: Option<String>,

@@ -207,6 +207,8 @@ pub enum Scope {
 pub enum Match {
     /// Classes occur in the file (any of them).
     Present(Labels),
+    /// None of these classes occurs in the file.
+    Absent(Labels),
     /// A value of a `from` class reaches a call of a `to` class, carrying
     /// every `with` class too.
     Flow {
@@ -577,6 +579,9 @@ fn compile_match(
     if let Some(p) = &m.present {
         parts.push(Match::Present(labels(p)?));
     }
+    if let Some(a) = &m.absent {
+        parts.push(Match::Absent(labels(a)?));
+    }
     if let Some(f) = &m.flow {
         if f.from.is_empty() || f.to.is_empty() {
             return Err(RuleError::rule(
@@ -648,7 +653,7 @@ fn compile_match(
         0 => Err(RuleError::rule(
             file,
             id,
-            "`match` needs one of present, flow, query, yara, signal, manifest, all, any",
+            "`match` needs one of present, absent, flow, query, yara, signal, manifest, all, any",
         )),
         1 => Ok(parts.pop().expect("one part")),
         // Several kinds in one table: all of them.
