@@ -691,6 +691,8 @@ struct State {
     sink_handles: HashMap<(u32, String), usize>,
     /// Function nodes (by tree node id) → their scope.
     fn_scopes: HashMap<usize, u32>,
+    /// Each function scope's parameter names.
+    params_of: HashMap<u32, Vec<String>>,
     /// Every (scope, name) an assignment bound, labelled or not: an
     /// assignment in a nested function to a name an enclosing scope
     /// bound updates that binding too (`let b = ''; res.on('data', d => b += d)`).
@@ -1142,6 +1144,7 @@ fn new_frame<'t>(
             .or_else(|| node.child_by_field_name("parameter"))
             .map(|p| identifiers_in(spec, p, source))
             .unwrap_or_default();
+        state.params_of.insert(id, params.clone());
         if let Some(n) = &name {
             if let Some(seed) = state.param_seeds.get(n).copied() {
                 for p in &params {
@@ -1361,6 +1364,14 @@ fn finish<'t>(
         } else {
             0
         };
+        // A parameter called by name (`function (exec) { return exec() }`)
+        // is whatever the caller passed, not the module function of that
+        // name.
+        let shadowed = !callee.contains(['.', ':', '>'])
+            && scopes
+                .iter()
+                .any(|s| state.params_of.get(s).is_some_and(|p| p.contains(&callee)));
+        let direct = if shadowed { 0 } else { direct };
         note(out, direct, node);
         // Sinks: this call, a handle's method, or a continued chain.
         let bare = last_segment(&callee).to_owned();

