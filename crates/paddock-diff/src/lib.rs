@@ -36,6 +36,7 @@
 //! no clock, no environment. The same inputs give the same profile, the
 //! same changes and the same verdict.
 
+pub mod behaviour;
 pub mod diff;
 pub mod normalize;
 pub mod profile;

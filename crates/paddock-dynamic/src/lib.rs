@@ -864,6 +864,10 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
             reads,
         ));
     }
+    // The behaviour rules (rules/behaviour.toml): miners, shell payloads,
+    // exfiltration services, secrets read and sent, recon, persistence,
+    // DNS tunnels, raw IPs, install-time network…
+    out.extend(paddock_diff::behaviour::builtin().findings(result));
     out
 }
 

@@ -319,8 +319,9 @@ impl RuleSet {
                 version = Some(v.version);
             } else if name.starts_with("flow") {
                 flow_files.push((path.clone(), text.clone()));
-            } else if name == "scoring.toml" {
-                // Read by the verdict (paddock-diff), not a rule file.
+            } else if name == "scoring.toml" || name == "behaviour.toml" {
+                // Read by the verdict and the dynamic analysis
+                // (paddock-diff), not static rule files.
             } else {
                 let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::File {
                     file: path.clone(),
