@@ -796,14 +796,21 @@ static REQUIRE_CALL: LazyLock<regex::Regex> = LazyLock::new(|| {
 fn module_aliases(lang: Language, source: &[u8]) -> HashMap<String, String> {
     static JS: LazyLock<[regex::Regex; 3]> = LazyLock::new(|| {
         [
-            regex::Regex::new(r#"(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
-            regex::Regex::new(r#"(?:const|let|var)\s*\{([^}]{1,400})\}\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
+            // Also later declarators of one statement, as minifiers write
+            // them: `const e=require("fs"),s=require("https")`.
+            regex::Regex::new(r#"(?:\b(?:const|let|var)\s+|,\s*)([A-Za-z_$][\w$]*)\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
+            regex::Regex::new(r#"(?:\b(?:const|let|var)\s*|,\s*)\{([^}]{1,400})\}\s*=\s*require\(\s*['"](?:node:)?([\w./@-]+)['"]\s*\)"#).expect("valid"),
             regex::Regex::new(r#"import\s+(?:\*\s+as\s+([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)|\{([^}]{1,400})\})\s+from\s+['"](?:node:)?([\w./@-]+)['"]"#).expect("valid"),
         ]
     });
     static PY: LazyLock<[regex::Regex; 2]> = LazyLock::new(|| {
         [
-            regex::Regex::new(r"(?m)^\s*import\s+([\w.]+)\s+as\s+(\w+)").expect("valid"),
+            // `import a as b, c.d as e` (also after a `;`, as minifiers
+            // write it): each `x as y`.
+            regex::Regex::new(
+                r"(?m)(?:^|;)\s*import\s+([\w.]+\s+as\s+\w+(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)",
+            )
+            .expect("valid"),
             regex::Regex::new(r"(?m)^\s*from\s+([\w.]+)\s+import\s+\(?([\w ,\n]+?)\)?\s*$")
                 .expect("valid"),
         ]
@@ -849,7 +856,11 @@ fn module_aliases(lang: Language, source: &[u8]) -> HashMap<String, String> {
         }
         Language::Python => {
             for c in PY[0].captures_iter(text).take(256) {
-                out.insert(c[2].to_owned(), c[1].to_owned());
+                for item in c[1].split(',').take(64) {
+                    if let Some((module, local)) = item.trim().split_once(" as ") {
+                        out.insert(local.trim().to_owned(), module.trim().to_owned());
+                    }
+                }
             }
             for c in PY[1].captures_iter(text).take(256) {
                 members(&c[2].replace('\n', " "), &c[1], &mut out, " as ");
