@@ -250,6 +250,15 @@ const PROSE: &[&str] = &[
     "json", "yaml", "yml", "toml", "lock", "xml", "csv", "tsv", "ini", "cfg", "license", "d.ts",
 ];
 
+/// Manifests searched for hidden stages although they are data.
+const MANIFESTS: &[&str] = &[
+    "package.json",
+    "composer.json",
+    "pyproject.toml",
+    "Cargo.toml",
+    "setup.cfg",
+];
+
 fn is_prose(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     let name = lower.rsplit('/').next().unwrap_or_default();
@@ -425,7 +434,19 @@ fn file_facts(
     let Some(bytes) = bytes else {
         return (facts, Vec::new(), Default::default());
     };
-    if Instant::now() >= deadline || is_prose(rel) {
+    if Instant::now() >= deadline {
+        return (facts, Vec::new(), Default::default());
+    }
+    if is_prose(rel) {
+        // Manifests are read for their facts, not judged as text; but an
+        // encoded command hidden in one is a stage like any other.
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if MANIFESTS.contains(&name) {
+            let file_deadline = (Instant::now() + config.file_budget).min(deadline);
+            let scan = engine::scan_hidden_stages(rules, &bytes, file_deadline);
+            let matches = engine::file_matches(rules, rel, &scan);
+            return (facts, matches, Default::default());
+        }
         return (facts, Vec::new(), Default::default());
     }
     let lang = if tree.is_some() {

@@ -106,37 +106,22 @@ pub fn scan_file(
                 .push("data-flow analysis stopped at its node or time budget".into());
         }
     }
-    if depth < MAX_STAGE_DEPTH && lang != Language::Unspecified {
-        let outcome = deobf::decode_file(bytes, lang, &deobf::Limits::new(deadline));
-        scan.limits.extend(outcome.limits);
-        // Decoded text that is not code still names things: a pool, a
-        // URL, a credential path.
-        for decoded in &outcome.strings {
-            let labels = set.flow().string_labels(&decoded.text);
-            for i in 0..set.flow().classes().len() {
-                if labels & (1 << i) != 0 {
-                    scan.flow.present.entry(i).or_insert_with(|| Site {
-                        line: decoded.line,
-                        snippet: format!(
-                            "decoded ({}): {}",
-                            decoded.layers.join(" → "),
-                            decoded.text.chars().take(120).collect::<String>()
-                        ),
-                    });
-                }
-            }
-        }
-        for stage in outcome.stages {
-            let inner = scan_stage(set, &stage, deadline, depth + 1);
-            scan.stages.push(StageScan {
-                layers: stage.layers.iter().map(|s| s.to_string()).collect(),
-                line: stage.line,
-                scan: inner,
-            });
-        }
+    // Manifests and data files hide stages too (base64 commands in a
+    // composer.json's `extra`, a package.json field): text files of any
+    // kind are decoded, binaries are not.
+    let text_file = lang != Language::Unspecified
+        || (bytes.len() <= MAX_DATA_DECODE_BYTES
+            && std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok()
+            && !bytes[..bytes.len().min(4096)].contains(&0));
+    if depth < MAX_STAGE_DEPTH && text_file {
+        add_hidden_stages(set, &mut scan, lang, bytes, deadline, depth);
     }
     scan
 }
+
+/// Non-source text files (manifests, data) larger than this are not
+/// searched for hidden stages.
+const MAX_DATA_DECODE_BYTES: usize = 1 << 20;
 
 /// A file's data flow again, starting from what the package's other
 /// files give it ([`flow::Seeds`]): the cross-file pass of
@@ -152,6 +137,53 @@ pub fn rescan_flow(
     FileScan {
         flow: flow::analyze_seeded(set.flow(), lang, tree.root_node(), bytes, deadline, seeds),
         ..FileScan::default()
+    }
+}
+
+/// Only the hidden stages of a file (and the classes of decoded text):
+/// for manifests, whose other text the rules do not judge.
+pub fn scan_hidden_stages(set: &RuleSet, bytes: &[u8], deadline: Instant) -> FileScan {
+    let mut scan = FileScan::default();
+    if bytes.len() <= MAX_DATA_DECODE_BYTES {
+        add_hidden_stages(set, &mut scan, Language::Unspecified, bytes, deadline, 0);
+    }
+    scan
+}
+
+fn add_hidden_stages(
+    set: &RuleSet,
+    scan: &mut FileScan,
+    lang: Language,
+    bytes: &[u8],
+    deadline: Instant,
+    depth: usize,
+) {
+    let outcome = deobf::decode_file(bytes, lang, &deobf::Limits::new(deadline));
+    scan.limits.extend(outcome.limits);
+    // Decoded text that is not code still names things: a pool, a URL, a
+    // credential path.
+    for decoded in &outcome.strings {
+        let labels = set.flow().string_labels(&decoded.text);
+        for i in 0..set.flow().classes().len() {
+            if labels & (1 << i) != 0 {
+                scan.flow.present.entry(i).or_insert_with(|| Site {
+                    line: decoded.line,
+                    snippet: format!(
+                        "decoded ({}): {}",
+                        decoded.layers.join(" → "),
+                        decoded.text.chars().take(120).collect::<String>()
+                    ),
+                });
+            }
+        }
+    }
+    for stage in outcome.stages {
+        let inner = scan_stage(set, &stage, deadline, depth + 1);
+        scan.stages.push(StageScan {
+            layers: stage.layers.iter().map(|s| s.to_string()).collect(),
+            line: stage.line,
+            scan: inner,
+        });
     }
 }
 
