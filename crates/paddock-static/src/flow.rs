@@ -50,7 +50,7 @@ use tree_sitter::Node;
 pub type Labels = u64;
 
 /// Walks over one file, at most.
-pub const MAX_PASSES: usize = 4;
+pub const MAX_PASSES: usize = 6;
 /// Nodes visited over all walks of one file, at most.
 pub const MAX_NODES: usize = 4_000_000;
 
@@ -693,6 +693,8 @@ struct State {
     fn_scopes: HashMap<usize, u32>,
     /// Each function scope's parameter names.
     params_of: HashMap<u32, Vec<String>>,
+    /// Functions that fill containers they are given, with what.
+    out_params: HashMap<String, Labels>,
     /// Every (scope, name) an assignment bound, labelled or not: an
     /// assignment in a nested function to a name an enclosing scope
     /// bound updates that binding too (`let b = ''; res.on('data', d => b += d)`).
@@ -1411,6 +1413,13 @@ fn finish<'t>(
             .iter()
             .find(|c| matches!(c.field, Some("receiver" | "object" | "scope")))
             .map_or(callee_labels, |c| c.labels);
+        // Rust's `write!(stream, …)`: the stream is the receiver.
+        let receiver_labels =
+            if kind == "macro_invocation" && matches!(bare.as_str(), "write" | "writeln") {
+                receiver_labels | args_labels
+            } else {
+                receiver_labels
+            };
         // Reading from a connection: the call returns what the peer sent
         // (`s.recv(4096)`, `conn.getresponse()`), and buffers passed in
         // are filled with it (`stream.read_to_end(&mut buf)`).
@@ -1504,7 +1513,43 @@ fn finish<'t>(
                     .or(scopes.last())
                     .copied()
                     .unwrap_or(0);
-                state.add((target, name), args_labels & !sink_bits(classes));
+                let carried = args_labels & !sink_bits(classes);
+                state.add((target, name.clone()), carried);
+                mark_out_param(state, scopes, fn_names, &name, carried);
+            }
+        }
+        // A local function that fills a container it was given
+        // (`walk(dir, &mut found)`): the caller's argument takes what it
+        // put there.
+        if let (Some(out_labels), Some(a)) = (state.out_params.get(&bare).copied(), args_node) {
+            let mut cur = a.walk();
+            let mut filled = Vec::new();
+            for arg in a.named_children(&mut cur).take(16) {
+                let t = text(arg);
+                let name = if let Some(n) = t.strip_prefix("&mut ") {
+                    Some(n.trim().to_owned())
+                } else if spec.identifiers.contains(&arg.kind()) {
+                    Some(t)
+                } else {
+                    None
+                };
+                if let Some(n) = name.filter(|n| {
+                    n.chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                }) {
+                    filled.push(n);
+                }
+            }
+            for name in filled {
+                let target = scopes
+                    .iter()
+                    .rev()
+                    .find(|s| state.bound.contains(&(**s, name.clone())))
+                    .or(scopes.last())
+                    .copied()
+                    .unwrap_or(0);
+                state.add((target, name.clone()), out_labels);
+                mark_out_param(state, scopes, fn_names, &name, out_labels);
             }
         }
         // Local functions: parameters take the arguments' labels, the
@@ -1653,6 +1698,35 @@ fn finish<'t>(
         labels,
         node,
         chain,
+    }
+}
+
+/// A container that is a parameter of the current function was filled:
+/// the function fills what its callers give it.
+fn mark_out_param(
+    state: &mut State,
+    scopes: &[u32],
+    fn_names: &[(Option<String>, Labels)],
+    name: &str,
+    labels: Labels,
+) {
+    if labels == 0 {
+        return;
+    }
+    let (Some(scope), Some((Some(function), _))) = (scopes.last(), fn_names.last()) else {
+        return;
+    };
+    if !state
+        .params_of
+        .get(scope)
+        .is_some_and(|p| p.iter().any(|n| n == name))
+    {
+        return;
+    }
+    let e = state.out_params.entry(function.clone()).or_default();
+    if *e | labels != *e {
+        *e |= labels;
+        state.changed = true;
     }
 }
 
