@@ -98,6 +98,7 @@ pub struct Event {
 const NETWORK: &str = "network";
 const RAW_IP: &str = "raw-ip";
 const DNS_TUNNEL: &str = "dns-tunnel";
+const EXHAUSTION: &str = "exhaustion";
 
 #[derive(Debug)]
 struct Class {
@@ -179,7 +180,8 @@ impl Behaviour {
             });
         }
         let known = |id: &str| {
-            [NETWORK, RAW_IP, DNS_TUNNEL].contains(&id) || classes.iter().any(|c| c.id == id)
+            [NETWORK, RAW_IP, DNS_TUNNEL, EXHAUSTION].contains(&id)
+                || classes.iter().any(|c| c.id == id)
         };
         let mut rules: Vec<Rule> = Vec::new();
         for r in file.rules {
@@ -257,7 +259,7 @@ impl Behaviour {
                 DNS_TUNNEL => add(NETWORK, e, phase),
                 _ => {}
             }
-            if matches!(e.on.as_str(), RAW_IP | DNS_TUNNEL) {
+            if matches!(e.on.as_str(), RAW_IP | DNS_TUNNEL | EXHAUSTION) {
                 add(&e.on, e, phase);
                 // A raw-ip event is a destination too.
                 if e.on == RAW_IP {
@@ -416,6 +418,24 @@ pub fn events(result: &DynamicResult) -> Vec<Event> {
             Phase::Execute => PhaseLite::Execute,
             _ => PhaseLite::Dynamic,
         };
+        // Commands the package tried that failed (the program is not in
+        // the image, or refused): the attempt is the behaviour. A shell
+        // tries every directory of PATH, so each command line counts once.
+        let harness = crate::profile::from_dynamic::harness_pids(phase);
+        let mut tried = BTreeSet::new();
+        for c in &phase.commands {
+            if c.result >= 0 || c.argv.is_empty() || harness.contains(&c.pid) {
+                continue;
+            }
+            let line = c.argv.join(" ");
+            if tried.len() < 64 && tried.insert(line.clone()) {
+                out.push(Event {
+                    phase: ph.token().to_owned(),
+                    on: "command".to_owned(),
+                    value: line,
+                });
+            }
+        }
         // Connections to addresses no DNS answer gave.
         let answered: BTreeSet<&str> = phase
             .dns
@@ -437,6 +457,35 @@ pub fn events(result: &DynamicResult) -> Vec<Event> {
                 on: RAW_IP.to_owned(),
                 value: format!("{}:{}", s.address, s.port),
             });
+        }
+        // A phase that ended by exhausting memory or processes, or by an
+        // abort after burning CPU: an endless loop or a fork bomb.
+        if phase.status != paddock_proto::v1::AnalysisStatus::Completed as i32
+            && phase.status != paddock_proto::v1::AnalysisStatus::Skipped as i32
+        {
+            let r = phase.resources.clone().unwrap_or_default();
+            let exhausted = r.oom_killed
+                || r.pids_limit_hit
+                || phase.status == paddock_proto::v1::AnalysisStatus::ErrorLimit as i32
+                || (matches!(phase.exit_code, 134 | 137) && r.cpu_seconds >= 10.0);
+            if exhausted {
+                out.push(Event {
+                    phase: ph.token().to_owned(),
+                    on: EXHAUSTION.to_owned(),
+                    value: format!(
+                        "{} phase ended ({}) after {:.1} s of CPU, {} MiB, {} processes",
+                        ph.token(),
+                        if phase.status_detail.is_empty() {
+                            format!("exit {}", phase.exit_code)
+                        } else {
+                            phase.status_detail.clone()
+                        },
+                        r.cpu_seconds,
+                        r.max_rss_bytes >> 20,
+                        r.max_pids
+                    ),
+                });
+            }
         }
         let names: Vec<&str> = phase.dns.iter().map(|q| q.hostname.as_str()).collect();
         if let Some(t) = dns_tunnel(&names) {

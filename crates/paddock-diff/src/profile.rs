@@ -25,7 +25,7 @@
 //!   [`Profile::dropped`]; the items kept are always the first ones in
 //!   sort order, so that the same behaviour keeps the same items.
 
-mod from_dynamic;
+pub(crate) mod from_dynamic;
 mod from_static;
 
 use std::collections::{BTreeMap, BTreeSet};

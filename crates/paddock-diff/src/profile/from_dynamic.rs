@@ -144,7 +144,7 @@ pub(super) fn profile(r: &DynamicResult) -> Profile {
 /// The harness's processes in one phase: the driver, and the package
 /// managers it launches (directly or through `sh -c`). Their children are
 /// the package's: install scripts, build scripts, setup.py.
-fn harness_pids(phase: &PhaseResult) -> BTreeSet<u32> {
+pub(crate) fn harness_pids(phase: &PhaseResult) -> BTreeSet<u32> {
     let mut parents: BTreeMap<u32, u32> = BTreeMap::new();
     let mut argvs: BTreeMap<u32, Vec<&[String]>> = BTreeMap::new();
     for proc in &phase.processes {
