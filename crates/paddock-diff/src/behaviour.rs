@@ -236,6 +236,22 @@ impl Behaviour {
         &self.version
     }
 
+    /// Each rule's id, severity, confidence, technique and title.
+    pub fn summaries(&self) -> Vec<(&str, Severity, f32, &str, &str)> {
+        self.rules
+            .iter()
+            .map(|r| {
+                (
+                    r.id.as_str(),
+                    r.severity,
+                    r.confidence,
+                    r.technique.as_str(),
+                    r.title.as_str(),
+                )
+            })
+            .collect()
+    }
+
     /// Rule ids, in file order.
     pub fn rule_ids(&self) -> Vec<&str> {
         self.rules.iter().map(|r| r.id.as_str()).collect()

@@ -50,6 +50,24 @@ fn list(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
             rule.title
         );
     }
+    let behaviour = paddock_diff::behaviour::builtin();
+    println!();
+    println!(
+        "behaviour rules version {} ({} rules; rules/behaviour.toml, judged on the sandbox's events)",
+        behaviour.version(),
+        behaviour.rule_ids().len()
+    );
+    for (id, severity, confidence, technique, title) in behaviour.summaries() {
+        println!(
+            "{:<44} {:<9} {:>4.2} {:<10} {:<8} {}",
+            id,
+            severity_token(severity),
+            confidence,
+            if technique.is_empty() { "-" } else { technique },
+            "dynamic",
+            title
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -74,6 +92,20 @@ fn test(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
     for failure in &report.failures {
         println!("FAIL {failure}");
     }
+    let mut behaviour_failed = false;
+    if shipped {
+        let behaviour = paddock_diff::behaviour::builtin();
+        let failures = behaviour.test_examples();
+        for failure in &failures {
+            println!("FAIL {failure}");
+        }
+        println!(
+            "the shipped behaviour rules: {} rules, {} failed",
+            behaviour.rule_ids().len(),
+            failures.len()
+        );
+        behaviour_failed = !failures.is_empty();
+    }
     println!(
         "{}: {} rules, {} examples, {} failed",
         label,
@@ -81,7 +113,7 @@ fn test(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
         report.examples,
         report.failures.len()
     );
-    Ok(if report.passed() {
+    Ok(if report.passed() && !behaviour_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
