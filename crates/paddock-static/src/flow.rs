@@ -1428,13 +1428,7 @@ fn finish<'t>(
                 labels |= 1 << r;
                 if let Some(a) = args_node {
                     for name in target_names(spec, a, text).into_iter().take(4) {
-                        let target = scopes
-                            .iter()
-                            .rev()
-                            .find(|s| state.bound.contains(&(**s, name.clone())))
-                            .or(scopes.last())
-                            .copied()
-                            .unwrap_or(0);
+                        let target = binding_scope(state, scopes, &name);
                         state.add((target, name), 1 << r);
                     }
                 }
@@ -1506,13 +1500,7 @@ fn finish<'t>(
                 .filter(|r| spec.identifiers.contains(&r.kind()) || r.kind() == "variable_name")
             {
                 let name = text(r);
-                let target = scopes
-                    .iter()
-                    .rev()
-                    .find(|s| state.bound.contains(&(**s, name.clone())))
-                    .or(scopes.last())
-                    .copied()
-                    .unwrap_or(0);
+                let target = binding_scope(state, scopes, &name);
                 let carried = args_labels & !sink_bits(classes);
                 state.add((target, name.clone()), carried);
                 mark_out_param(state, scopes, fn_names, &name, carried);
@@ -1541,13 +1529,7 @@ fn finish<'t>(
                 }
             }
             for name in filled {
-                let target = scopes
-                    .iter()
-                    .rev()
-                    .find(|s| state.bound.contains(&(**s, name.clone())))
-                    .or(scopes.last())
-                    .copied()
-                    .unwrap_or(0);
+                let target = binding_scope(state, scopes, &name);
                 state.add((target, name.clone()), out_labels);
                 mark_out_param(state, scopes, fn_names, &name, out_labels);
             }
@@ -1699,6 +1681,18 @@ fn finish<'t>(
         node,
         chain,
     }
+}
+
+/// The innermost scope that bound `name`, else the current one: where a
+/// container's labels go when something is put into it.
+fn binding_scope(state: &State, scopes: &[u32], name: &str) -> u32 {
+    scopes
+        .iter()
+        .rev()
+        .find(|s| state.bound.contains(&(**s, name.to_owned())))
+        .or(scopes.last())
+        .copied()
+        .unwrap_or(0)
 }
 
 /// A container that is a parameter of the current function was filled:
