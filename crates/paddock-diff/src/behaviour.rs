@@ -479,7 +479,7 @@ pub fn events(result: &DynamicResult) -> Vec<Event> {
         if phase.status != paddock_proto::v1::AnalysisStatus::Completed as i32
             && phase.status != paddock_proto::v1::AnalysisStatus::Skipped as i32
         {
-            let r = phase.resources.clone().unwrap_or_default();
+            let r = phase.resources.unwrap_or_default();
             let exhausted = r.oom_killed
                 || r.pids_limit_hit
                 || phase.status == paddock_proto::v1::AnalysisStatus::ErrorLimit as i32
