@@ -269,8 +269,12 @@ fn is_prose(path: &str) -> bool {
         )
 }
 
+/// Files larger than this (bundles) are not walked again for another
+/// file's values: their own flows are followed within them.
+const MAX_CROSS_FILE_BYTES: u64 = 128 << 10;
+
 /// Cross-file calls followed at most, per package.
-const MAX_CROSS_FILE_SCANS: usize = 64;
+const MAX_CROSS_FILE_SCANS: usize = 16;
 
 /// Values followed across the package's files, where it is cheap: a
 /// file that imports another takes what that file's functions return
@@ -311,9 +315,29 @@ fn cross_file_flows(
         out.dedup();
         out
     };
+    // What is worth following across files: what stealers collect in one
+    // module and send from another. Decoded data and response bodies are
+    // followed within files.
+    let flow = rules.flow();
+    let carried_across: crate::flow::Labels = [
+        "credential-path",
+        "browser-profile",
+        "wallet",
+        "messenger-store",
+        "host-identity",
+        "clipboard",
+    ]
+    .iter()
+    .filter_map(|c| flow.index(c))
+    .fold((1 << flow.env_secret) | (1 << flow.env_dump), |a, i| {
+        a | (1 << i)
+    });
     let mut scans = 0usize;
     let mut rescan = |j: usize, seeds: &crate::flow::Seeds| -> Option<engine::FileScan> {
-        if scans >= MAX_CROSS_FILE_SCANS || Instant::now() >= deadline {
+        if scans >= MAX_CROSS_FILE_SCANS
+            || Instant::now() >= deadline
+            || files[j].size > MAX_CROSS_FILE_BYTES
+        {
             return None;
         }
         scans += 1;
@@ -336,14 +360,16 @@ fn cross_file_flows(
             continue;
         }
         let deps = imported(i);
-        if deps.is_empty() {
+        // Only sinks make a flow: in this file, or in a file it calls.
+        let deps_sink = deps.iter().any(|j| summaries[*j].has_sinks);
+        if deps.is_empty() || !(summaries[i].has_sinks || deps_sink) {
             continue;
         }
         // What the imported functions this file calls return.
         let mut returns = HashMap::new();
         for j in &deps {
             for (name, labels) in &summaries[*j].functions {
-                if *labels != 0 && summaries[i].called.contains(name) {
+                if *labels & carried_across != 0 && summaries[i].called.contains(name) {
                     *returns.entry(name.clone()).or_insert(0) |= *labels;
                 }
             }
@@ -356,20 +382,22 @@ fn cross_file_flows(
                 ..Default::default()
             };
             let Some(scan) = rescan(i, &seeds) else {
-                break;
+                continue;
             };
             add_new_matches(rules, &files[i].path, &scan, &mut matches[i], None);
             scan.flow.summary.calls
         };
         // Labelled values handed to another file's functions.
         let mut followed = HashSet::new();
-        let into_deps = calls.iter().filter_map(|(name, labels, site)| {
-            let j = deps
-                .iter()
-                .copied()
-                .find(|j| summaries[*j].functions.contains_key(name))?;
-            Some((j, name, labels, site))
-        });
+        let into_deps = calls
+            .iter()
+            .filter(|c| c.1 & carried_across != 0)
+            .filter_map(|(name, labels, site)| {
+                let j = deps.iter().copied().find(|j| {
+                    summaries[*j].has_sinks && summaries[*j].functions.contains_key(name)
+                })?;
+                Some((j, name, labels, site))
+            });
         for (j, name, labels, site) in into_deps {
             if !followed.insert((j, name.clone())) || followed.len() > 16 {
                 continue;
@@ -379,7 +407,7 @@ fn cross_file_flows(
                 ..Default::default()
             };
             let Some(scan) = rescan(j, &seeds) else {
-                return;
+                continue;
             };
             let via = format!(
                 "through {}() in {}, called at {}:{}",

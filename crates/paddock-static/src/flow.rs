@@ -466,6 +466,8 @@ pub struct Summary {
     pub called: std::collections::HashSet<String>,
     /// Calls of functions not defined here whose arguments carry labels.
     pub calls: Vec<(String, Labels, Site)>,
+    /// The file calls a sink somewhere.
+    pub has_sinks: bool,
 }
 
 /// Labels a file's analysis starts from, given by the files it imports
@@ -995,6 +997,7 @@ pub fn analyze_seeded(
     let mut called = std::mem::take(&mut state.called);
     called.retain(|n| !state.functions.contains_key(n));
     facts.summary.called = called;
+    facts.summary.has_sinks = !facts.sinks.is_empty();
     let functions = &state.functions;
     facts
         .summary
@@ -1540,7 +1543,7 @@ fn finish<'t>(
             for p in params {
                 state.add((scope, p), args_labels);
             }
-        } else if !bare.is_empty() && bare.len() <= 64 {
+        } else if !bare.is_empty() && bare.len() <= 64 && maybe_imported(&callee, &state.aliases) {
             // A function of another file, perhaps: the package-wide pass
             // follows values into it and out of it.
             if state.called.len() < MAX_SUMMARY_CALLS {
@@ -1681,6 +1684,25 @@ fn finish<'t>(
         node,
         chain,
     }
+}
+
+/// A call that may name another file's function: a bare name, a Rust
+/// path (`sink::post`), or a member of an imported module (`p.upload`
+/// with `const p = require('./profile')`). Method calls on values
+/// (`parts.push(x)`) are not.
+fn maybe_imported(callee: &str, aliases: &HashMap<String, String>) -> bool {
+    // A bare name, or one an alias resolved to a relative module
+    // (`collect` from `const { collect } = require('./collect')`).
+    if !callee.contains(['.', '>']) || callee.starts_with('.') {
+        return true;
+    }
+    if callee.contains("::") && !callee.contains('.') {
+        return true;
+    }
+    callee
+        .split(['.', '('])
+        .next()
+        .is_some_and(|head| aliases.contains_key(head))
 }
 
 /// The innermost scope that bound `name`, else the current one: where a
