@@ -25,7 +25,7 @@ use paddock_proto::v1::{
 use regex::RegexSet;
 use serde::Deserialize;
 
-use crate::profile::{Kind, PhaseLite};
+use crate::profile::{Kind, PhaseLite, Profile};
 
 const BUILTIN: &str = include_str!("../../../rules/behaviour.toml");
 
@@ -357,7 +357,13 @@ impl Behaviour {
 
     /// The findings of a dynamic result.
     pub fn findings(&self, result: &DynamicResult) -> Vec<Finding> {
-        self.judge(&events(result))
+        self.judge(&events(result, &crate::from_dynamic(result)))
+    }
+
+    /// [`Self::findings`] with the result's behaviour profile already
+    /// built.
+    pub fn findings_with_profile(&self, result: &DynamicResult, profile: &Profile) -> Vec<Finding> {
+        self.judge(&events(result, profile))
     }
 
     /// Runs every rule's examples: `(rule, failures)`; a shipped rule
@@ -400,8 +406,7 @@ impl Behaviour {
 /// The events of a dynamic result: the behaviour profile's commands,
 /// writes, reads, destinations and DNS names (harness left out), and the
 /// computed raw-IP destinations and DNS tunnels.
-pub fn events(result: &DynamicResult) -> Vec<Event> {
-    let profile = crate::from_dynamic(result);
+pub fn events(result: &DynamicResult, profile: &Profile) -> Vec<Event> {
     let mut out = Vec::new();
     for (key, raw) in &profile.items {
         let on = match key.kind {

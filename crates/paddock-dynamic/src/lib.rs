@@ -867,7 +867,7 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
     // The behaviour rules (rules/behaviour.toml): miners, shell payloads,
     // exfiltration services, secrets read and sent, recon, persistence,
     // DNS tunnels, raw IPs, install-time network…
-    out.extend(paddock_diff::behaviour::builtin().findings(result));
+    out.extend(paddock_diff::behaviour::builtin().findings_with_profile(result, &profile));
     out
 }
 
