@@ -489,6 +489,7 @@ fn file_facts(
         scan.minified = s.minified;
     }
     scan.binary = is_binary_executable(&facts.detected_type);
+    scan.text = !bytes.contains(&0) && std::str::from_utf8(&bytes).is_ok();
     let matches = engine::file_matches(rules, rel, &scan);
     let summary = std::mem::take(&mut scan.flow.summary);
     (facts, matches, summary)

@@ -115,6 +115,9 @@ static CHAR_CODES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\b(?:0x[0-9a-fA-F]{1,4}|\d{1,5})\s*,\s*){15,}(?:0x[0-9a-fA-F]{1,4}|\d{1,5})\b")
         .expect("valid regex")
 });
+/// The longest mean length of the pieces of a joined string that is
+/// decoded as a stage.
+const MAX_MEAN_PIECE: usize = 12;
 /// `'ab' + 'cd'`, `"ab" . "cd"`, `['ab', 'cd']`: pieces of one string.
 static PIECES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?:(?:"[^"\\\n]{1,200}"|'[^'\\\n]{1,200}')\s*[+.,]\s*){3,}(?:"[^"\\\n]{1,200}"|'[^'\\\n]{1,200}')"#)
@@ -170,16 +173,16 @@ pub fn decode_file(source: &[u8], hint: Language, limits: &Limits) -> Outcome {
     };
     let mut candidates: Vec<(usize, Vec<u8>, &'static str)> = Vec::new();
     for m in PIECES.find_iter(source) {
-        let joined: Vec<u8> = PIECE
+        let pieces: Vec<&[u8]> = PIECE
             .captures_iter(m.as_bytes())
-            .flat_map(|c| {
-                c.get(1)
-                    .or_else(|| c.get(2))
-                    .map(|g| g.as_bytes().to_vec())
-                    .unwrap_or_default()
-            })
+            .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|g| g.as_bytes()))
             .collect();
-        if joined.len() >= 24 {
+        let joined: Vec<u8> = pieces.concat();
+        // Obfuscators cut a string into fragments ('ev' + 'al',
+        // ['ht', 'tps:/', '/x.ex', …]); whole lines kept in a tuple or
+        // wrapped over several literals are a template, not a stage.
+        let fragments = pieces.len() >= 4 && joined.len() <= pieces.len() * MAX_MEAN_PIECE;
+        if joined.len() >= 24 && fragments {
             candidates.push((m.start(), joined, "joined"));
         }
     }
@@ -772,6 +775,19 @@ mod tests {
             Language::Python,
             &limits(),
         );
+        assert!(out.stages.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn fragments_are_a_stage_and_templates_are_not() {
+        let src = "exec('im' + 'po' + 'rt o' + 's;o' + 's.sy' + 'stem(' + '\"id\"' + ')')\n";
+        let out = decode_file(src.as_bytes(), Language::Python, &limits());
+        assert_eq!(out.stages[0].layers, vec!["joined", "python"], "{out:?}");
+
+        // Whole lines of a code template kept in a tuple (setuptools'
+        // namespace-package loader) are not a hidden stage.
+        let src = "TMPL = (\n    \"import sys, types, os\",\n    \"p = os.path.join(%(root)s, *%(pth)r)\",\n    \"importlib = __import__('importlib.util')\",\n    \"__import__('importlib.machinery')\",\n)\n";
+        let out = decode_file(src.as_bytes(), Language::Python, &limits());
         assert!(out.stages.is_empty(), "{out:?}");
     }
 }

@@ -436,11 +436,29 @@ pub struct Site {
     pub snippet: String,
 }
 
+/// What a flow rule asks of a sink hit (classes as label sets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowMatch {
+    /// A value of one of these classes reaches the call…
+    pub from: Labels,
+    /// …a call of one of these classes…
+    pub to: Labels,
+    /// …that carries all of these…
+    pub with: Labels,
+    /// …and, unless empty, one of these…
+    pub toward: Labels,
+    /// …and acts on nothing of these (`target`).
+    pub not_into: Labels,
+}
+
 /// A sink call and the labels that reached it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkHit {
     pub class: usize,
     pub labels: Labels,
+    /// The labels of what the call acts on: its first argument (the path
+    /// written, the command run) and the object it is called on.
+    pub target: Labels,
     pub site: Site,
 }
 
@@ -485,10 +503,16 @@ const MAX_SUMMARY_CALLS: usize = 512;
 impl FlowFacts {
     /// The first sink of one of `to` reached by a label in `from` that
     /// also carries every label in `with`.
-    pub fn find(&self, from: Labels, to: Labels, with: Labels) -> Option<&SinkHit> {
-        self.sinks
-            .iter()
-            .find(|h| to & (1 << h.class) != 0 && h.labels & from != 0 && h.labels & with == with)
+    /// The first sink hit of a `to` class that carries a `from` class,
+    /// every `with` class and (unless `toward` is empty) a `toward` class.
+    pub fn find(&self, m: &FlowMatch) -> Option<&SinkHit> {
+        self.sinks.iter().find(|h| {
+            m.to & (1 << h.class) != 0
+                && h.labels & m.from != 0
+                && h.labels & m.with == m.with
+                && (m.toward == 0 || h.labels & m.toward != 0)
+                && h.target & m.not_into == 0
+        })
     }
 }
 
@@ -914,6 +938,11 @@ struct Frame<'t> {
     scope: Option<u32>,
     /// A sink hit whose call chain this node continues.
     chain: Option<usize>,
+    /// The labels of the first named child (a call's first argument).
+    first: Option<Labels>,
+    /// The labels of the named children that are not keyword arguments
+    /// (a call's positional arguments).
+    positional: Labels,
 }
 
 #[derive(Clone, Copy)]
@@ -922,6 +951,8 @@ struct Child<'t> {
     labels: Labels,
     node: Node<'t>,
     chain: Option<usize>,
+    first: Labels,
+    positional: Labels,
 }
 
 /// Follows values through the tree of one file.
@@ -1075,6 +1106,12 @@ fn walk<'t>(
             match stack.last_mut() {
                 Some(parent) => {
                     parent.acc |= child.labels;
+                    if child.node.is_named() && !child.node.is_extra() {
+                        parent.first.get_or_insert(child.labels);
+                        if !matches!(child.node.kind(), "keyword_argument" | "pair") {
+                            parent.positional |= child.labels;
+                        }
+                    }
                     if parent.keep_children {
                         parent.children.push(child);
                     } else if child.chain.is_some() && parent.chain.is_none() {
@@ -1182,6 +1219,8 @@ fn new_frame<'t>(
         keep_children: keep,
         scope,
         chain: None,
+        first: None,
+        positional: 0,
     }
 }
 
@@ -1355,6 +1394,10 @@ fn finish<'t>(
             node.child_by_field_name(args_field)
         };
         let args = call_args(spec, args_node, text);
+        let args_child = frame
+            .children
+            .iter()
+            .find(|c| c.field == Some(args_field) && !args_field.is_empty());
         let mut args_labels: Labels = frame
             .children
             .iter()
@@ -1388,6 +1431,15 @@ fn finish<'t>(
                 .iter()
                 .any(|s| state.params_of.get(s).is_some_and(|p| p.contains(&callee)));
         let direct = if shadowed { 0 } else { direct };
+        // `chr(n)` of one number is everyday code (a parser naming a
+        // letter); it decodes when it turns a sequence of codes into text
+        // (`''.join(chr(c) for c in codes)`) or undoes an XOR.
+        let direct = match classes.index("decoded") {
+            Some(d) if spec.lang == "py" && callee == "chr" && !decodes_codes(node, text) => {
+                direct & !(1 << d)
+            }
+            _ => direct,
+        };
         note(out, direct, node);
         // Sinks: this call, a handle's method, or a continued chain.
         let bare = last_segment(&callee).to_owned();
@@ -1446,10 +1498,20 @@ fn finish<'t>(
             let via_handle =
                 receiver_labels & handle_bit != 0 && class.handle_methods.contains(&bare);
             if direct_sink || via_handle {
-                let labels_in = args_labels | receiver_labels;
+                // What a call runs is its code argument: Python's and
+                // Ruby's `eval(code, globals, locals)` run the first, and
+                // Python's `subprocess.run(cmd, env=…, cwd=…)` runs the
+                // positional ones.
+                let args_in = match (spec.lang, class.id.as_str(), args_child) {
+                    ("py" | "rb", "eval", Some(a)) if direct_sink => a.first,
+                    ("py", "exec", Some(a)) if direct_sink => a.positional,
+                    _ => args_labels,
+                };
+                let labels_in = args_in | receiver_labels;
                 out.sinks.push(SinkHit {
                     class: i,
                     labels: labels_in,
+                    target: args_child.map_or(args_labels, |a| a.first) | receiver_labels,
                     site: site(node),
                 });
                 if via_handle {
@@ -1593,6 +1655,7 @@ fn finish<'t>(
             out.sinks.push(SinkHit {
                 class: i,
                 labels: frame.acc | l,
+                target: frame.acc | l,
                 site: site(node),
             });
         }
@@ -1683,6 +1746,8 @@ fn finish<'t>(
         labels,
         node,
         chain,
+        first: frame.first.unwrap_or(0),
+        positional: frame.positional,
     }
 }
 
@@ -1703,6 +1768,30 @@ fn maybe_imported(callee: &str, aliases: &HashMap<String, String>) -> bool {
         .split(['.', '('])
         .next()
         .is_some_and(|head| aliases.contains_key(head))
+}
+
+/// Whether a `chr(…)` call turns codes into text: inside a comprehension,
+/// generator or lambda (`''.join(chr(c) for c in codes)`,
+/// `map(lambda c: chr(c ^ k), data)`), appended to a string
+/// (`s += chr(c)`), or around an XOR.
+fn decodes_codes(call: Node<'_>, text: &dyn Fn(Node<'_>) -> String) -> bool {
+    let mut n = call;
+    for _ in 0..4 {
+        let Some(p) = n.parent() else { break };
+        if matches!(
+            p.kind(),
+            "generator_expression"
+                | "list_comprehension"
+                | "set_comprehension"
+                | "lambda"
+                | "augmented_assignment"
+        ) {
+            return true;
+        }
+        n = p;
+    }
+    call.child_by_field_name("arguments")
+        .is_some_and(|a| a.byte_range().len() < 200 && text(a).contains('^'))
 }
 
 /// The innermost scope that bound `name`, else the current one: where a

@@ -31,6 +31,8 @@ pub struct FileScan {
     pub obfuscated: bool,
     pub minified: bool,
     pub binary: bool,
+    /// The file is text: UTF-8 without NUL bytes.
+    pub text: bool,
     pub stages: Vec<StageScan>,
     /// Limits that fired (decoding, query matches, YARA time).
     pub limits: Vec<String>,
@@ -216,6 +218,7 @@ fn scan_stage(set: &RuleSet, stage: &deobf::Stage, deadline: Instant, depth: usi
                 scan.flow.sinks.push(flow::SinkHit {
                     class: exec,
                     labels,
+                    target: labels,
                     site,
                 });
             }
@@ -242,7 +245,8 @@ fn eval_file(set: &RuleSet, rule: usize, m: &Match, scan: &FileScan) -> Option<V
             .filter(|i| labels & (1u64 << i) != 0)
             .all(|i| !scan.flow.present.contains_key(&i))
             .then(Vec::new),
-        Match::Flow { from, to, with } => scan.flow.find(*from, *to, *with).map(|hit| {
+        Match::Flow(m) => scan.flow.find(m).map(|hit| {
+            let (from, toward) = (&m.from, &m.toward);
             let from_names = set.flow().names(hit.labels & from).join(", ");
             let sources: Vec<String> = (0..64)
                 .filter(|i| hit.labels & from & (1u64 << i) != 0)
@@ -264,7 +268,14 @@ fn eval_file(set: &RuleSet, rule: usize, m: &Match, scan: &FileScan) -> Option<V
                         format!(" ({})", sources.join(", "))
                     },
                     set.flow().classes()[hit.class].id
-                ),
+                ) + &if *toward == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " toward {}",
+                        set.flow().names(hit.labels & toward).join(", ")
+                    )
+                },
             )]
         }),
         Match::Query => scan
@@ -279,6 +290,7 @@ fn eval_file(set: &RuleSet, rule: usize, m: &Match, scan: &FileScan) -> Option<V
                     Some(vec![ev(&site, "obfuscated identifiers or strings".into())])
                 }
                 SignalName::Minified if scan.minified => Some(vec![ev(&site, "minified".into())]),
+                SignalName::Text if scan.text => Some(Vec::new()),
                 SignalName::BundledBinary if scan.binary => {
                     Some(vec![ev(&site, "compiled executable or library".into())])
                 }

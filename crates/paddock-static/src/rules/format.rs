@@ -88,6 +88,15 @@ pub struct FlowSpec {
     pub to: Vec<String>,
     #[serde(default)]
     pub with: Vec<String>,
+    /// The sink call also carries at least one of these classes (where
+    /// the data goes: a literal host, a decoded string…).
+    #[serde(default)]
+    pub toward: Vec<String>,
+    /// What the sink call acts on (its first argument: the path written,
+    /// the command run; or the object it is called on) carries none of
+    /// these classes.
+    #[serde(default)]
+    pub not_into: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +122,9 @@ pub enum SignalName {
     DecodingLimit,
     /// A compiled executable or library.
     BundledBinary,
+    /// The file is text (UTF-8 without NUL bytes), not a document or
+    /// binary whose bytes happen to spell something.
+    Text,
 }
 
 #[derive(Debug, Clone, Deserialize)]

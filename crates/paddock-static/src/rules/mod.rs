@@ -210,12 +210,9 @@ pub enum Match {
     /// None of these classes occurs in the file.
     Absent(Labels),
     /// A value of a `from` class reaches a call of a `to` class, carrying
-    /// every `with` class too.
-    Flow {
-        from: Labels,
-        to: Labels,
-        with: Labels,
-    },
+    /// every `with` class too, at least one `toward` class (when there
+    /// are any), and acting on no `not_into` class.
+    Flow(crate::flow::FlowMatch),
     /// The rule's tree-sitter query matched (compiled in [`query`]).
     Query,
     /// The rule's YARA rules matched (compiled in [`yara`]).
@@ -591,11 +588,13 @@ fn compile_match(
                 "a flow names `from` and `to` classes",
             ));
         }
-        parts.push(Match::Flow {
+        parts.push(Match::Flow(crate::flow::FlowMatch {
             from: labels(&f.from)?,
             to: labels(&f.to)?,
             with: labels(&f.with)?,
-        });
+            toward: labels(&f.toward)?,
+            not_into: labels(&f.not_into)?,
+        }));
     }
     if let Some(q) = &m.query {
         for one in q.clone().into_vec() {
