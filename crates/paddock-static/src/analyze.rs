@@ -333,6 +333,8 @@ fn cross_file_flows(
         a | (1 << i)
     });
     let mut scans = 0usize;
+    // A file walked again for several callers is read and parsed once.
+    let mut parsed: HashMap<usize, (Vec<u8>, tree_sitter::Tree)> = HashMap::new();
     let mut rescan = |j: usize, seeds: &crate::flow::Seeds| -> Option<engine::FileScan> {
         if scans >= MAX_CROSS_FILE_SCANS
             || Instant::now() >= deadline
@@ -342,15 +344,19 @@ fn cross_file_flows(
         }
         scans += 1;
         let lang = files[j].language();
-        let (_, abs) = paths.iter().find(|(r, _)| *r == files[j].path)?;
-        let (bytes, _) = read_bounded(abs, config.max_parse_bytes).ok()?;
         let file_deadline = (Instant::now() + config.file_budget).min(deadline);
-        let tree = parse::parse_tree(lang, &files[j].path, &bytes, file_deadline)?;
+        if !parsed.contains_key(&j) {
+            let (_, abs) = paths.iter().find(|(r, _)| *r == files[j].path)?;
+            let (bytes, _) = read_bounded(abs, config.max_parse_bytes).ok()?;
+            let tree = parse::parse_tree(lang, &files[j].path, &bytes, file_deadline)?;
+            parsed.insert(j, (bytes, tree));
+        }
+        let (bytes, tree) = parsed.get(&j)?;
         Some(engine::rescan_flow(
             rules,
             lang,
-            &tree,
-            &bytes,
+            tree,
+            bytes,
             file_deadline,
             seeds,
         ))

@@ -1260,14 +1260,34 @@ fn identifiers_in(spec: &Spec, node: Node<'_>, source: &[u8]) -> Vec<String> {
     }
 }
 
+/// What `name` holds where `scopes` are open: the innermost scope that
+/// binds it (a parameter or an assignment) and nothing beyond, so a
+/// parameter or local shadows the enclosing function's name of the same
+/// spelling (in minified code, every function's `e`).
 fn lookup(state: &State, scopes: &[u32], name: &str) -> Labels {
     let mut out = 0;
-    for s in scopes {
-        if let Some(l) = state.env.get(&(*s, name.to_owned())) {
+    let key = name.to_owned();
+    for s in scopes.iter().rev() {
+        if let Some(l) = state.env.get(&(*s, key.clone())) {
             out |= l;
+        }
+        if *s != 0 && binds(state, *s, name) {
+            break;
         }
     }
     out
+}
+
+fn is_param(state: &State, scope: u32, name: &str) -> bool {
+    state
+        .params_of
+        .get(&scope)
+        .is_some_and(|p| p.iter().any(|n| n == name))
+}
+
+/// Whether `scope` binds `name`: as a parameter or by assignment.
+fn binds(state: &State, scope: u32, name: &str) -> bool {
+    state.bound.contains(&(scope, name.to_owned())) || is_param(state, scope, name)
 }
 
 fn is_shared_member(text: &str) -> bool {
@@ -1677,14 +1697,29 @@ fn finish<'t>(
             if is_shared_member(&t) || target.kind() == "instance_variable" {
                 state.add((0, t.clone()), value.labels);
             }
+            // A declaration (`var`/`let`/`const`, Rust's `let`, a loop
+            // variable) and any Python assignment bind in the current
+            // scope; a plain assignment in a closure updates the enclosing
+            // binding (`let b = ''; res.on('data', d => b += d)`).
+            let declares = spec.lang == "py"
+                || matches!(
+                    kind,
+                    "variable_declarator"
+                        | "let_declaration"
+                        | "let_condition"
+                        | "for_expression"
+                        | "for_in_statement"
+                );
             for name in target_names(spec, target, text) {
-                let local = state.bound.contains(&(scope, name.clone()));
+                let local = declares
+                    || state.bound.contains(&(scope, name.clone()))
+                    || is_param(state, scope, &name);
                 let outer = scopes
                     .iter()
                     .filter(|_| !local)
                     .rev()
                     .skip(1)
-                    .find(|s| state.bound.contains(&(**s, name.clone())))
+                    .find(|s| binds(state, **s, &name))
                     .copied();
                 match outer {
                     Some(outer) => state.add((outer, name.clone()), value.labels),
@@ -1800,7 +1835,7 @@ fn binding_scope(state: &State, scopes: &[u32], name: &str) -> u32 {
     scopes
         .iter()
         .rev()
-        .find(|s| state.bound.contains(&(**s, name.to_owned())))
+        .find(|s| binds(state, **s, name))
         .or(scopes.last())
         .copied()
         .unwrap_or(0)
