@@ -37,7 +37,7 @@ use crate::suppress::Suppressions;
 
 /// The version of the built-in rules, recorded in every verdict they
 /// make. Equal to `version` in `rules/scoring.toml`.
-pub const SCORING_VERSION: &str = "2";
+pub const SCORING_VERSION: &str = "3";
 
 /// The shipped scoring rules live beside the detection rules.
 const BUILTIN: &str = include_str!("../../../rules/scoring.toml");
@@ -145,6 +145,15 @@ pub struct FindingWeights {
     /// Capability findings: what code can do is only worth something
     /// where the code runs.
     pub capability_reach: ReachFactors,
+    /// The most points all findings in code nothing runs add together:
+    /// test suites and vendored benchmarks are full of threat patterns,
+    /// so on their own they make a lead (medium), not an alert.
+    #[serde(default = "no_cap")]
+    pub unreached_cap: f64,
+}
+
+fn no_cap() -> f64 {
+    f64::INFINITY
 }
 
 impl FindingWeights {
@@ -600,6 +609,7 @@ impl Scoring {
             }
         }
 
+        let mut unreached_points = 0.0;
         for f in &next.findings {
             let claimed = self.rules.iter().position(|r| match &r.when {
                 When::Finding {
@@ -628,7 +638,11 @@ impl Scoring {
             if suppressed {
                 m.suppressed.push(l);
             } else if rule.weighed {
-                let points = self.findings.points(f);
+                let mut points = self.findings.points(f);
+                if f.reachability == "unreached" {
+                    points = points.min(self.findings.unreached_cap - unreached_points).max(0.0);
+                    unreached_points += points;
+                }
                 if points > 0.0 {
                     m.values.push(l);
                     m.scored.push(Scored {
@@ -1110,7 +1124,8 @@ mod tests {
             0.9,
             "unreached",
         )]);
-        assert!((v.score - 36.0).abs() < 1e-4, "{}", v.score);
+        // 100 × 0.9 × 0.4 = 36, held to the cap of what nothing runs.
+        assert!((v.score - 30.0).abs() < 1e-4, "{}", v.score);
         assert_eq!(v.severity(), Severity::Medium);
         let v = first_release_with(vec![weighed(
             "threat.a",
@@ -1120,6 +1135,25 @@ mod tests {
             "unreached",
         )]);
         assert_eq!(v.severity(), Severity::Low, "{}", v.score);
+    }
+
+    #[test]
+    fn code_nothing_runs_adds_at_most_its_cap() {
+        // Two critical threats in a vendored test suite: a lead, not an
+        // alert.
+        let two = vec![
+            weighed("threat.a", "critical", "threat", 0.9, "unreached"),
+            weighed("threat.b", "high", "threat", 0.85, "unreached"),
+        ];
+        let v = first_release_with(two.clone());
+        assert!((v.score - 30.0).abs() < 1e-4, "{}", v.score);
+        assert_eq!(v.severity(), Severity::Medium);
+        // What runs still counts in full beside it.
+        let mut more = two;
+        more.push(weighed("threat.c", "high", "threat", 0.85, "import"));
+        let v = first_release_with(more);
+        assert!((v.score - 81.0).abs() < 1e-4, "{}", v.score);
+        assert_eq!(v.severity(), Severity::High);
     }
 
     #[test]

@@ -447,7 +447,9 @@ pub struct FlowMatch {
     pub with: Labels,
     /// …and, unless empty, one of these…
     pub toward: Labels,
-    /// …and acts on nothing of these (`target`).
+    /// …and acts on one of these, unless empty (`target`)…
+    pub into: Labels,
+    /// …and on nothing of these.
     pub not_into: Labels,
 }
 
@@ -512,6 +514,7 @@ impl FlowFacts {
                 && h.labels & m.with == m.with
                 && (m.toward == 0 || h.labels & m.toward != 0)
                 && h.target & m.not_into == 0
+                && (m.into == 0 || h.target & m.into != 0)
         })
     }
 }
@@ -1523,7 +1526,7 @@ fn finish<'t>(
                 // Python's `subprocess.run(cmd, env=…, cwd=…)` runs the
                 // positional ones.
                 let args_in = match (spec.lang, class.id.as_str(), args_child) {
-                    ("py" | "rb", "eval", Some(a)) if direct_sink => a.first,
+                    ("py" | "rb", "eval" | "import", Some(a)) if direct_sink => a.first,
                     ("py", "exec", Some(a)) if direct_sink => a.positional,
                     _ => args_labels,
                 };
@@ -1531,7 +1534,13 @@ fn finish<'t>(
                 out.sinks.push(SinkHit {
                     class: i,
                     labels: labels_in,
-                    target: args_child.map_or(args_labels, |a| a.first) | receiver_labels,
+                    // What runs is all of eval's code (`new Function(a, body)`);
+                    // a spawn or a write acts on its first argument.
+                    target: if class.id == "eval" {
+                        labels_in
+                    } else {
+                        args_child.map_or(args_labels, |a| a.first) | receiver_labels
+                    },
                     site: site(node),
                 });
                 if via_handle {
@@ -1568,6 +1577,12 @@ fn finish<'t>(
         if let Some(h) = continued {
             if let Some(hit) = out.sinks.get_mut(h) {
                 hit.labels |= args_labels;
+                // A builder's arguments are the command it runs
+                // (`Command::new("sh").arg("-c").arg(x)`); what is written
+                // to its input later is data.
+                if matches!(bare.as_str(), "arg" | "args" | "raw_arg" | "current_dir" | "new") {
+                    hit.target |= args_labels;
+                }
             }
         }
         chain = hit_here.or(continued);

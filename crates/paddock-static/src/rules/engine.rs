@@ -440,6 +440,11 @@ pub fn unreached_path(path: &str) -> bool {
         "__fixtures__",
         "__mocks__",
         "e2e",
+        "testdata",
+        "test_data",
+        "test-data",
+        "test cases",
+        "manual tests",
     ];
     if dirs.iter().any(|d| DIRS.contains(d)) {
         return true;
@@ -575,6 +580,20 @@ pub fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
     out
 }
 
+/// Whether a Python file can be imported once installed: a top-level
+/// module (at the artifact's root, or under its `src/`), or a module of a
+/// package (its directory has an `__init__.py`; the parents of a namespace
+/// package need none).
+fn importable(path: &str, shallowest_dir: usize, paths: &HashSet<&str>) -> bool {
+    let depth = path.matches('/').count();
+    let Some((dir, _)) = path.rsplit_once('/') else {
+        return true;
+    };
+    depth == shallowest_dir
+        || (depth == shallowest_dir + 1 && dir.rsplit('/').next() == Some("src"))
+        || paths.contains(format!("{dir}/__init__.py").as_str())
+}
+
 /// Works out what runs each file: install hooks, entry points and
 /// commands, followed through imports; tests, docs and examples nothing
 /// reaches are unreached; the rest is library code.
@@ -637,8 +656,13 @@ pub fn reachability(
         }
         let lang = f.language();
         match eco {
-            // The package's modules run on import (the sandbox imports them all).
-            Ecosystem::Pypi if lang == Language::Python && !p.ends_with("setup.py") => {
+            // The package's modules run on import (the sandbox imports
+            // them all): top-level modules and the modules of packages.
+            Ecosystem::Pypi
+                if lang == Language::Python
+                    && !p.ends_with("setup.py")
+                    && importable(p, shallowest_dir, &paths) =>
+            {
                 entries.push(p.to_owned())
             }
             // `lib/<name>.rb` is what `require` loads.
@@ -660,7 +684,14 @@ pub fn reachability(
     );
     for f in files {
         if !by_file.contains_key(&f.path) {
-            let level = if unreached_path(&f.path) {
+            // A Python file of a source distribution outside every package
+            // (a maintainer's `scripts/`, `tasks/`, `winbuild/`) is not
+            // installed, and nothing above imported it.
+            let stray_python = eco == Ecosystem::Pypi
+                && f.language() == Language::Python
+                && !f.path.ends_with("setup.py")
+                && !importable(&f.path, shallowest_dir, &paths);
+            let level = if stray_python || unreached_path(&f.path) {
                 Reachability::Unreached
             } else {
                 Reachability::Library

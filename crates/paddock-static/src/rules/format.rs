@@ -97,6 +97,10 @@ pub struct FlowSpec {
     /// these classes.
     #[serde(default)]
     pub not_into: Vec<String>,
+    /// What the sink call acts on carries at least one of these classes
+    /// (the command run is `curl`; the code evaluated was decoded).
+    #[serde(default)]
+    pub into: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -593,6 +593,7 @@ fn compile_match(
             to: labels(&f.to)?,
             with: labels(&f.with)?,
             toward: labels(&f.toward)?,
+            into: labels(&f.into)?,
             not_into: labels(&f.not_into)?,
         }));
     }
