@@ -640,7 +640,9 @@ impl Scoring {
             } else if rule.weighed {
                 let mut points = self.findings.points(f);
                 if f.reachability == "unreached" {
-                    points = points.min(self.findings.unreached_cap - unreached_points).max(0.0);
+                    points = points
+                        .min(self.findings.unreached_cap - unreached_points)
+                        .max(0.0);
                     unreached_points += points;
                 }
                 if points > 0.0 {

@@ -76,6 +76,10 @@ pub enum FlowError {
 pub enum ClassKind {
     Source,
     Sink,
+    /// Calls whose value no longer carries the classes it `clears`: a
+    /// credential looked up for one host (`netrc.netrc(p).authenticators(host)`)
+    /// is used, not taken.
+    Sanitiser,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +116,8 @@ struct ClassSpec {
     identifiers: Vec<String>,
     #[serde(default)]
     handle_methods: Vec<String>,
+    #[serde(default)]
+    clears: Vec<String>,
 }
 
 /// One class, as loaded.
@@ -121,6 +127,8 @@ pub struct Class {
     pub kind: ClassKind,
     pub description: String,
     handle_methods: Vec<String>,
+    /// For a sanitiser: the classes its calls' values lose.
+    clears: Labels,
 }
 
 /// A callee pattern: `[lang:]callee[|regex over a literal argument]`.
@@ -261,8 +269,10 @@ impl FlowClasses {
                     _ => "the whole environment".into(),
                 },
                 handle_methods: Vec::new(),
+                clears: 0,
             });
         }
+        let mut clears_of: Vec<(usize, String, String, Vec<String>)> = Vec::new();
         for (file, c) in specs {
             let err = |reason: String| FlowError::Class {
                 file: file.clone(),
@@ -302,12 +312,34 @@ impl FlowClasses {
             if !c.handle_methods.is_empty() && c.kind != ClassKind::Sink {
                 return Err(err("handle_methods belong to sink classes".into()));
             }
+            if (c.kind == ClassKind::Sanitiser) != !c.clears.is_empty() {
+                return Err(err(
+                    "a sanitiser names the classes it clears (`clears`), and only a sanitiser does"
+                        .into(),
+                ));
+            }
+            if !c.clears.is_empty() {
+                clears_of.push((i, file.clone(), c.id.clone(), c.clears.clone()));
+            }
             classes.push(Class {
                 id: c.id,
                 kind: c.kind,
                 description: c.description,
                 handle_methods: c.handle_methods,
+                clears: 0,
             });
+        }
+        for (i, file, id, names) in clears_of {
+            for name in names {
+                let Some(j) = classes.iter().position(|k| k.id == name) else {
+                    return Err(FlowError::Class {
+                        file,
+                        class: id,
+                        reason: format!("clears `{name}`, which is no class"),
+                    });
+                };
+                classes[i].clears |= 1 << j;
+            }
         }
         let env_file = || "[environment]".to_owned();
         let patterns = |list: &[String], class: usize| {
@@ -362,6 +394,15 @@ impl FlowClasses {
     /// The index of a class by id.
     pub fn index(&self, id: &str) -> Option<usize> {
         self.classes.iter().position(|c| c.id == id)
+    }
+
+    /// What the sanitisers among `classes` clear, and their own bits.
+    fn cleared_by(&self, classes: Labels) -> Labels {
+        self.classes
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| classes & (1 << i) != 0 && c.kind == ClassKind::Sanitiser)
+            .fold(0, |a, (i, c)| a | c.clears | (1 << i))
     }
 
     /// The labels of classes named in `ids`, or the first unknown id.
@@ -1580,7 +1621,10 @@ fn finish<'t>(
                 // A builder's arguments are the command it runs
                 // (`Command::new("sh").arg("-c").arg(x)`); what is written
                 // to its input later is data.
-                if matches!(bare.as_str(), "arg" | "args" | "raw_arg" | "current_dir" | "new") {
+                if matches!(
+                    bare.as_str(),
+                    "arg" | "args" | "raw_arg" | "current_dir" | "new"
+                ) {
                     hit.target |= args_labels;
                 }
             }
@@ -1678,6 +1722,7 @@ fn finish<'t>(
             }
         }
         labels |= direct & !sink_bits(classes);
+        labels &= !classes.cleared_by(direct);
     }
 
     if spec.shell.contains(&kind) {

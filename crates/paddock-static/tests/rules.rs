@@ -130,7 +130,10 @@ fn python_outside_every_package_of_an_sdist_is_unreached_unless_something_runs_i
         let mut all = vec![("sample/__init__.py", b"X = 1\n".as_slice())];
         all.extend(files.iter().copied());
         if !files.iter().any(|(p, _)| *p == "setup.py") {
-            all.push(("setup.py", b"from setuptools import setup\nsetup()\n".as_slice()));
+            all.push((
+                "setup.py",
+                b"from setuptools import setup\nsetup()\n".as_slice(),
+            ));
         }
         let r = analyse(&all, Ecosystem::Pypi);
         let f = finding(&r, "threat.exec-decoded").unwrap_or_else(|| panic!("{:?}", ids(&r)));
