@@ -345,13 +345,15 @@ fn cross_file_flows(
         scans += 1;
         let lang = files[j].language();
         let file_deadline = (Instant::now() + config.file_budget).min(deadline);
-        if !parsed.contains_key(&j) {
-            let (_, abs) = paths.iter().find(|(r, _)| *r == files[j].path)?;
-            let (bytes, _) = read_bounded(abs, config.max_parse_bytes).ok()?;
-            let tree = parse::parse_tree(lang, &files[j].path, &bytes, file_deadline)?;
-            parsed.insert(j, (bytes, tree));
-        }
-        let (bytes, tree) = parsed.get(&j)?;
+        let (bytes, tree) = match parsed.entry(j) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let (_, abs) = paths.iter().find(|(r, _)| *r == files[j].path)?;
+                let (bytes, _) = read_bounded(abs, config.max_parse_bytes).ok()?;
+                let tree = parse::parse_tree(lang, &files[j].path, &bytes, file_deadline)?;
+                e.insert((bytes, tree))
+            }
+        };
         Some(engine::rescan_flow(
             rules,
             lang,
@@ -398,18 +400,18 @@ fn cross_file_flows(
         let into_deps = calls
             .iter()
             .filter(|c| c.1 & carried_across != 0)
-            .filter_map(|(name, labels, site)| {
+            .filter_map(|(name, labels, site, args)| {
                 let j = deps.iter().copied().find(|j| {
                     summaries[*j].has_sinks && summaries[*j].functions.contains_key(name)
                 })?;
-                Some((j, name, labels, site))
+                Some((j, name, labels, site, args))
             });
-        for (j, name, labels, site) in into_deps {
+        for (j, name, labels, site, args) in into_deps {
             if !followed.insert((j, name.clone())) || followed.len() > 16 {
                 continue;
             }
             let seeds = crate::flow::Seeds {
-                params: HashMap::from([(name.clone(), *labels)]),
+                params: HashMap::from([(name.clone(), (*labels, args.clone()))]),
                 ..Default::default()
             };
             let Some(scan) = rescan(j, &seeds) else {

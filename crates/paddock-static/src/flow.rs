@@ -312,7 +312,7 @@ impl FlowClasses {
             if !c.handle_methods.is_empty() && c.kind != ClassKind::Sink {
                 return Err(err("handle_methods belong to sink classes".into()));
             }
-            if (c.kind == ClassKind::Sanitiser) != !c.clears.is_empty() {
+            if (c.kind == ClassKind::Sanitiser) == c.clears.is_empty() {
                 return Err(err(
                     "a sanitiser names the classes it clears (`clears`), and only a sanitiser does"
                         .into(),
@@ -525,8 +525,10 @@ pub struct Summary {
     pub functions: HashMap<String, Labels>,
     /// Names of functions called here but not defined here.
     pub called: std::collections::HashSet<String>,
-    /// Calls of functions not defined here whose arguments carry labels.
-    pub calls: Vec<(String, Labels, Site)>,
+    /// Calls of functions not defined here whose arguments carry labels:
+    /// (name, all arguments' labels, site, each argument's keyword and
+    /// labels).
+    pub calls: Vec<(String, Labels, Site, ArgLabels)>,
     /// The file calls a sink somewhere.
     pub has_sinks: bool,
 }
@@ -537,8 +539,13 @@ pub struct Summary {
 #[derive(Debug, Clone, Default)]
 pub struct Seeds {
     pub returns: HashMap<String, Labels>,
-    pub params: HashMap<String, Labels>,
+    /// Function name → what a caller passes: all arguments' labels, and
+    /// each argument's keyword and labels.
+    pub params: HashMap<String, (Labels, ArgLabels)>,
 }
+
+/// A call's arguments in order: (keyword, labels).
+pub type ArgLabels = Vec<(Option<String>, Labels)>;
 
 /// Calls and called names kept per file, at most.
 const MAX_SUMMARY_CALLS: usize = 512;
@@ -763,6 +770,9 @@ struct State {
     fn_scopes: HashMap<usize, u32>,
     /// Each function scope's parameter names.
     params_of: HashMap<u32, Vec<String>>,
+    /// Each function scope's parameters in order, when they are plain
+    /// names (no destructuring, no `*args`).
+    positional: HashMap<u32, Option<Vec<String>>>,
     /// Functions that fill containers they are given, with what.
     out_params: HashMap<String, Labels>,
     /// Every (scope, name) an assignment bound, labelled or not: an
@@ -774,9 +784,12 @@ struct State {
     aliases: HashMap<String, String>,
     /// Labels for the parameters of functions by name (from callers in
     /// other files).
-    param_seeds: HashMap<String, Labels>,
+    param_seeds: HashMap<String, (Labels, ArgLabels)>,
     /// Names of functions called but not defined here.
     called: std::collections::HashSet<String>,
+    /// Names of the functions this file defines, known before the first
+    /// walk reaches them.
+    defined: std::collections::HashSet<String>,
     changed: bool,
 }
 
@@ -987,7 +1000,16 @@ struct Frame<'t> {
     /// The labels of the named children that are not keyword arguments
     /// (a call's positional arguments).
     positional: Labels,
+    /// A second named child was seen (Python's `a if c else b`: `c`).
+    seen_second: bool,
+    /// An argument list's arguments: (keyword, labels).
+    items: Vec<(Option<String>, Labels)>,
+    /// A call's arguments, from its argument list.
+    arg_items: Vec<(Option<String>, Labels)>,
 }
+
+/// Node kinds of argument lists.
+const ARG_LISTS: &[&str] = &["arguments", "argument_list"];
 
 #[derive(Clone, Copy)]
 struct Child<'t> {
@@ -1027,6 +1049,7 @@ pub fn analyze_seeded(
         aliases: module_aliases(lang, source),
         returns: seeds.returns.clone(),
         param_seeds: seeds.params.clone(),
+        defined: defined_functions(spec, root, source),
         ..State::default()
     };
     let seeded = seeds.returns.values().any(|l| *l != 0) || !seeds.params.is_empty();
@@ -1077,7 +1100,7 @@ pub fn analyze_seeded(
     facts
         .summary
         .calls
-        .retain(|(n, _, _)| !functions.contains_key(n));
+        .retain(|(n, _, _, _)| !functions.contains_key(n));
     facts
 }
 
@@ -1136,7 +1159,8 @@ fn walk<'t>(
             continue;
         }
         loop {
-            let frame = stack.pop().expect("a frame per open node");
+            let mut frame = stack.pop().expect("a frame per open node");
+            let items = std::mem::take(&mut frame.items);
             let child = finish(
                 classes,
                 spec,
@@ -1149,8 +1173,40 @@ fn walk<'t>(
             );
             match stack.last_mut() {
                 Some(parent) => {
-                    parent.acc |= child.labels;
-                    if child.node.is_named() && !child.node.is_extra() {
+                    // The condition of `a if c else b` / `c ? a : b` picks
+                    // a value; it is not part of it.
+                    let condition = matches!(
+                        parent.node.kind(),
+                        "conditional_expression" | "ternary_expression" | "conditional"
+                    ) && (child.field == Some("condition")
+                        || (spec.lang == "py"
+                            && child.node.is_named()
+                            && parent.first.is_some()
+                            && !parent.seen_second));
+                    if spec.lang == "py" && child.node.is_named() && parent.first.is_some() {
+                        parent.seen_second = true;
+                    }
+                    if !condition {
+                        parent.acc |= child.labels;
+                    }
+                    // A call's arguments one by one, for its parameters.
+                    if ARG_LISTS.contains(&parent.node.kind())
+                        && child.node.is_named()
+                        && !child.node.is_extra()
+                    {
+                        if parent.items.len() < 32 {
+                            let name = (child.node.kind() == "keyword_argument")
+                                .then(|| child.node.child_by_field_name("name").map(&text))
+                                .flatten();
+                            parent.items.push((name, child.labels));
+                        }
+                    } else if !items.is_empty()
+                        && child.field.is_some()
+                        && parent.arg_items.is_empty()
+                    {
+                        parent.arg_items = items;
+                    }
+                    if child.node.is_named() && !child.node.is_extra() && !condition {
                         parent.first.get_or_insert(child.labels);
                         if !matches!(child.node.kind(), "keyword_argument" | "pair") {
                             parent.positional |= child.labels;
@@ -1242,11 +1298,13 @@ fn new_frame<'t>(
             .map(|p| identifiers_in(spec, p, source))
             .unwrap_or_default();
         state.params_of.insert(id, params.clone());
+        let ordered = node
+            .child_by_field_name("parameters")
+            .and_then(|p| plain_params(p, source));
+        state.positional.insert(id, ordered);
         if let Some(n) = &name {
-            if let Some(seed) = state.param_seeds.get(n).copied() {
-                for p in &params {
-                    state.add((id, p.clone()), seed);
-                }
+            if let Some((union, items)) = state.param_seeds.get(n).cloned() {
+                bind_args(state, id, &params, &items, union);
             }
             state.functions.entry(n.clone()).or_insert((id, params));
         }
@@ -1265,7 +1323,113 @@ fn new_frame<'t>(
         chain: None,
         first: None,
         positional: 0,
+        seen_second: false,
+        items: Vec::new(),
+        arg_items: Vec::new(),
     }
+}
+
+/// The names of the named functions under `root` (bounded).
+fn defined_functions(
+    spec: &Spec,
+    root: Node<'_>,
+    source: &[u8],
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    let mut cursor = root.walk();
+    let mut seen = 0usize;
+    loop {
+        let n = cursor.node();
+        seen += 1;
+        if spec.functions.contains(&n.kind()) {
+            if let Some(name) = n.child_by_field_name("name") {
+                if out.len() < 4096 {
+                    out.insert(String::from_utf8_lossy(&source[name.byte_range()]).into_owned());
+                }
+            }
+        }
+        if seen > MAX_NODES / 8 {
+            return out;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// A call's arguments to a function's parameters: each by keyword, else
+/// by position (a method called on an object skips `self`); with no
+/// argument list, or parameters that are not plain names, every
+/// parameter takes every argument.
+fn bind_args(state: &mut State, scope: u32, params: &[String], items: &ArgLabels, union: Labels) {
+    let positional = state.positional.get(&scope).cloned().flatten();
+    let Some(mut names) = positional.filter(|_| !items.is_empty()) else {
+        for p in params {
+            state.add((scope, p.clone()), union);
+        }
+        return;
+    };
+    let given = items.iter().filter(|(k, _)| k.is_none()).count();
+    if names.len() > given && matches!(names.first().map(String::as_str), Some("self" | "cls")) {
+        names.remove(0);
+    }
+    let mut i = 0;
+    for (kw, l) in items {
+        let target = match kw {
+            Some(k) => names.iter().find(|n| *n == k).cloned(),
+            None => {
+                i += 1;
+                names.get(i - 1).cloned()
+            }
+        };
+        match target {
+            Some(p) => state.add((scope, p), *l),
+            // More arguments than parameters (`*args`): every parameter
+            // may take them.
+            None => {
+                for p in params {
+                    state.add((scope, p.clone()), *l);
+                }
+            }
+        }
+    }
+}
+
+/// A parameter list's names in order, when every parameter is a plain
+/// name (with a type or a default at most); `None` for destructuring,
+/// rest parameters and anything else.
+fn plain_params(list: Node<'_>, source: &[u8]) -> Option<Vec<String>> {
+    let name = |n: Node<'_>| String::from_utf8_lossy(&source[n.byte_range()]).into_owned();
+    let mut out = Vec::new();
+    let mut cursor = list.walk();
+    for p in list.named_children(&mut cursor) {
+        let n = match p.kind() {
+            "identifier" | "self" => p,
+            "typed_parameter" => p.named_child(0).filter(|c| c.kind() == "identifier")?,
+            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name")?,
+            "assignment_pattern" => p
+                .child_by_field_name("left")
+                .filter(|c| c.kind() == "identifier")?,
+            "required_parameter" | "optional_parameter" => p
+                .child_by_field_name("pattern")
+                .filter(|c| c.kind() == "identifier")?,
+            "comment" => continue,
+            _ => return None,
+        };
+        out.push(name(n));
+        if out.len() > 32 {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// Identifier names under `node` (bounded), for targets and parameters.
@@ -1427,6 +1591,18 @@ fn finish<'t>(
             if chain.is_none() {
                 chain = c.chain;
             }
+            // One variable read by name out of a whole environment held in
+            // a value (`env["NETRC"]` with `env = os.environ` passed in) is
+            // that variable, not the environment.
+            if c.labels & (1 << classes.env_dump) != 0
+                && kind.contains("subscript")
+                && t.len() <= 128
+            {
+                let key = t.get(text(c.node).len()..).unwrap_or_default();
+                if key.trim_start().starts_with("[\"") || key.trim_start().starts_with("['") {
+                    labels = single_env_var(classes, labels, key);
+                }
+            }
         }
     }
 
@@ -1490,10 +1666,13 @@ fn finish<'t>(
         // A parameter called by name (`function (exec) { return exec() }`)
         // is whatever the caller passed, not the module function of that
         // name.
+        // A function of this file by that name is that function too
+        // (`def fetch(url, env): …` is not the browser's `fetch`).
         let shadowed = !callee.contains(['.', ':', '>'])
-            && scopes
-                .iter()
-                .any(|s| state.params_of.get(s).is_some_and(|p| p.contains(&callee)));
+            && (state.defined.contains(&callee)
+                || scopes
+                    .iter()
+                    .any(|s| state.params_of.get(s).is_some_and(|p| p.contains(&callee))));
         let direct = if shadowed { 0 } else { direct };
         // `chr(n)` of one number is everyday code (a parser naming a
         // letter); it decodes when it turns a sequence of codes into text
@@ -1681,9 +1860,7 @@ fn finish<'t>(
         // Local functions: parameters take the arguments' labels, the
         // call takes what the function returns.
         if let Some((scope, params)) = state.functions.get(&bare).cloned() {
-            for p in params {
-                state.add((scope, p), args_labels);
-            }
+            bind_args(state, scope, &params, &frame.arg_items, args_labels);
         } else if !bare.is_empty() && bare.len() <= 64 && maybe_imported(&callee, &state.aliases) {
             // A function of another file, perhaps: the package-wide pass
             // follows values into it and out of it.
@@ -1692,8 +1869,24 @@ fn finish<'t>(
             }
             let carried = args_labels & !sink_bits(classes);
             if carried != 0 && out.summary.calls.len() < MAX_SUMMARY_CALLS {
-                out.summary.calls.push((bare.clone(), carried, site(node)));
+                out.summary.calls.push((
+                    bare.clone(),
+                    carried,
+                    site(node),
+                    frame.arg_items.clone(),
+                ));
             }
+        }
+        // A function of this file gives what it returns, not whatever it
+        // was handed (its parameters carry that, and its return when it
+        // gives them back).
+        let own_function = state.defined.contains(&bare)
+            && (!callee.contains(['.', ':', '>'])
+                || ["self.", "this.", "cls.", "$this->", "Self::"]
+                    .iter()
+                    .any(|p| callee.strip_prefix(p) == Some(bare.as_str())));
+        if own_function {
+            labels = direct & !sink_bits(classes);
         }
         if let Some(r) = state.returns.get(&bare) {
             labels |= r;
@@ -1723,6 +1916,14 @@ fn finish<'t>(
         }
         labels |= direct & !sink_bits(classes);
         labels &= !classes.cleared_by(direct);
+        // `env.get("X")` on a whole environment held in a value.
+        if receiver_labels & (1 << classes.env_dump) != 0
+            && classes.env_single.contains(&bare)
+            && !args.literals.is_empty()
+        {
+            let key = args.literals[0].clone();
+            labels = single_env_var(classes, labels, &key);
+        }
     }
 
     if spec.shell.contains(&kind) {
@@ -2127,6 +2328,16 @@ fn env_use(classes: &FlowClasses, node: Node<'_>, text: &dyn Fn(Node<'_>) -> Str
 }
 
 /// Environment accessors (`os.getenv("X")`) and whole-environment calls.
+/// `labels` with the whole environment narrowed to one variable named by
+/// `key`.
+fn single_env_var(classes: &FlowClasses, labels: Labels, key: &str) -> Labels {
+    let mut l = (labels & !(1 << classes.env_dump)) | (1 << classes.env_var);
+    if classes.secret_names.is_match(bounded(key, 300)) {
+        l |= 1 << classes.env_secret;
+    }
+    l
+}
+
 fn env_call(
     classes: &FlowClasses,
     lang: &str,
