@@ -196,7 +196,7 @@ pub fn decode_file(source: &[u8], hint: Language, limits: &Limits) -> Outcome {
         ));
     }
     for m in CHAR_CODES.find_iter(source) {
-        let codes: Vec<u8> = String::from_utf8_lossy(m.as_bytes())
+        let numbers: Vec<u32> = String::from_utf8_lossy(m.as_bytes())
             .split(',')
             .filter_map(|n| {
                 let n = n.trim();
@@ -205,6 +205,14 @@ pub fn decode_file(source: &[u8], hint: Language, limits: &Limits) -> Outcome {
                     None => n.parse::<u32>().ok(),
                 }
             })
+            .collect();
+        // Codes in ascending order are a character table (a parser's
+        // set of token characters), not text.
+        if numbers.windows(2).all(|w| w[0] <= w[1]) {
+            continue;
+        }
+        let codes: Vec<u8> = numbers
+            .into_iter()
             .filter_map(char::from_u32)
             .flat_map(|c| c.to_string().into_bytes())
             .collect();
@@ -775,6 +783,15 @@ mod tests {
             Language::Python,
             &limits(),
         );
+        assert!(out.stages.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_table_of_characters_is_not_a_stage() {
+        // The token characters of an HTTP parser, in code order.
+        let codes: Vec<String> = (b'!'..=b'~').map(|b| b.to_string()).collect();
+        let src = format!("export const TOKEN = [{}];\n", codes.join(", "));
+        let out = decode_file(src.as_bytes(), Language::Typescript, &limits());
         assert!(out.stages.is_empty(), "{out:?}");
     }
 
