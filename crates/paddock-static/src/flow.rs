@@ -1365,6 +1365,98 @@ fn defined_functions(
     }
 }
 
+/// Programs that run the code they are given (`sh -c …`, `python -c …`).
+const INTERPRETERS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "fish",
+    "python",
+    "python2",
+    "python3",
+    "node",
+    "nodejs",
+    "deno",
+    "bun",
+    "perl",
+    "ruby",
+    "php",
+    "pwsh",
+    "powershell",
+    "cmd",
+    "osascript",
+    "env",
+    "busybox",
+];
+
+/// Whether a string literal's text names an interpreter.
+fn names_interpreter(literal: &str) -> bool {
+    let t = literal
+        .trim_matches(|c| matches!(c, '"' | '\'' | '`'))
+        .trim();
+    let program = t.split_whitespace().next().unwrap_or_default();
+    let base = program
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let base = base.strip_suffix(".exe").unwrap_or(&base);
+    let base = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    INTERPRETERS.contains(&base) || INTERPRETERS.contains(&program)
+}
+
+/// What a process spawn runs: the program and, for an interpreter, what
+/// it is told to run. `subprocess.run(["ffprobe", path])` and
+/// `spawn("ffprobe", [path])` run ffprobe on a path, whatever the path
+/// holds; `spawn("sh", ["-c", x])` and `["bash", "-c", x]` run `x`; a
+/// command string runs all of itself.
+fn exec_target(
+    classes: &FlowClasses,
+    args: Option<Node<'_>>,
+    text: &dyn Fn(Node<'_>) -> String,
+    first: Labels,
+    all: Labels,
+) -> Labels {
+    let Some(args) = args else { return first };
+    let Some(arg0) = args.named_child(0) else {
+        return first;
+    };
+    let is_string = |n: Node<'_>| {
+        matches!(
+            n.kind(),
+            "string"
+                | "string_literal"
+                | "raw_string_literal"
+                | "encapsed_string"
+                | "template_string"
+        )
+    };
+    if is_string(arg0) {
+        // `spawn("sh", ["-c", x])`: the interpreter runs what follows.
+        return if args.named_child_count() > 1 && names_interpreter(&text(arg0)) {
+            all
+        } else {
+            first
+        };
+    }
+    if matches!(
+        arg0.kind(),
+        "list" | "array" | "array_expression" | "array_creation_expression"
+    ) {
+        if let Some(program) = arg0.named_child(0).filter(|p| is_string(*p)) {
+            let name = text(program);
+            if !names_interpreter(&name) {
+                // A fixed program (`curl` still counts as a network
+                // tool): its arguments are data to it.
+                return classes.string_labels(name.trim_matches(|c| matches!(c, '"' | '\'' | '`')));
+            }
+        }
+    }
+    first
+}
+
 /// A call's arguments to a function's parameters: each by keyword, else
 /// by position (a method called on an object skips `self`); with no
 /// argument list, or parameters that are not plain names, every
@@ -1758,6 +1850,14 @@ fn finish<'t>(
                     // a spawn or a write acts on its first argument.
                     target: if class.id == "eval" {
                         labels_in
+                    } else if class.id == "exec" {
+                        exec_target(
+                            classes,
+                            args_node,
+                            text,
+                            args_child.map_or(args_labels, |a| a.first),
+                            args_labels,
+                        ) | receiver_labels
                     } else {
                         args_child.map_or(args_labels, |a| a.first) | receiver_labels
                     },
