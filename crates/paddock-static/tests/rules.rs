@@ -314,6 +314,24 @@ fn a_query_that_does_not_compile_names_the_file_and_the_rule() {
 }
 
 #[test]
+fn a_sanitiser_must_name_real_classes_and_only_a_sanitiser_clears() {
+    let flow = "[[class]]\nid = \"my-lookup\"\nkind = \"sanitiser\"\ndescription = \"d\"\ncalls = [\"lookup\"]\nclears = [\"no-such-class\"]\n";
+    let err = load_with("mine/flow.toml", flow).unwrap_err().to_string();
+    assert!(
+        err.contains("mine/flow.toml")
+            && err.contains("my-lookup")
+            && err.contains("no-such-class"),
+        "{err}"
+    );
+    let flow = "[[class]]\nid = \"my-source\"\nkind = \"source\"\ndescription = \"d\"\ncalls = [\"lookup\"]\nclears = [\"env-var\"]\n";
+    let err = load_with("mine/flow.toml", flow).unwrap_err().to_string();
+    assert!(
+        err.contains("my-source") && err.contains("sanitiser"),
+        "{err}"
+    );
+}
+
+#[test]
 fn pathological_patterns_are_refused_or_bounded() {
     // A regular expression too big to compile: refused, naming the class.
     let flow = "[[class]]\nid = \"mine\"\nkind = \"source\"\ndescription = \"d\"\nstrings = ['(x{1000}){1000}']\n";
