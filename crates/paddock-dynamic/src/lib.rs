@@ -855,14 +855,25 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
         ));
     }
     if !reads.is_empty() {
-        out.push(finding(
+        // At install or import nobody asked for them; in the execute phase
+        // the harness called the package's functions, and a process or
+        // credential library reads these when asked (psutil's
+        // `Process.environ()`): weighed with the rest there.
+        let unasked = reads
+            .iter()
+            .any(|e| e.phase != paddock_proto::v1::Phase::Execute as i32);
+        let mut f = finding(
             "dynamic.credential-read",
-            Severity::High,
+            if unasked { Severity::High } else { Severity::Medium },
             "reads credential files",
-            "The package read files that hold credentials (SSH keys, cloud and registry tokens, browser profiles, wallets, process environments) or the planted baits.",
+            "The package read files that hold credentials (SSH keys, cloud and registry tokens, browser profiles, wallets, process environments) or the planted baits. High when it did so at install or import, when nothing asked it to; medium when only the functions the execute phase called did.",
             "T1552.001",
             reads,
-        ));
+        );
+        if !unasked {
+            f.confidence = 0.6;
+        }
+        out.push(f);
     }
     // The behaviour rules (rules/behaviour.toml): miners, shell payloads,
     // exfiltration services, secrets read and sent, recon, persistence,
@@ -1038,5 +1049,29 @@ mod tests {
             ..Default::default()
         };
         assert!(super::behaviour_findings(&honest).is_empty());
+    }
+
+    #[test]
+    fn a_credential_read_only_when_the_harness_called_a_function_weighs_less() {
+        use paddock_proto::v1::Severity;
+        let read = |phase: Phase| DynamicResult {
+            phases: vec![PhaseResult {
+                phase: phase as i32,
+                file_events: vec![event(1, FileOp::OpenRead, "/proc/1/environ")],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let severity = |r: &DynamicResult| {
+            super::behaviour_findings(r)
+                .into_iter()
+                .find(|f| f.rule_id == "dynamic.credential-read")
+                .map(|f| (f.severity(), f.confidence))
+        };
+        assert_eq!(severity(&read(Phase::Import)), Some((Severity::High, 0.9)));
+        assert_eq!(
+            severity(&read(Phase::Execute)),
+            Some((Severity::Medium, 0.6))
+        );
     }
 }
