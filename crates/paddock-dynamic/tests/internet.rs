@@ -217,10 +217,14 @@ setup(name="tls", version="1.0.0")
     assert_eq!(hello.alpn, vec!["h2", "http/1.1"]);
     assert_eq!(hello.port, 443);
     assert_eq!(hello.hostname, "updates.example");
+    // The system store trusts the analysis's authority: the handshake
+    // completes (and the client then sent nothing).
+    assert!(hello.intercepted, "{hello:?}\n{out}");
+    assert!(!out.contains("tls SSL"), "{out}");
     assert!(phase
         .connections
         .iter()
-        .any(|c| c.protocol == "tls" && c.hostname == "updates.example"));
+        .any(|c| c.protocol == "https" && c.hostname == "updates.example"));
 
     let d = phase
         .datagrams
@@ -251,6 +255,76 @@ setup(name="tls", version="1.0.0")
         .filter(|(s, d)| outside(s) || outside(d))
         .collect();
     assert!(leaked.is_empty(), "packets on the host: {leaked:?}");
+}
+
+#[tokio::test]
+async fn the_tls_authority_is_trusted_inside_and_its_key_is_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config(dir.path(), &common::worker("cakey"));
+    config.phases = vec![PhaseName::Install, PhaseName::Import];
+    let a = common::analyzer(config).await;
+    // At import (where the output is kept): everything the analysis puts
+    // in the sandbox, and the environment, searched for a private key of
+    // the authority's kind (PKCS#8 P-256, DER or base64); the image's own
+    // files are the image's.
+    let scan = r#"import os, ssl
+der = bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107")
+# Joined at run time, so that this file does not hold what it looks for.
+b64 = "".join(["MIGHAgEAMBMG", "ByqGSM49AgEGCCqGSM49AwEH"]).encode()
+found, scanned = [], 0
+for top in ["/opt", "/etc", "/root", "/app", "/artifact", "/tmp", "/var", "/run", "/dev/shm"]:
+    for root, dirs, files in os.walk(top):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(8 << 20)
+            except OSError:
+                continue
+            scanned += 1
+            if der in data or b64 in data:
+                found.append(path)
+for k, v in os.environ.items():
+    if b64.decode() in v:
+        found.append("env:" + k)
+print("scanned", scanned, "found", found)
+print("ca", open("/opt/paddock-tls/ca.pem").read().count("BEGIN CERTIFICATE"))
+print("system", "Paddock analysis CA" in str([c.get("subject") for c in ssl.create_default_context().get_ca_certs()]))
+print("env", os.environ.get("NODE_EXTRA_CA_CERTS"), os.environ.get("SSL_CERT_FILE"))
+"#;
+    let built = pypi_sdist(
+        "cakey",
+        "1.0.0",
+        "from setuptools import setup\nsetup(name='cakey', version='1.0.0', packages=['cakey'])\n",
+        &[("cakey/__init__.py", scan)],
+    );
+    let artifact = dir.path().join(&built.filename);
+    std::fs::write(&artifact, &built.bytes).unwrap();
+    let package = PackageRef {
+        ecosystem: Ecosystem::Pypi as i32,
+        name: "cakey".into(),
+        version: "1.0.0".into(),
+    };
+    let result = a.analyze(&package, &artifact).await;
+    let phase = &result.phases[1];
+    let out = stdout(phase);
+    assert_eq!(phase.status, AnalysisStatus::Completed as i32, "{out}");
+    let scanned: usize = out
+        .split("scanned ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(scanned > 100, "the scan read the sandbox's files: {out}");
+    assert!(out.contains("found []"), "{out}");
+    assert!(out.contains("ca 1"), "{out}");
+    assert!(out.contains("system True"), "{out}");
+    assert!(
+        out.contains("env /opt/paddock-tls/ca.pem /opt/paddock-tls/ca-bundle.pem"),
+        "{out}"
+    );
+    let bytes = prost::Message::encode_to_vec(&result);
+    assert!(!common::holds_a_p256_key(&bytes));
 }
 
 #[tokio::test]

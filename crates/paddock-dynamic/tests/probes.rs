@@ -7,7 +7,8 @@
 mod common;
 
 use paddock_proto::v1::{
-    AnalysisStatus, DynamicResult, Ecosystem, FileOp, PackageRef, Phase, PhaseResult, SocketOp,
+    AnalysisStatus, DynamicResult, Ecosystem, FileOp, PackageRef, Phase, PhaseResult, Severity,
+    SocketOp,
 };
 use paddock_testkit::packages::{build, probe_package};
 use paddock_testkit::probe::PROBE_ADDR;
@@ -141,6 +142,38 @@ fn assert_probe(p: &PhaseResult, label: &str, actor: &str) {
         "{ctx}: {:?}",
         p.dns
     );
+    // The bait POSTed over HTTPS: the catch-all terminated the TLS with
+    // the analysis's own authority, saw the request and found the bait.
+    let post = p
+        .http_requests
+        .iter()
+        .find(|r| r.host == "collector.webhook.example")
+        .unwrap_or_else(|| {
+            panic!(
+                "{ctx}: the HTTPS POST: {:#?}\n{:#?}",
+                p.http_requests, p.tls
+            )
+        });
+    assert_eq!(post.via, "catch-all-tls", "{ctx}");
+    assert_eq!(post.method, "POST", "{ctx}");
+    assert_eq!(post.path, format!("/{label}"), "{ctx}");
+    assert_eq!(post.port, 443, "{ctx}");
+    assert!(
+        p.tls
+            .iter()
+            .any(|t| t.sni == "collector.webhook.example" && t.intercepted),
+        "{ctx}: {:?}",
+        p.tls
+    );
+    assert!(
+        p.bait_accesses
+            .iter()
+            .any(|b| b.bait.starts_with("file:/root/.ssh/id_")
+                && b.how == "exfiltrated"
+                && b.detail.contains("collector.webhook.example")),
+        "{ctx}: the bait found in the HTTPS body: {:?}",
+        p.bait_accesses
+    );
     // Per phase: the other phase's behaviour is not here.
     let other = if label == "install" {
         "import"
@@ -159,6 +192,36 @@ async fn check(eco: Ecosystem, install_actor: &str, import_actor: &str) {
     let r = analyse(eco).await;
     assert_probe(phase(&r, Phase::Install), "install", install_actor);
     assert_probe(phase(&r, Phase::Import), "import", import_actor);
+    let proof = r
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "exfiltration.bait-in-traffic")
+        .unwrap_or_else(|| panic!("{:#?}", r.findings));
+    assert_eq!(proof.severity, Severity::Critical as i32);
+    assert!(proof.evidence.iter().any(
+        |e| e.phase == Phase::Import as i32 && e.snippet.contains("collector.webhook.example")
+    ));
+    if eco == Ecosystem::Pypi {
+        // A client with roots of its own refuses the minted certificate:
+        // recorded as a failed handshake, nothing inside it seen.
+        let import = phase(&r, Phase::Import);
+        let pinned = import
+            .tls
+            .iter()
+            .find(|t| t.sni == "pinned.webhook.example")
+            .unwrap_or_else(|| panic!("{:?}", import.tls));
+        assert!(!pinned.intercepted);
+        assert!(!pinned.handshake_error.is_empty());
+        assert!(!import
+            .http_requests
+            .iter()
+            .any(|r| r.host == "pinned.webhook.example"));
+        assert!(!String::from_utf8_lossy(&import.stdout_tail).contains("pinned: accepted"));
+    }
+    // The authority's key (and the minted ones) are nowhere in the
+    // result.
+    let bytes = prost::Message::encode_to_vec(&r);
+    assert!(!common::holds_a_p256_key(&bytes));
     assert_eq!(
         phase(&r, Phase::Execute).status,
         AnalysisStatus::Completed as i32

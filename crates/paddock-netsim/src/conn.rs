@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::sniff::{self, HttpHead, SniffError};
@@ -21,10 +21,11 @@ pub const MAX_CONNECTION_BYTES: u64 = 64 << 20;
 /// (a peer that trickles a byte now and then does not hold it forever).
 pub const MAX_CONNECTION_READ_TIME: Duration = Duration::from_secs(120);
 
-/// A connection and what has been read from it.
+/// A connection and what has been read from it: a TCP stream, or the
+/// TLS session the catch-all terminated on one.
 #[derive(Debug)]
-pub struct Conn {
-    stream: TcpStream,
+pub struct Conn<S = TcpStream> {
+    stream: S,
     /// Read but not yet consumed.
     buf: Vec<u8>,
     idle: Duration,
@@ -56,8 +57,8 @@ pub enum Head {
     Bad(SniffError),
 }
 
-impl Conn {
-    pub fn new(stream: TcpStream, idle: Duration) -> Self {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    pub fn new(stream: S, idle: Duration) -> Self {
         Self {
             stream,
             buf: Vec::new(),
@@ -240,6 +241,12 @@ impl Conn {
             .unwrap_or(false)
     }
 
+    /// Ends the connection politely (a TLS session sends its
+    /// close_notify).
+    pub async fn shutdown(&mut self) {
+        let _ = tokio::time::timeout(self.idle, self.stream.shutdown()).await;
+    }
+
     /// Reads whatever else the peer sends (up to the limits), so that the
     /// record's count and hash cover the connection.
     pub async fn drain(&mut self) {
@@ -263,8 +270,14 @@ impl Conn {
         &self.seen
     }
 
-    pub fn stream(&self) -> &TcpStream {
+    pub fn stream(&self) -> &S {
         &self.stream
+    }
+
+    /// The stream and the bytes read from it but not consumed (a TLS
+    /// ClientHello the sniffer looked at), to hand to another protocol.
+    pub fn into_parts(self) -> (S, Vec<u8>) {
+        (self.stream, self.buf)
     }
 }
 

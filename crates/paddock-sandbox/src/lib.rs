@@ -145,7 +145,8 @@ pub struct Usage {
     pub max_memory_bytes: u64,
     pub cpu_seconds: f64,
     pub max_pids: u64,
-    /// The memory limit was reached at least once.
+    /// The memory limit failed an allocation at least once (an OOM; not
+    /// mere reclaim at the limit).
     pub memory_limit_hit: bool,
     /// A fork was refused because of the pids limit.
     pub pids_limit_hit: bool,
@@ -472,7 +473,10 @@ fn read_usage(cgroup: &str) -> Option<Usage> {
         max_memory_bytes: read_u64(&v2.join("memory.peak")).unwrap_or(0),
         cpu_seconds: count(&cpu, "usage_usec ") as f64 / 1e6,
         max_pids: read_u64(&v2.join("pids.current")).unwrap_or(0),
-        memory_limit_hit: count(&events, "max ") > 0 || count(&events, "oom ") > 0,
+        // `max` counts reclaim at the limit (a compiler under pressure
+        // reaches it and carries on); `oom` is the limit failing an
+        // allocation: exhaustion.
+        memory_limit_hit: count(&events, "oom ") > 0 || count(&events, "oom_kill ") > 0,
         pids_limit_hit: count(&pid_events, "max ") > 0,
     })
 }

@@ -39,3 +39,16 @@ pub async fn analyzer(config: DynamicConfig) -> DynamicAnalyzer {
 pub fn worker(name: &str) -> String {
     format!("t{}{}", name, std::process::id())
 }
+
+/// Whether `bytes` hold an ECDSA P-256 private key (the kind the
+/// analysis's TLS authority and its minted certificates use), as PKCS#8
+/// DER or in base64. The SSH baits are ed25519 in OpenSSH's format, so
+/// they do not match.
+pub fn holds_a_p256_key(bytes: &[u8]) -> bool {
+    const DER: [u8; 27] = [
+        0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+        0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ];
+    const BASE64: &[u8] = b"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEH";
+    bytes.windows(DER.len()).any(|w| w == DER) || bytes.windows(BASE64.len()).any(|w| w == BASE64)
+}
