@@ -3,9 +3,10 @@
 //!
 //! - [`Flavour::Builder`]: an install hook that does what honest build
 //!   steps do, with noise that changes every release and every run: a temp
-//!   directory with a random name, a log named after the version, a command
-//!   whose arguments carry the version, and source files whose line
-//!   numbers shift between releases.
+//!   directory with a random name, a log named after the version, a
+//!   temp-file naming scheme that changes between releases (prefix, stem
+//!   and extension), a command whose arguments carry the version, and
+//!   source files whose line numbers shift between releases.
 //! - [`Flavour::Trojan`]: the package's next release adds an install hook
 //!   that resolves a host, downloads a payload over HTTP, writes it to a
 //!   hidden file, makes it executable and runs it, and posts the
@@ -58,6 +59,35 @@ pub fn trojan_pair(eco: Ecosystem) -> (FixturePackage, FixturePackage) {
         release(eco, &n, "1.4.0", Flavour::Honest),
         release(eco, &n, "1.4.1", Flavour::Trojan),
     )
+}
+
+/// How a release names its temp files: odd patch releases changed the
+/// scheme (another prefix, another stem, another extension), as an honest
+/// refactor or a new temp-file library does.
+fn temp_style(version: &str) -> (&'static str, &'static str, &'static str) {
+    let patch: usize = version
+        .rsplit('.')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    if patch % 2 == 0 {
+        ("build-", "build-", "log")
+    } else {
+        ("pkgbld_", "out_", "tmp")
+    }
+}
+
+/// The build step's source with the release's temp-file naming.
+fn with_temp_style(src: String, version: &str) -> String {
+    let (prefix, stem, ext) = temp_style(version);
+    let mut s = src
+        .replace("prefix=\"build-\"", &format!("prefix=\"{prefix}\""))
+        .replace("'build-')", &format!("'{prefix}')"))
+        .replace("/tmp/build-{:x}", &format!("/tmp/{prefix}{{:x}}"));
+    for var in ["%s", "${version}", "#{version}", "$version", "{version}"] {
+        s = s.replace(&format!("build-{var}.log"), &format!("{stem}{var}.{ext}"));
+    }
+    s
 }
 
 /// Lines that shift every later line by one per patch release.
@@ -324,7 +354,7 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                 ),
                 (
                     "package/build.js".into(),
-                    format!("{}{}", padding(v, "//"), node(trojan)),
+                    format!("{}{}", padding(v, "//"), with_temp_style(node(trojan), v)),
                 ),
                 ("package/install.js".into(), format!("{hook}\n")),
                 (
@@ -354,7 +384,7 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                         pkg.name
                     ),
                 ),
-                (format!("{root}/{module}/_build.py"), format!("{}{}", padding(v, "#"), python(trojan))),
+                (format!("{root}/{module}/_build.py"), format!("{}{}", padding(v, "#"), with_temp_style(python(trojan), v))),
                 (
                     format!("{root}/{module}/__init__.py"),
                     format!("{}def pad(s, n):\n    return str(s).rjust(n)\n", padding(v, "#")),
@@ -376,7 +406,7 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                     format!(
                         "{}{}\n{hook}\nFile.write('Makefile', \"all:\\n\\t@true\\ninstall:\\n\\t@true\\nclean:\\n\\t@true\\n\")\n",
                         padding(v, "#"),
-                        ruby(trojan)
+                        with_temp_style(ruby(trojan), v)
                     ),
                 ),
             ]
@@ -392,7 +422,7 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                         pkg.name
                     ),
                 ),
-                (format!("{root}/src/build.php"), php(trojan)),
+                (format!("{root}/src/build.php"), with_temp_style(php(trojan), v)),
                 (
                     format!("{root}/src/Plugin.php"),
                     format!(
@@ -415,7 +445,7 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                         pkg.name
                     ),
                 ),
-                (format!("{root}/src/build_steps.rs"), format!("{}{}", padding(v, "//"), rust(trojan))),
+                (format!("{root}/src/build_steps.rs"), format!("{}{}", padding(v, "//"), with_temp_style(rust(trojan), v))),
                 (
                     format!("{root}/build.rs"),
                     format!(
@@ -430,6 +460,34 @@ pub fn sources(pkg: &FixturePackage) -> Vec<(String, String)> {
                     ),
                 ),
             ]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_honest_pair_changes_its_temp_file_naming() {
+        for eco in [
+            Ecosystem::Npm,
+            Ecosystem::Pypi,
+            Ecosystem::Rubygems,
+            Ecosystem::Packagist,
+            Ecosystem::CratesIo,
+        ] {
+            let (a, b) = honest_pair(eco);
+            let text = |p: &FixturePackage| {
+                sources(p)
+                    .into_iter()
+                    .map(|(_, body)| body)
+                    .collect::<String>()
+            };
+            let (a, b) = (text(&a), text(&b));
+            assert!(a.contains("build-") && !a.contains("pkgbld_"), "{eco:?}");
+            assert!(b.contains("pkgbld_") && b.contains("out_"), "{eco:?}: {b}");
+            assert!(b.contains(".tmp") && !b.contains(".log"), "{eco:?}: {b}");
         }
     }
 }

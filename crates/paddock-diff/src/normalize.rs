@@ -19,6 +19,11 @@
 //! | a random-looking token (letters and digits mixed, 8 or more) | `<rand>` |
 //! | a run of 4 or more digits (not a port) | `<n>`            |
 //!
+//! Files written or deleted go further ([`Normalizer::written`]): any
+//! path inside `/tmp`, `/var/tmp` or `/dev/shm` is `/tmp/<tmp>`, and any
+//! path below `~/.cache/<dir>/` is `~/.cache/<dir>/<tmp>`, so renamed temp
+//! and cache files are the same behaviour.
+//!
 //! A package's `name-1.2.3` directory becomes `name-<v>` through the
 //! version rules. IPv4 addresses are not versions and stay as they are.
 //! Line numbers never reach a normaliser: the profile keys static
@@ -107,6 +112,28 @@ impl Normalizer {
     /// then normalised as text.
     pub fn path(&self, p: &str) -> String {
         self.text(&clean_path(p))
+    }
+
+    /// A file written, created or deleted: [`Normalizer::path`], and then
+    /// every path inside a scratch directory (`/tmp`, `/var/tmp`,
+    /// `/dev/shm`) is `/tmp/<tmp>`, and every path below a program's own
+    /// directory in the XDG cache is `~/.cache/<dir>/<tmp>`. A release
+    /// that renames its temp files or its cache entries (a new prefix, a
+    /// new extension, another library's naming) does the same thing; what
+    /// it then does with such a file (runs it, sends it) shows elsewhere.
+    pub fn written(&self, p: &str) -> String {
+        let p = self.path(p);
+        for dir in ["/tmp/", "/var/tmp/", "/dev/shm/"] {
+            if p.len() > dir.len() && p.starts_with(dir) {
+                return format!("/tmp/{TEMP}");
+            }
+        }
+        if let Some((dir, rest)) = p.strip_prefix("~/.cache/").and_then(|r| r.split_once('/')) {
+            if !dir.is_empty() && !rest.is_empty() {
+                return format!("~/.cache/{dir}/{TEMP}");
+            }
+        }
+        p
     }
 
     /// A command line: every argument normalised, runs of white space in
@@ -628,6 +655,39 @@ mod tests {
         assert_eq!(n().path("/tmp/x/../p.sh"), "/tmp/p.sh");
         assert_eq!(n().path("/a/b/"), "/a/b");
         assert_eq!(n().path("../../x"), "../../x");
+    }
+
+    #[test]
+    fn scratch_and_cache_files_are_one_value_whatever_their_names() {
+        let n = Normalizer::new("2.0.1");
+        for p in [
+            "/tmp/tmpk3xa9q0p",
+            "/tmp/mypkg-build-a8f3k2.log",
+            "/tmp/mypkg_cache_x9q2m1p4.tmp",
+            "/tmp/build-AbXyQz/out/result.json",
+            "/var/tmp/.lock-2.0.1",
+            "/dev/shm/sem.mp-7yq1",
+            "/tmp/paddock-hook-ran",
+        ] {
+            assert_eq!(n.written(p), "/tmp/<tmp>", "{p}");
+        }
+        assert_eq!(
+            n.written("/root/.cache/mypkg/v1-index.json"),
+            "~/.cache/mypkg/<tmp>"
+        );
+        assert_eq!(
+            n.written("/root/.cache/mypkg/models/x.bin"),
+            "~/.cache/mypkg/<tmp>"
+        );
+        // Not scratch: kept as paths.
+        assert_eq!(n.written("/tmp"), "/tmp");
+        assert_eq!(n.written("/root/.cache/x"), "~/.cache/x");
+        assert_eq!(n.written("/root/.bashrc"), "~/.bashrc");
+        assert_eq!(n.written("/etc/cron.d/x"), "/etc/cron.d/x");
+        assert_eq!(
+            n.written("/root/.config/systemd/user/a.service"),
+            "~/.config/systemd/user/a.service"
+        );
         assert_eq!(clean_path("/.."), "/");
         assert_eq!(clean_path(""), ".");
     }

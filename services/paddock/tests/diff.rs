@@ -5,7 +5,8 @@
 //!   and runs a payload and posts the environment): the diff names the new
 //!   behaviours, nothing else, and the verdict is high or critical;
 //! - honest consecutive releases whose only differences are version
-//!   strings, temp names, random build directories and shifted lines: no
+//!   strings, temp names and temp-file naming schemes, random build
+//!   directories and shifted lines: no
 //!   change, and a verdict no higher than info.
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 

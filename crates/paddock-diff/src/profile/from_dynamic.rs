@@ -292,7 +292,7 @@ fn commands(
 fn files(p: &mut Profile, n: &Normalizer, ph: PhaseLite, phase: &PhaseResult) {
     let write = |p: &mut Profile, kind: Kind, path: &str| {
         if !path.is_empty() && expected_write(path).is_none() {
-            p.insert(kind, ph, n.path(path), path);
+            p.insert(kind, ph, n.written(path), path);
         }
     };
     for e in phase.file_events.iter().filter(|e| e.result >= 0) {
@@ -729,13 +729,13 @@ mod tests {
             items(&p, Kind::FileWrite),
             [
                 "install /etc/cron.d/x",
-                "install /tmp/<tmp>/out.txt",
+                "install /tmp/<tmp>",
                 "install ~/.bashrc"
             ]
         );
         assert_eq!(
             items(&p, Kind::FileDelete),
-            ["install /tmp/a", "install ~/.bash_history"]
+            ["install /tmp/<tmp>", "install ~/.bash_history"]
         );
         assert_eq!(items(&p, Kind::FileRead), ["install ~/.ssh/id_rsa"]);
     }
