@@ -70,7 +70,7 @@ fn temp_style(version: &str) -> (&'static str, &'static str, &'static str) {
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    if patch % 2 == 0 {
+    if patch.is_multiple_of(2) {
         ("build-", "build-", "log")
     } else {
         ("pkgbld_", "out_", "tmp")
