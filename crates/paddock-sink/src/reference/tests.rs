@@ -792,3 +792,16 @@ fn hostile_content_gives_a_row_or_an_error() {
         assert_eq!(got, expected, "{value}");
     }
 }
+
+#[test]
+fn the_gated_rerun_is_not_the_references_import() {
+    let mut dynamic = dynamic_result();
+    let plain = dynamic_record(&dynamic);
+    let mut gated = phase(Phase::Import, AnalysisStatus::Completed);
+    gated.variant = "gated".into();
+    gated.exit_code = 77;
+    dynamic.phases.push(gated);
+    let record = dynamic_record(&dynamic);
+    assert_eq!(record["Analysis"]["import"], plain["Analysis"]["import"]);
+    assert!(!record["Analysis"]["import"].to_string().contains("77"));
+}
