@@ -485,7 +485,17 @@ pub fn events(result: &DynamicResult, profile: &Profile) -> Vec<Event> {
             && phase.status != paddock_proto::v1::AnalysisStatus::Skipped as i32
         {
             let r = phase.resources.unwrap_or_default();
-            let exhausted = r.oom_killed
+            // A build that ran out of time with the compilers still at
+            // work: the memory it hit the limit with was the toolchain's
+            // (a crate's dependency tree compiling in parallel), not the
+            // package's doing.
+            let toolchain_busy = phase.status
+                == paddock_proto::v1::AnalysisStatus::ErrorTimeout as i32
+                && phase
+                    .processes
+                    .iter()
+                    .any(|p| p.exit_code < 0 && crate::sandbox::is_toolchain(&p.argv));
+            let exhausted = (r.oom_killed && !toolchain_busy)
                 || r.pids_limit_hit
                 || phase.status == paddock_proto::v1::AnalysisStatus::ErrorLimit as i32
                 || (matches!(phase.exit_code, 134 | 137) && r.cpu_seconds >= 10.0);
@@ -631,5 +641,59 @@ mod tests {
         assert!(!is_public("10.232.0.9"));
         assert!(!is_public("127.0.0.1"));
         assert!(!is_public("::1"));
+    }
+}
+
+#[cfg(test)]
+mod exhaustion_tests {
+    use super::*;
+    use paddock_proto::v1::{AnalysisStatus, Phase, PhaseResult, Process, ResourceUsage};
+
+    fn timed_out_with(argv: &[&str]) -> DynamicResult {
+        DynamicResult {
+            phases: vec![PhaseResult {
+                phase: Phase::Install as i32,
+                status: AnalysisStatus::ErrorTimeout as i32,
+                status_detail: "the install phase ran out of its 300 s".into(),
+                resources: Some(ResourceUsage {
+                    oom_killed: true,
+                    cpu_seconds: 298.0,
+                    ..Default::default()
+                }),
+                processes: vec![Process {
+                    pid: 40,
+                    argv: argv.iter().map(|a| a.to_string()).collect(),
+                    exit_code: -1,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn exhausted(r: &DynamicResult) -> bool {
+        let profile = crate::from_dynamic(r);
+        events(r, &profile).iter().any(|e| e.on == EXHAUSTION)
+    }
+
+    #[test]
+    fn a_slow_build_at_the_memory_limit_is_not_exhaustion_a_bomb_is() {
+        // cargo building a big dependency tree: rustc still at work.
+        assert!(!exhausted(&timed_out_with(&[
+            "/usr/bin/rustc",
+            "--crate-name",
+            "aws_lc_sys"
+        ])));
+        // The package's own process held the memory until the end.
+        assert!(exhausted(&timed_out_with(&[
+            "python3",
+            "-c",
+            "x = []\nwhile True: x.append(' ' * 10**6)"
+        ])));
+        // A fork bomb against the pids limit stays exhaustion, builds or not.
+        let mut r = timed_out_with(&["/usr/bin/rustc"]);
+        r.phases[0].resources.as_mut().unwrap().pids_limit_hit = true;
+        assert!(exhausted(&r));
     }
 }
