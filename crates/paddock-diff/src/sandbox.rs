@@ -311,6 +311,13 @@ const CREDENTIAL_DIRS: &[&str] = &[
     "~/.config/BraveSoftware/",
     "~/.config/microsoft-edge/",
     "~/.config/opera/",
+    // messenger token stores and sessions
+    "~/.config/discord/",
+    "~/.config/discordcanary/",
+    "~/.config/discordptb/",
+    "~/.local/share/TelegramDesktop/",
+    "~/.config/Slack/",
+    "~/.config/Signal/",
     // crypto wallets
     "~/.bitcoin/",
     "~/.ethereum/",

@@ -1,7 +1,11 @@
 //! Baits: credentials planted in the sandbox, fresh for every analysis, as
 //! the reference system plants them (AWS keys in the environment, an SSH
-//! key pair in root's home) plus registry tokens. Which of them the
-//! package touched is read back from the trace.
+//! key pair in root's home) plus registry tokens, and the secret stores
+//! stealers go for that no honest library opens: browser profiles (saved
+//! logins, the cookie key), Discord, Telegram and Slack token stores, and
+//! crypto wallets ([`STORES`]). Each store holds a value of its own, so a
+//! store sent anywhere is proven. Which of them the package touched is
+//! read back from the trace.
 
 use std::io::Read;
 use std::path::Path;
@@ -14,6 +18,55 @@ use paddock_trace::Trace;
 pub const SSH_PRIVATE: &str = "/root/.ssh/id_ed25519";
 pub const SSH_PRIVATE_RSA_NAME: &str = "/root/.ssh/id_rsa";
 pub const SSH_PUBLIC: &str = "/root/.ssh/id_ed25519.pub";
+
+/// The secret stores planted in root's home: (path under the home, what
+/// the store is, how its file is written around the bait value `{}`).
+/// Stores that honest libraries read when asked (cloud CLI credentials,
+/// `~/.docker/config.json`, `~/.kube/config`, `~/.npmrc`) are not planted:
+/// a client library called in the execute phase would read them and look
+/// like a stealer.
+pub const STORES: &[(&str, &str, &str)] = &[
+    (
+        ".config/google-chrome/Default/Login Data",
+        "Chrome saved logins",
+        "SQLite format 3\0\0logins\0https://accounts.example\0root\0{}\0",
+    ),
+    (
+        ".config/google-chrome/Local State",
+        "Chrome's cookie and password key",
+        "{\"os_crypt\":{\"encrypted_key\":\"{}\"}}\n",
+    ),
+    (
+        ".mozilla/firefox/p4dd0ck.default-release/logins.json",
+        "Firefox saved logins",
+        "{\"logins\":[{\"hostname\":\"https://accounts.example\",\"encryptedPassword\":\"{}\"}]}\n",
+    ),
+    (
+        ".config/discord/Local Storage/leveldb/000005.ldb",
+        "Discord token store",
+        "\0\0_https://discord.example\0\x01tokens\0\"{}\"\0",
+    ),
+    (
+        ".local/share/TelegramDesktop/tdata/key_datas",
+        "Telegram session",
+        "TDF$\0\0{}\0",
+    ),
+    (
+        ".config/Slack/Cookies",
+        "Slack cookies",
+        "SQLite format 3\0\0cookies\0d\0{}\0",
+    ),
+    (
+        ".electrum/wallets/default_wallet",
+        "Electrum wallet",
+        "{\"keystore\":{\"seed\":\"{}\",\"type\":\"bip32\"},\"wallet_type\":\"standard\"}\n",
+    ),
+    (
+        ".config/Exodus/exodus.wallet/seed.seco",
+        "Exodus wallet seed",
+        "SECO\0\0{}\0",
+    ),
+];
 
 /// One analysis's baits.
 #[derive(Clone)]
@@ -29,6 +82,8 @@ pub struct Baits {
     /// armour it travels in.
     ssh_seed: Vec<u8>,
     ssh_public_key: Vec<u8>,
+    /// The value planted in each of [`STORES`], in order.
+    store_values: Vec<String>,
 }
 
 impl std::fmt::Debug for Baits {
@@ -78,12 +133,17 @@ impl Baits {
             ),
         ];
         let (ssh_private, ssh_public, ssh_seed, ssh_public_key) = ssh_key_pair();
+        let store_values = STORES
+            .iter()
+            .map(|_| format!("pdk{}", from_alphabet(BASE62, 32)))
+            .collect();
         Self {
             env,
             ssh_private,
             ssh_public,
             ssh_seed,
             ssh_public_key,
+            store_values,
         }
     }
 
@@ -107,6 +167,14 @@ impl Baits {
             let path = ssh.join(name);
             std::fs::write(&path, body)?;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        }
+        for ((rel, _, shape), value) in STORES.iter().zip(&self.store_values) {
+            let path = home.join(rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, shape.replacen("{}", value, 1))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         }
         Ok(())
     }
@@ -132,12 +200,22 @@ impl Baits {
             label: format!("file:{SSH_PUBLIC}"),
             value: self.ssh_public_key.clone(),
         });
+        for ((rel, _, _), value) in STORES.iter().zip(&self.store_values) {
+            secrets.push(Secret {
+                label: format!("file:/root/{rel}"),
+                value: value.clone().into_bytes(),
+            });
+        }
         paddock_netsim::exfil::Detector::new(secrets)
     }
 
     /// The bait files, as the sandbox sees them.
-    pub fn files(&self) -> [&'static str; 3] {
-        [SSH_PRIVATE, SSH_PRIVATE_RSA_NAME, SSH_PUBLIC]
+    pub fn files(&self) -> Vec<String> {
+        let mut files: Vec<String> = [SSH_PRIVATE, SSH_PRIVATE_RSA_NAME, SSH_PUBLIC]
+            .map(String::from)
+            .to_vec();
+        files.extend(STORES.iter().map(|(rel, _, _)| format!("/root/{rel}")));
+        files
     }
 
     /// What the package did with the baits, from its trace: bait files
@@ -160,11 +238,12 @@ impl Baits {
                 });
             }
         };
+        let files = self.files();
         for e in &trace.file_events {
             if e.result < 0 || e.op != FileOp::OpenRead as i32 {
                 continue;
             }
-            if self.files().contains(&e.path.as_str()) {
+            if files.iter().any(|f| *f == e.path) {
                 push(format!("file:{}", e.path), "read", e.pid, String::new());
             }
             if e.path.starts_with("/proc/") && e.path.ends_with("/environ") {
@@ -288,6 +367,43 @@ mod tests {
             .ssh_private
             .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
         assert!(a.ssh_public.starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"));
+    }
+
+    #[test]
+    fn the_secret_stores_are_planted_each_with_its_own_value_and_proven_in_traffic() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Baits::generate();
+        a.write_home(dir.path()).unwrap();
+        assert_eq!(a.store_values.len(), STORES.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for ((rel, _, _), value) in STORES.iter().zip(&a.store_values) {
+            let body = std::fs::read(dir.path().join(rel)).unwrap();
+            assert!(
+                String::from_utf8_lossy(&body).contains(value.as_str()),
+                "{rel}"
+            );
+            assert!(seen.insert(value.clone()), "one value per store");
+            assert!(
+                paddock_diff::sandbox::is_sensitive_read(&format!("/root/{rel}")),
+                "{rel}"
+            );
+            assert!(a.files().contains(&format!("/root/{rel}")));
+        }
+        assert_ne!(a.store_values, Baits::generate().store_values);
+        // A store's value in a request body is proof of which store it was.
+        let detector = a.detector();
+        let discord = STORES
+            .iter()
+            .position(|(rel, _, _)| rel.contains("discord"))
+            .unwrap();
+        let body = format!("token={}", a.store_values[discord]);
+        let found = detector.scan(body.as_bytes());
+        assert!(
+            found
+                .iter()
+                .any(|f| f.label == format!("file:/root/{}", STORES[discord].0)),
+            "{found:?}"
+        );
     }
 
     #[test]

