@@ -243,7 +243,7 @@ impl Baits {
             if e.result < 0 || e.op != FileOp::OpenRead as i32 {
                 continue;
             }
-            if files.iter().any(|f| *f == e.path) {
+            if files.contains(&e.path) {
                 push(format!("file:{}", e.path), "read", e.pid, String::new());
             }
             if e.path.starts_with("/proc/") && e.path.ends_with("/environ") {
