@@ -5,7 +5,14 @@
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time: a build script compiled once and reused for
+    // another checkout (a shared CARGO_TARGET_DIR) must read that
+    // checkout's protos, not the first one's.
+    let root = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .ok_or_else(|| anyhow::anyhow!("cargo sets CARGO_MANIFEST_DIR for build scripts"))?,
+    )
+    .join("../../proto");
     let files = [
         "paddock/v1/common.proto",
         "paddock/v1/release.proto",

@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    // Read at run time, not `env!`: a build script compiled once and
+    // reused for another checkout (a shared CARGO_TARGET_DIR) must embed
+    // that checkout's rules.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../../rules");
     let root = root
         .canonicalize()
         .expect("the workspace has a rules/ directory");
