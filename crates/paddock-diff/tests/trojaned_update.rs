@@ -41,7 +41,7 @@ fn the_diff_names_exactly_the_new_behaviours() {
             install,
             format!("{EXEC_WRITTEN_FILE} /tmp/p.sh"),
         ),
-        (Kind::FileWrite, install, "/tmp/p.sh".to_owned()),
+        (Kind::FileWrite, install, "/tmp/<tmp>".to_owned()),
     ]
     .into_iter()
     .collect();

@@ -341,9 +341,12 @@ pub fn report(result: &StaticResult, artifact: &str, dynamic: Option<&DynamicRes
             let _ = writeln!(out, "dynamic analysis: not run (--static)");
         }
         Some(d) => {
+            // The plain phases in order; the gated rerun of the import
+            // after them.
             let phases: Vec<String> = d
                 .phases
                 .iter()
+                .filter(|p| p.variant.is_empty())
                 .map(|p| {
                     format!(
                         "{} {}",
@@ -354,9 +357,15 @@ pub fn report(result: &StaticResult, artifact: &str, dynamic: Option<&DynamicRes
                     )
                 })
                 .collect();
+            let gated: String = d
+                .phases
+                .iter()
+                .filter(|p| p.variant == paddock_dynamic::GATED)
+                .map(|p| format!(", gated import rerun {}", status_word(p.status)))
+                .collect();
             let _ = writeln!(
                 out,
-                "dynamic analysis: {} ({}){}",
+                "dynamic analysis: {} ({}){gated}{}",
                 status_word(d.status),
                 phases.join(", "),
                 if d.status_detail.is_empty() || d.status == AnalysisStatus::Completed as i32 {
