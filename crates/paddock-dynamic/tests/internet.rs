@@ -21,7 +21,18 @@ use paddock_proto::v1::{
 use paddock_testkit::packages::pypi_sdist;
 
 async fn run(a: &DynamicAnalyzer, dir: &std::path::Path, name: &str, setup: &str) -> DynamicResult {
-    let built = pypi_sdist(name, "1.0.0", setup, &[]);
+    run_with(a, dir, name, setup, &[]).await
+}
+
+/// A PyPI sdist 1.0.0 of `name` with `setup.py` and these files, analysed.
+async fn run_with(
+    a: &DynamicAnalyzer,
+    dir: &std::path::Path,
+    name: &str,
+    setup: &str,
+    files: &[(&str, &str)],
+) -> DynamicResult {
+    let built = pypi_sdist(name, "1.0.0", setup, files);
     let artifact = dir.join(&built.filename);
     std::fs::write(&artifact, &built.bytes).unwrap();
     let package = PackageRef {
@@ -292,20 +303,16 @@ print("ca", open("/opt/paddock-tls/ca.pem").read().count("BEGIN CERTIFICATE"))
 print("system", "Paddock analysis CA" in str([c.get("subject") for c in ssl.create_default_context().get_ca_certs()]))
 print("env", os.environ.get("NODE_EXTRA_CA_CERTS"), os.environ.get("SSL_CERT_FILE"))
 "#;
-    let built = pypi_sdist(
+    let setup =
+        "from setuptools import setup\nsetup(name='cakey', version='1.0.0', packages=['cakey'])\n";
+    let result = run_with(
+        &a,
+        dir.path(),
         "cakey",
-        "1.0.0",
-        "from setuptools import setup\nsetup(name='cakey', version='1.0.0', packages=['cakey'])\n",
+        setup,
         &[("cakey/__init__.py", scan)],
-    );
-    let artifact = dir.path().join(&built.filename);
-    std::fs::write(&artifact, &built.bytes).unwrap();
-    let package = PackageRef {
-        ecosystem: Ecosystem::Pypi as i32,
-        name: "cakey".into(),
-        version: "1.0.0".into(),
-    };
-    let result = a.analyze(&package, &artifact).await;
+    )
+    .await;
     let phase = &result.phases[1];
     let out = stdout(phase);
     assert_eq!(phase.status, AnalysisStatus::Completed as i32, "{out}");
@@ -333,20 +340,17 @@ async fn gated(dir: &std::path::Path, name: &str, init: &str) -> DynamicResult {
     let mut config = common::config(dir, &common::worker(name));
     config.phases = vec![PhaseName::Install, PhaseName::Import];
     let a = common::analyzer(config).await;
-    let built = pypi_sdist(
-        name,
-        "1.0.0",
-        &format!("from setuptools import setup\nsetup(name='{name}', version='1.0.0', packages=['{name}'])\n"),
-        &[(&format!("{name}/__init__.py"), init)],
+    let setup = format!(
+        "from setuptools import setup\nsetup(name='{name}', version='1.0.0', packages=['{name}'])\n"
     );
-    let artifact = dir.join(&built.filename);
-    std::fs::write(&artifact, &built.bytes).unwrap();
-    let package = PackageRef {
-        ecosystem: Ecosystem::Pypi as i32,
-        name: name.into(),
-        version: "1.0.0".into(),
-    };
-    a.analyze(&package, &artifact).await
+    run_with(
+        &a,
+        dir,
+        name,
+        &setup,
+        &[(&format!("{name}/__init__.py"), init)],
+    )
+    .await
 }
 
 fn gated_evidence(r: &DynamicResult) -> Vec<String> {
