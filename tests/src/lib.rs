@@ -16,6 +16,7 @@
 //! [`unique_prefix`].
 
 pub mod bigquery;
+pub mod fault_proxy;
 pub mod marshal;
 pub mod packages;
 pub mod probe;

@@ -135,6 +135,31 @@ impl Default for TopologyConfig {
     }
 }
 
+/// When a batch consumer hands its gathered deliveries over
+/// ([`crate::JetStreamBus::consume_batches`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Messages per batch (also bounded by the consumer's
+    /// `max_ack_pending`).
+    pub max_rows: usize,
+    /// Encoded message bytes per batch.
+    pub max_bytes: usize,
+    /// Longest a message waits for its batch.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_rows: 1000,
+            max_bytes: 64 << 20,
+            max_age: Duration::from_secs(10),
+        }
+    }
+}
+
 /// How a consume loop behaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

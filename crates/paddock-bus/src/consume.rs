@@ -1,4 +1,4 @@
-//! The consume discipline shared by the JetStream and in-process buses.
+//! The consume discipline: one delivery at a time to a typed handler.
 //!
 //! For each delivery: check and decode the body (a rejection dead-letters
 //! it), run the handler under its own span, parented to the publisher's
@@ -156,7 +156,7 @@ impl Discipline {
         }
     }
 
-    fn count(&self, outcome: &'static str) {
+    pub(crate) fn count(&self, outcome: &'static str) {
         self.metrics
             .settled
             .get_or_create(&OutcomeLabels {
@@ -331,18 +331,16 @@ pub(crate) async fn process<M, H, I, D>(
                 settle_or_warn(&inbound, Settle::Nak(Duration::ZERO)).await;
                 discipline.count("interrupted");
             }
-            Some(Ok(Ok(()))) => {
-                if let Err(error) = inbound.settle(Settle::Ack).await {
-                    tracing::warn!(%error, "ack failed; the message will be redelivered and handled again");
-                }
-                discipline.count("ack");
-            }
+            Some(Ok(Ok(()))) => ack(&inbound, discipline).await,
             Some(Ok(Err(HandlerError::Permanent(reason)))) => {
                 tracing::warn!(%reason, "handler failed permanently");
                 dead_letter(&inbound, &reason, discipline, dead_letters).await;
             }
             Some(Ok(Err(HandlerError::Later(delay)))) => {
-                tracing::debug!(delay_ms = delay.as_millis() as u64, "not ready; redelivering later");
+                tracing::debug!(
+                    delay_ms = delay.as_millis() as u64,
+                    "not ready; redelivering later"
+                );
                 settle_or_warn(&inbound, Settle::Nak(delay)).await;
                 discipline.count("later");
             }
@@ -352,8 +350,13 @@ pub(crate) async fn process<M, H, I, D>(
             Some(Err(panic)) => {
                 let reason = panic_message(&panic);
                 tracing::error!(%reason, "handler panicked");
-                retry_or_give_up(&inbound, &format!("handler panicked: {reason}"), discipline, dead_letters)
-                    .await;
+                retry_or_give_up(
+                    &inbound,
+                    &format!("handler panicked: {reason}"),
+                    discipline,
+                    dead_letters,
+                )
+                .await;
             }
         }
     }
@@ -361,7 +364,15 @@ pub(crate) async fn process<M, H, I, D>(
     .await;
 }
 
-async fn retry_or_give_up<I: Inbound, D: DeadLetterSink>(
+/// Acknowledges a handled delivery (confirmed by the server).
+pub(crate) async fn ack<I: Inbound>(inbound: &I, discipline: &Discipline) {
+    if let Err(error) = inbound.settle(Settle::Ack).await {
+        tracing::warn!(%error, "ack failed; the message will be redelivered and handled again");
+    }
+    discipline.count("ack");
+}
+
+pub(crate) async fn retry_or_give_up<I: Inbound, D: DeadLetterSink>(
     inbound: &I,
     reason: &str,
     discipline: &Discipline,
@@ -383,7 +394,7 @@ async fn retry_or_give_up<I: Inbound, D: DeadLetterSink>(
 /// Copies the message to the dead-letter subject with the reason, then
 /// terminates it. If the copy fails the message is nak'ed instead: it is
 /// never dropped.
-async fn dead_letter<I: Inbound, D: DeadLetterSink>(
+pub(crate) async fn dead_letter<I: Inbound, D: DeadLetterSink>(
     inbound: &I,
     reason: &str,
     discipline: &Discipline,
@@ -423,7 +434,7 @@ async fn dead_letter<I: Inbound, D: DeadLetterSink>(
     }
 }
 
-async fn settle_or_warn<I: Inbound>(inbound: &I, how: Settle) {
+pub(crate) async fn settle_or_warn<I: Inbound>(inbound: &I, how: Settle) {
     if let Err(error) = inbound.settle(how).await {
         tracing::warn!(%error, ?how, "settling the message failed; the server will redeliver it after the ack wait");
     }
@@ -457,7 +468,7 @@ pub fn dead_letter_headers(
     dlq_headers
 }
 
-fn header_safe(text: &str) -> String {
+pub(crate) fn header_safe(text: &str) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -469,7 +480,7 @@ fn header_safe(text: &str) -> String {
     out
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = panic.downcast_ref::<String>() {

@@ -45,8 +45,4 @@ pub enum BusError {
         consumer: String,
         source: BoxError,
     },
-
-    /// A subject is not bound to any stream (in-process bus).
-    #[error("no stream stores subject `{0}`")]
-    NoStream(String),
 }

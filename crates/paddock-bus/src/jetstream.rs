@@ -21,6 +21,29 @@ use crate::{codec, BoxError, Bus, BusConfig, BusError, ConsumerSpec, Handler, Na
 #[derive(Debug, Clone)]
 pub struct JetStreamBus {
     inner: Arc<Inner>,
+    readiness: Option<Readiness>,
+}
+
+/// Told how each consume loop of a bus is doing, keyed by its consumer:
+/// `Ok` once it pulls; `Err(reason)` while it starts, when it could not
+/// start, while its pull requests fail, and after it stopped. A service's
+/// health reports it, so a service is ready only while its consumers pull.
+#[derive(Clone)]
+pub struct Readiness(Arc<ReportFn>);
+
+/// A consume loop's state: ready, or not and why.
+type ReportFn = dyn Fn(&ConsumerSpec, Result<(), String>) + Send + Sync;
+
+impl Readiness {
+    pub fn new(report: impl Fn(&ConsumerSpec, Result<(), String>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(report))
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Readiness(..)")
+    }
 }
 
 #[derive(Debug)]
@@ -84,7 +107,32 @@ impl JetStreamBus {
                 url: url.to_owned(),
                 metrics,
             }),
+            readiness: None,
         })
+    }
+
+    /// This bus, reporting its consume loops' state to `readiness`.
+    pub fn with_readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = Some(readiness);
+        self
+    }
+
+    pub(crate) fn report(&self, spec: &ConsumerSpec, state: Result<(), String>) {
+        if let Some(readiness) = &self.readiness {
+            (readiness.0)(spec, state);
+        }
+    }
+
+    pub(crate) fn consumer_settings(&self) -> &crate::ConsumerSettings {
+        &self.inner.config.consumer
+    }
+
+    pub(crate) fn max_message_bytes(&self) -> usize {
+        self.inner.config.max_message_bytes
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<BusMetrics> {
+        &self.inner.metrics
     }
 
     pub fn client(&self) -> &async_nats::Client {
@@ -159,6 +207,36 @@ impl JetStreamBus {
     }
 }
 
+impl JetStreamBus {
+    /// Records a message a producer (not a consumer) can never deliver on
+    /// the dead-letter stream, as `dlq.<producer>`, with the reason and the
+    /// subject it was meant for: the same headers a consumer's dead letter
+    /// carries, minus the stream position it never had.
+    pub async fn record_dead_letter<M: WireMessage>(
+        &self,
+        producer: &str,
+        intended_subject: &str,
+        msg_id: &str,
+        message: &M,
+        reason: &str,
+    ) -> Result<(), BusError> {
+        let (mut headers, body) = codec::encode(message, msg_id);
+        headers.insert(
+            crate::names::headers::DLQ_REASON,
+            crate::consume::header_safe(reason).as_str(),
+        );
+        headers.insert(
+            crate::names::headers::DLQ_SUBJECT,
+            crate::consume::header_safe(intended_subject).as_str(),
+        );
+        headers.insert(crate::names::headers::DLQ_CONSUMER, producer);
+        let subject = self.inner.names.dead_letter(producer);
+        self.publish_dead_letter(&subject, headers, body)
+            .await
+            .map_err(|source| BusError::Publish { subject, source })
+    }
+}
+
 impl Bus for JetStreamBus {
     fn names(&self) -> &Names {
         &self.inner.names
@@ -213,14 +291,24 @@ impl Bus for JetStreamBus {
         handler: H,
         shutdown: CancellationToken,
     ) -> Result<(), BusError> {
-        let mut consumer = self.open_consumer(spec).await?;
-        let (ack_wait, max_deliver) = {
+        self.report(spec, Err("starting".into()));
+        let opened = async {
+            let mut consumer = self.open_consumer(spec).await?;
             let info = consumer.info().await.map_err(|e| BusError::Consumer {
                 stream: spec.stream_name.clone(),
                 consumer: spec.durable.clone(),
                 source: Box::new(e),
             })?;
-            (info.config.ack_wait, info.config.max_deliver)
+            let config = (info.config.ack_wait, info.config.max_deliver);
+            Ok::<_, BusError>((consumer, config))
+        }
+        .await;
+        let (consumer, (ack_wait, max_deliver)) = match opened {
+            Ok(opened) => opened,
+            Err(error) => {
+                self.report(spec, Err(format!("cannot start: {error}")));
+                return Err(error);
+            }
         };
         let settings = &self.inner.config.consumer;
         let discipline = Discipline::new(
@@ -235,6 +323,7 @@ impl Bus for JetStreamBus {
         tracing::info!(consumer = %spec.durable, stream = %spec.stream_name, "consuming");
 
         let mut pull_failures = 0u64;
+        let mut ready = false;
         'pull: while !shutdown.is_cancelled() {
             // Pull only as many messages as there are free handler slots, so
             // no message waits in this process with its ack timer running.
@@ -254,12 +343,17 @@ impl Bus for JetStreamBus {
                 .await;
             let mut batch = match batch {
                 Ok(batch) => {
+                    if pull_failures > 0 || !ready {
+                        self.report(spec, Ok(()));
+                        ready = true;
+                    }
                     pull_failures = 0;
                     batch
                 }
                 Err(error) => {
                     pull_failures += 1;
                     let delay = settings.backoff(pull_failures);
+                    self.report(spec, Err(format!("pull requests failing: {error}")));
                     tracing::warn!(%error, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
                     drop(slots);
                     tokio::select! {
@@ -297,6 +391,7 @@ impl Bus for JetStreamBus {
             }
         }
 
+        self.report(spec, Err("stopped".into()));
         workers.shut_down().await;
         Ok(())
     }
@@ -356,14 +451,14 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-struct JsInbound {
+pub(crate) struct JsInbound {
     msg: jetstream::Message,
     attempt: u64,
     sequence: u64,
 }
 
 impl JsInbound {
-    fn new(msg: jetstream::Message) -> Self {
+    pub(crate) fn new(msg: jetstream::Message) -> Self {
         let (attempt, sequence) = msg
             .info()
             .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))

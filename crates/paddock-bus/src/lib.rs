@@ -1,5 +1,5 @@
 //! Paddock's message bus: NATS JetStream with an explicit disposition for
-//! every message, and an in-process twin for the one-shot command and tests.
+//! every message.
 //!
 //! # Layout
 //!
@@ -11,9 +11,11 @@
 //!   idempotent creation on a server.
 //! - [`codec`]: protobuf bodies and the headers that describe them
 //!   (message type, schema version, W3C `traceparent`).
-//! - [`Bus`]: the publish/consume contract, implemented by
-//!   [`JetStreamBus`] and [`MemoryBus`].
-//! - [`consume`]: the consume discipline shared by both implementations.
+//! - [`Bus`]: the publish/consume contract, implemented by [`JetStreamBus`].
+//! - [`consume`]: the consume discipline: one delivery at a time to a typed
+//!   handler.
+//! - [`batch`]: the same discipline for consumers that take deliveries as a
+//!   batch (the sinks).
 //! - [`metrics`]: the bus's Prometheus metrics, declared once.
 //!
 //! # Invariants
@@ -30,12 +32,12 @@
 //!   so a healthy long-running handler is never redelivered.
 
 pub mod artifact;
+pub mod batch;
 pub mod codec;
 pub mod config;
 pub mod consume;
 mod error;
 mod jetstream;
-mod memory;
 pub mod metrics;
 pub mod names;
 pub mod topology;
@@ -44,11 +46,11 @@ mod trace;
 use std::future::Future;
 
 pub use async_nats::HeaderMap;
-pub use config::{BusConfig, ConsumerSettings, StreamSettings, TopologyConfig};
+pub use batch::{BatchContext, BatchDelivery, BatchHandler, Disposition};
+pub use config::{BatchConfig, BusConfig, ConsumerSettings, StreamSettings, TopologyConfig};
 pub use consume::{Delivery, Handler, HandlerError};
 pub use error::{BoxError, BusError};
-pub use jetstream::JetStreamBus;
-pub use memory::{DeadLetter, MemoryBus};
+pub use jetstream::{JetStreamBus, Readiness};
 pub use names::{ConsumerSpec, Names, StreamKind};
 use paddock_proto::WireMessage;
 pub use tokio_util::sync::CancellationToken;

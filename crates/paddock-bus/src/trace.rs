@@ -1,84 +1,98 @@
-//! W3C trace context in message headers.
+//! W3C trace context in message headers, through OpenTelemetry's own
+//! `traceparent` propagator.
 //!
-//! The publisher writes the current span's context as `traceparent`; the
-//! consumer makes it the parent of the handler's span. Only the span
-//! context is needed, so this formats and parses the header directly
-//! instead of requiring a globally installed propagator.
+//! The publisher writes the current span's context; the consumer makes it
+//! the parent of the handler's span (or, for a batch, a link).
 
 use async_nats::HeaderMap;
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::Context;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::names::headers::TRACEPARENT;
 
+struct Writer<'a>(&'a mut HeaderMap);
+
+impl Injector for Writer<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        // Only `traceparent` is carried: `tracestate` is vendor data the
+        // consumers never read.
+        if key == TRACEPARENT {
+            self.0.insert(TRACEPARENT, value.as_str());
+        }
+    }
+}
+
+struct Reader<'a>(&'a HeaderMap);
+
+impl Extractor for Reader<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        (key == TRACEPARENT)
+            .then(|| self.0.get(TRACEPARENT))
+            .flatten()
+            .map(|v| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec![TRACEPARENT]
+    }
+}
+
 /// Writes the current span's trace context into `headers`, if it has one.
 pub(crate) fn inject_current(headers: &mut HeaderMap) {
     let cx = tracing::Span::current().context();
-    let span = cx.span();
-    let sc = span.span_context();
-    if sc.is_valid() {
-        headers.insert(TRACEPARENT, format_traceparent(sc).as_str());
+    if cx.span().span_context().is_valid() {
+        TraceContextPropagator::new().inject_context(&cx, &mut Writer(headers));
     }
+}
+
+/// The remote span context in `headers`; `None` when absent or malformed
+/// (it is attacker-controllable input and is never trusted further).
+pub(crate) fn remote_context(headers: Option<&HeaderMap>) -> Option<SpanContext> {
+    let cx = TraceContextPropagator::new().extract(&Reader(headers?));
+    let sc = cx.span().span_context().clone();
+    sc.is_valid().then_some(sc)
 }
 
 /// Makes the trace context in `headers` (if any) the parent of `span`.
 pub(crate) fn set_parent_from(span: &tracing::Span, headers: Option<&HeaderMap>) {
-    let Some(value) = headers.and_then(|h| h.get(TRACEPARENT)) else {
-        return;
-    };
-    if let Some(sc) = parse_traceparent(value.as_str()) {
+    if let Some(sc) = remote_context(headers) {
         // An error only means no OpenTelemetry layer is installed.
         let _ = span.set_parent(Context::new().with_remote_span_context(sc));
     }
 }
 
-fn format_traceparent(sc: &SpanContext) -> String {
-    format!(
-        "00-{}-{}-{:02x}",
-        sc.trace_id(),
-        sc.span_id(),
-        sc.trace_flags().to_u8()
-    )
-}
-
-/// Parses a version-00 `traceparent`; `None` for anything malformed (it is
-/// attacker-controllable input and is never trusted further than that).
-pub(crate) fn parse_traceparent(value: &str) -> Option<SpanContext> {
-    let mut parts = value.trim().split('-');
-    let (version, trace, span, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version != "00"
-        || parts.next().is_some()
-        || trace.len() != 32
-        || span.len() != 16
-        || flags.len() != 2
-    {
-        return None;
+/// Links the trace in `headers` (if any) to `span`: a batch continues one
+/// message's trace and links the others'.
+pub(crate) fn add_link_from(span: &tracing::Span, headers: Option<&HeaderMap>) {
+    if let Some(sc) = remote_context(headers) {
+        span.add_link(sc);
     }
-    let trace_id = TraceId::from_hex(trace).ok()?;
-    let span_id = SpanId::from_hex(span).ok()?;
-    let flags = u8::from_str_radix(flags, 16).ok()?;
-    let sc = SpanContext::new(
-        trace_id,
-        span_id,
-        TraceFlags::new(flags),
-        true,
-        TraceState::default(),
-    );
-    sc.is_valid().then_some(sc)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(TRACEPARENT, value);
+        headers
+    }
+
     #[test]
-    fn traceparent_round_trips() {
+    fn a_valid_traceparent_is_read_as_remote() {
         let value = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let sc = parse_traceparent(value).unwrap();
-        assert_eq!(format_traceparent(&sc), value);
+        let sc = remote_context(Some(&with(value))).unwrap();
         assert!(sc.is_remote());
+        assert_eq!(
+            sc.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(sc.span_id().to_string(), "00f067aa0ba902b7");
+        assert!(sc.is_sampled());
     }
 
     #[test]
@@ -86,13 +100,14 @@ mod tests {
         for bad in [
             "",
             "garbage",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             "00-zzf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ] {
-            assert!(parse_traceparent(bad).is_none(), "{bad}");
+            assert!(remote_context(Some(&with(bad))).is_none(), "{bad}");
         }
+        assert!(remote_context(None).is_none());
     }
 }

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use bytes::Bytes;
-use common::{bus, quick_config, release, wait_until};
+use common::{bus, dead_letters, quick_config, release, wait_until};
 use futures::TryStreamExt;
 use paddock_bus::names::{headers, release_msg_id, StreamKind};
-use paddock_bus::{Bus, CancellationToken, Delivery, HandlerError, JetStreamBus};
+use paddock_bus::{Bus, CancellationToken, Delivery, HandlerError};
 use paddock_proto::v1::{Ecosystem, Release};
 use paddock_proto::WireMessage;
 use paddock_testkit::{unique_prefix, TestNats};
@@ -282,21 +282,6 @@ async fn two_replicas_split_a_thousand_messages_each_acked_once() {
         info.num_redelivered, 0,
         "nothing redelivered, so nothing acked twice"
     );
-}
-
-/// Reads every message of the dead-letter stream.
-async fn dead_letters(bus: &JetStreamBus) -> Vec<jetstream::message::StreamMessage> {
-    let mut stream = bus
-        .jetstream()
-        .get_stream(bus.names().stream(StreamKind::DeadLetters))
-        .await
-        .unwrap();
-    let count = stream.info().await.unwrap().state.last_sequence;
-    let mut out = Vec::new();
-    for seq in 1..=count {
-        out.push(stream.get_raw_message(seq).await.unwrap());
-    }
-    out
 }
 
 fn header(msg: &jetstream::message::StreamMessage, name: &str) -> String {

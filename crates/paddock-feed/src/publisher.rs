@@ -5,7 +5,7 @@
 
 use async_nats::jetstream::object_store::ObjectStore;
 use bytes::Bytes;
-use paddock_bus::names::{headers, release_msg_id};
+use paddock_bus::names::release_msg_id;
 use paddock_bus::{Bus, JetStreamBus, Published};
 use paddock_proto::v1::{Artifact, ArtifactKind, Ecosystem, FeedSource, PackageRef, Release};
 use paddock_proto::well_known::Timestamp;
@@ -175,29 +175,15 @@ impl ReleasePublisher {
             "feed-failure:{}",
             release_msg_id(release.package.as_ref().expect("set above"))
         );
-        let (mut hdrs, body) = paddock_bus::codec::encode(&release, &id);
-        let reason: String = reason
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(1024)
-            .collect();
-        hdrs.insert(headers::DLQ_REASON, reason.as_str());
-        hdrs.insert(headers::DLQ_SUBJECT, self.bus.names().release(eco).as_str());
-        hdrs.insert(headers::DLQ_CONSUMER, "feed");
-        let subject = self.bus.names().dead_letter("feed");
         self.bus
-            .jetstream()
-            .publish_with_headers(subject.clone(), hdrs, body)
-            .await
-            .map_err(|e| paddock_bus::BusError::Publish {
-                subject: subject.clone(),
-                source: Box::new(e),
-            })?
-            .await
-            .map_err(|e| paddock_bus::BusError::Publish {
-                subject,
-                source: Box::new(e),
-            })?;
+            .record_dead_letter(
+                "feed",
+                &self.bus.names().release(eco),
+                &id,
+                &release,
+                reason,
+            )
+            .await?;
         Ok(())
     }
 }

@@ -57,6 +57,36 @@ impl Health {
         self.lock().insert(component.to_owned(), Err(reason.into()));
     }
 
+    /// Sets `component` ready (`Ok`) or not ready with the reason.
+    pub fn set(&self, component: &str, state: Result<(), String>) {
+        self.lock().insert(component.to_owned(), state);
+    }
+
+    /// The health component of a consume loop: `consumer <durable>`.
+    pub fn consumer_component(durable: &str) -> String {
+        format!("consumer {durable}")
+    }
+
+    /// A bus readiness hook that reports each consume loop as its own
+    /// component, so `/readyz` names the consumer that is not pulling.
+    pub fn bus_readiness(&self) -> paddock_bus::Readiness {
+        let health = self.clone();
+        paddock_bus::Readiness::new(move |spec, state| {
+            health.set(&Self::consumer_component(&spec.durable), state)
+        })
+    }
+
+    /// Registers the consume loops of `specs` as not yet ready: a service
+    /// counts as ready only once its consumers pull.
+    pub fn register_consumers<'a>(
+        &self,
+        specs: impl IntoIterator<Item = &'a paddock_bus::ConsumerSpec>,
+    ) {
+        for spec in specs {
+            self.register(&Self::consumer_component(&spec.durable));
+        }
+    }
+
     /// True when every registered component is ready.
     pub fn is_ready(&self) -> bool {
         self.lock().values().all(Result::is_ok)

@@ -114,7 +114,7 @@ impl ParquetWriter {
     /// A writer under `root` (created if missing).
     pub fn new(root: &Path, config: &ParquetConfig) -> Result<Self, WriteError> {
         std::fs::create_dir_all(root).map_err(|e| {
-            WriteError::new(format!(
+            WriteError::transient(format!(
                 "creating the Parquet directory {}: {e}",
                 root.display()
             ))
@@ -122,7 +122,7 @@ impl ParquetWriter {
         let compression = match config.compression {
             Codec::Zstd => {
                 Compression::ZSTD(ZstdLevel::try_new(config.zstd_level).map_err(|e| {
-                    WriteError::new(format!(
+                    WriteError::permanent(format!(
                         "sink.parquet.zstd_level {}: {e}",
                         config.zstd_level
                     ))
@@ -379,9 +379,9 @@ fn file_sequences(path: &Path) -> Option<(u64, u64)> {
 /// The stream and sequences in a file's footer.
 fn read_footer(path: &Path) -> Result<(String, Vec<u64>), WriteError> {
     let file = File::open(path)
-        .map_err(|e| WriteError::new(format!("opening {}: {e}", path.display())))?;
+        .map_err(|e| WriteError::transient(format!("opening {}: {e}", path.display())))?;
     let reader = SerializedFileReader::new(file).map_err(|e| {
-        WriteError::new(format!(
+        WriteError::transient(format!(
             "reading the footer of {} (move the file away if it is not Paddock's): {e}",
             path.display()
         ))
@@ -397,7 +397,7 @@ fn read_footer(path: &Path) -> Result<(String, Vec<u64>), WriteError> {
         .as_deref()
         .and_then(decode_ranges)
         .ok_or_else(|| {
-            WriteError::new(format!(
+            WriteError::transient(format!(
                 "{} has no readable {SEQUENCES_KEY} in its footer",
                 path.display()
             ))
@@ -415,16 +415,19 @@ pub fn committed_files(dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
-                return Err(WriteError::new(format!("listing {}: {e}", dir.display())));
+                return Err(WriteError::transient(format!(
+                    "listing {}: {e}",
+                    dir.display()
+                )));
             }
         };
         for entry in entries {
-            let entry =
-                entry.map_err(|e| WriteError::new(format!("listing {}: {e}", dir.display())))?;
+            let entry = entry
+                .map_err(|e| WriteError::transient(format!("listing {}: {e}", dir.display())))?;
             let path = entry.path();
-            let kind = entry
-                .file_type()
-                .map_err(|e| WriteError::new(format!("inspecting {}: {e}", path.display())))?;
+            let kind = entry.file_type().map_err(|e| {
+                WriteError::transient(format!("inspecting {}: {e}", path.display()))
+            })?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if kind.is_dir() {
                 stack.push(path);
@@ -453,13 +456,15 @@ pub fn read_table(root: &Path, table: &str) -> Result<Vec<RecordBatch>, WriteErr
     let mut batches = Vec::new();
     for path in committed_files(&root.join(table))? {
         let file = File::open(&path)
-            .map_err(|e| WriteError::new(format!("opening {}: {e}", path.display())))?;
+            .map_err(|e| WriteError::transient(format!("opening {}: {e}", path.display())))?;
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.build())
-            .map_err(|e| WriteError::new(format!("reading {}: {e}", path.display())))?;
+            .map_err(|e| WriteError::transient(format!("reading {}: {e}", path.display())))?;
         for batch in reader {
             batches.push(
-                batch.map_err(|e| WriteError::new(format!("reading {}: {e}", path.display())))?,
+                batch.map_err(|e| {
+                    WriteError::transient(format!("reading {}: {e}", path.display()))
+                })?,
             );
         }
     }
@@ -517,7 +522,9 @@ impl Writer for ParquetWriter {
                     (group, outcome)
                 })
                 .await
-                .map_err(|e| WriteError::new(format!("the Parquet writer task failed: {e}")))?;
+                .map_err(|e| {
+                    WriteError::transient(format!("the Parquet writer task failed: {e}"))
+                })?;
                 match outcome {
                     Ok(path) => {
                         tracing::debug!(path = %path.display(), rows = group.len(), "committed");
@@ -535,7 +542,7 @@ impl Writer for ParquetWriter {
                         let index = members.remove(at);
                         dispositions[index] = Disposition::Rejected(error.to_string());
                     }
-                    Err(FileError::Io(reason)) => return Err(WriteError(reason)),
+                    Err(FileError::Io(reason)) => return Err(WriteError::transient(reason)),
                 }
             }
         }

@@ -138,15 +138,35 @@ pub enum Disposition {
     Rejected(String),
 }
 
-/// A failure after which nothing can be said about the rows given: retry
-/// them all later (after [`Writer::already_written`]).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct WriteError(pub String);
+/// A failure after which nothing can be said about the rows given.
+///
+/// A transient one (the destination is unreachable or busy) is retried in
+/// place until it succeeds: the messages stay held and no delivery is
+/// spent. A permanent one (access denied, the dataset is gone, the disk is
+/// read-only) needs an operator: its messages are redelivered with backoff
+/// and, after the consumer's last delivery, dead-lettered with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct WriteError {
+    pub reason: String,
+    pub transient: bool,
+}
 
 impl WriteError {
-    pub fn new(reason: impl std::fmt::Display) -> Self {
-        Self(reason.to_string())
+    /// May succeed later without any change.
+    pub fn transient(reason: impl std::fmt::Display) -> Self {
+        Self {
+            reason: reason.to_string(),
+            transient: true,
+        }
+    }
+
+    /// Needs a change of configuration, permissions or data first.
+    pub fn permanent(reason: impl std::fmt::Display) -> Self {
+        Self {
+            reason: reason.to_string(),
+            transient: false,
+        }
     }
 }
 

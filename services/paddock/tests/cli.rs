@@ -226,9 +226,20 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     assert!(http_get(&http, "/healthz")
         .await
         .starts_with("HTTP/1.1 200"));
-    let ready = http_get(&http, "/readyz").await;
+    // Ready once every consumer pulls (each is its own component).
+    let mut ready = String::new();
+    for _ in 0..100 {
+        ready = http_get(&http, "/readyz").await;
+        if ready.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(
-        ready.starts_with("HTTP/1.1 200") && ready.contains("\"ready\":true"),
+        ready.starts_with("HTTP/1.1 200")
+            && ready.contains("\"ready\":true")
+            && ready.contains("consumer static")
+            && ready.contains("consumer sink-parquet-results"),
         "{ready}"
     );
     let metrics = http_get(&http, "/metrics").await;

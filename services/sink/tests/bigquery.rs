@@ -7,6 +7,11 @@
 //!   reason; the rest of its batch lands.
 //! - A query of the reference system's published shape over the `analysis`
 //!   table returns the expected packages.
+//! - A 503 is retried in place and the rows land; a 403 and a deleted
+//!   dataset dead-letter the messages after their last delivery, with the
+//!   reason.
+//! - A sink whose BigQuery endpoint cannot be reached is alive but not
+//!   ready, and says why.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "../../../crates/paddock-sink/tests/common/mod.rs"]
@@ -23,26 +28,44 @@ use paddock_proto::v1;
 use paddock_sink::bigquery::{BigQueryClient, BigQueryConfig, Credentials, CredentialsEnv};
 use paddock_sink::Table;
 use paddock_testkit::bigquery::BqEmulator;
+use paddock_testkit::fault_proxy::{Fault, FaultProxy};
 use paddock_testkit::rng::XorShift;
 use paddock_testkit::TestNats;
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, ReflectMessage, Value};
 
 fn sink(nats: &str, prefix: &str, bq: &BqEmulator) -> tokio::process::Child {
-    support::sink_command(nats, prefix)
+    sink_at(nats, prefix, bq.project(), bq.endpoint())
+}
+
+/// The sink with its BigQuery endpoint at `endpoint` (the emulator, or a
+/// fault proxy in front of it).
+fn sink_at(nats: &str, prefix: &str, project: &str, endpoint: &str) -> tokio::process::Child {
+    bigquery_command(nats, prefix, project, endpoint)
+        .spawn()
+        .expect("paddock-sink starts")
+}
+
+fn bigquery_command(
+    nats: &str,
+    prefix: &str,
+    project: &str,
+    endpoint: &str,
+) -> tokio::process::Command {
+    let mut command = support::sink_command(nats, prefix);
+    command
         .env("PADDOCK__SINK__PARQUET__ENABLED", "false")
         .env("PADDOCK__SINK__BIGQUERY__ENABLED", "true")
-        .env("PADDOCK__SINK__BIGQUERY__PROJECT", bq.project())
+        .env("PADDOCK__SINK__BIGQUERY__PROJECT", project)
         .env("PADDOCK__SINK__BIGQUERY__DATASET", "paddock")
-        .env("PADDOCK__SINK__BIGQUERY__ENDPOINT", bq.endpoint())
+        .env("PADDOCK__SINK__BIGQUERY__ENDPOINT", endpoint)
         .env("PADDOCK__SINK__BIGQUERY__CREDENTIALS", "none")
         .env("PADDOCK__SINK__BIGQUERY__REFERENCE_TABLES", "true")
         .env("PADDOCK__SINK__BIGQUERY__MAX_ROWS", "500")
         .env("PADDOCK__SINK__BIGQUERY__MAX_AGE", "300ms")
         .env("PADDOCK__SINK__BIGQUERY__RETRY_BACKOFF", "100ms")
-        .env("PADDOCK__BUS__TOPOLOGY__ACK_WAIT", "10s")
-        .spawn()
-        .expect("paddock-sink starts")
+        .env("PADDOCK__BUS__TOPOLOGY__ACK_WAIT", "10s");
+    command
 }
 
 async fn client(bq: &BqEmulator) -> BigQueryClient {
@@ -330,4 +353,245 @@ async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
         ],
         "{sql}"
     );
+}
+
+/// Messages published on the results stream and the dead letters of the
+/// BigQuery sink's results consumer, as (package, reason, deliveries).
+async fn publish_results(bus: &paddock_bus::JetStreamBus, names: &[&str]) {
+    for (i, name) in names.iter().enumerate() {
+        let result = resolved(name, "registry.internal.example", i);
+        support::publish(
+            bus,
+            &format!("r:{name}"),
+            Table::DynamicResults,
+            &result.encode_to_vec(),
+        )
+        .await;
+    }
+}
+
+async fn collect_dead_letters(
+    letters: &mut async_nats::Subscriber,
+    n: usize,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let letter = tokio::time::timeout(Duration::from_secs(60), letters.next())
+            .await
+            .expect("the dead letters arrive")
+            .unwrap();
+        let h = letter.headers.as_ref().unwrap();
+        let name = v1::DynamicResult::decode(letter.payload.as_ref())
+            .unwrap()
+            .package
+            .unwrap()
+            .name;
+        out.push((
+            name,
+            h.get(headers::DLQ_REASON).unwrap().as_str().to_owned(),
+            h.get(headers::DLQ_DELIVERIES).unwrap().as_str().to_owned(),
+        ));
+    }
+    out.sort();
+    out
+}
+
+async fn row_names(bq: &BqEmulator) -> BTreeSet<String> {
+    let project = bq.project();
+    client(bq)
+        .await
+        .query(&format!(
+            "SELECT package.name AS name FROM `{project}.paddock.dynamic_results`"
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| text(r, "name"))
+        .collect()
+}
+
+/// A bus whose consumers allow three deliveries, a subscription to the
+/// BigQuery results consumer's dead letters, and the sink with its
+/// endpoint at `endpoint`.
+async fn three_deliveries(
+    nats: &TestNats,
+    project: &str,
+    endpoint: &str,
+) -> (
+    paddock_bus::JetStreamBus,
+    async_nats::Subscriber,
+    tokio::process::Child,
+) {
+    let (bus, prefix) = support::bus_with(nats, |c| c.topology.max_deliver = 3).await;
+    let letters = nats
+        .client()
+        .await
+        .subscribe(bus.names().dead_letter("sink-bigquery-results"))
+        .await
+        .unwrap();
+    let child = bigquery_command(nats.url(), &prefix, project, endpoint)
+        .env("PADDOCK__BUS__TOPOLOGY__MAX_DELIVER", "3")
+        .spawn()
+        .unwrap();
+    (bus, letters, child)
+}
+
+/// Each of `names` was dead-lettered after its third delivery, with a
+/// reason that says the sink cannot store it and passes `says`.
+fn gave_up_on(letters: &[(String, String, String)], names: &[&str], says: impl Fn(&str) -> bool) {
+    let packages: Vec<&str> = letters.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(packages, names);
+    for (_, reason, deliveries) in letters {
+        assert_eq!(deliveries, "3");
+        assert!(
+            reason.starts_with("gave up after 3 deliveries: the bigquery sink cannot store it:")
+                && says(reason),
+            "{reason}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_is_retried_in_place_and_the_rows_land() {
+    let bq = BqEmulator::start().await;
+    let proxy = FaultProxy::start(bq.endpoint()).await;
+    proxy.fail(
+        Fault::google(
+            "/insertAll",
+            503,
+            "backendError",
+            "the service is unavailable",
+        )
+        .times(3),
+    );
+    let nats = TestNats::start().await;
+    let (bus, prefix) = support::bus(&nats).await;
+    let names = ["first", "second", "third"];
+    publish_results(&bus, &names).await;
+
+    let mut child = sink_at(nats.url(), &prefix, bq.project(), proxy.origin());
+    support::drained(&bus, "bigquery", Duration::from_secs(120)).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    assert_eq!(proxy.served().len(), 3, "{:?}", proxy.served());
+    assert_eq!(row_names(&bq).await, names.map(String::from).into());
+    let mut dlq = bus
+        .jetstream()
+        .get_stream(bus.names().stream(StreamKind::DeadLetters))
+        .await
+        .unwrap();
+    assert_eq!(dlq.info().await.unwrap().state.messages, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_dead_letters_the_messages_after_their_deliveries_with_the_reason() {
+    let bq = BqEmulator::start().await;
+    let proxy = FaultProxy::start(bq.endpoint()).await;
+    proxy.fail(Fault::google(
+        "/insertAll",
+        403,
+        "accessDenied",
+        "Access Denied: Permission bigquery.tables.updateData denied",
+    ));
+    let nats = TestNats::start().await;
+    let (bus, mut letters, mut child) = three_deliveries(&nats, bq.project(), proxy.origin()).await;
+    publish_results(&bus, &["denied-a", "denied-b"]).await;
+    let letters = collect_dead_letters(&mut letters, 2).await;
+    support::drained(&bus, "bigquery", Duration::from_secs(60)).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    gave_up_on(&letters, &["denied-a", "denied-b"], |reason| {
+        reason.contains("403 accessDenied") && reason.contains("grant it roles/bigquery.dataEditor")
+    });
+    assert!(row_names(&bq).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_dataset_dead_letters_the_messages_with_the_reason() {
+    let bq = BqEmulator::start().await;
+    let nats = TestNats::start().await;
+    let (bus, mut letters, mut child) = three_deliveries(&nats, bq.project(), bq.endpoint()).await;
+    publish_results(&bus, &["before"]).await;
+    support::drained(&bus, "bigquery", Duration::from_secs(60)).await;
+    assert_eq!(row_names(&bq).await, BTreeSet::from(["before".to_owned()]));
+
+    // The dataset is deleted under the running sink.
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/bigquery/v2/projects/{}/datasets/paddock?deleteContents=true",
+            bq.endpoint(),
+            bq.project()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{deleted:?}");
+    publish_results(&bus, &["after-a", "after-b"]).await;
+    let letters = collect_dead_letters(&mut letters, 2).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    // BigQuery answers 404; the emulator a 500 that says the dataset's
+    // schema does not exist.
+    gave_up_on(&letters, &["after-a", "after-b"], |reason| {
+        reason.contains("dynamic_results")
+            && (reason.contains("404") || reason.contains("does not exist"))
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_that_cannot_reach_bigquery_is_alive_but_not_ready() {
+    let nats = TestNats::start().await;
+    let (_bus, prefix) = support::bus(&nats).await;
+    // Two loopback ports nobody listens on: BigQuery's and the health
+    // endpoint's (bound here, then freed for the sink).
+    let free = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let (nowhere, health) = (free(), free());
+    let mut child = bigquery_command(
+        nats.url(),
+        &prefix,
+        "paddock-test",
+        &format!("http://{nowhere}"),
+    )
+    .env("PADDOCK__HTTP__LISTEN", health.to_string())
+    .spawn()
+    .expect("paddock-sink starts");
+
+    let http = reqwest::Client::new();
+    let mut report = serde_json::Value::Null;
+    for _ in 0..300 {
+        if let Ok(answer) = http.get(format!("http://{health}/readyz")).send().await {
+            assert_eq!(answer.status(), 503, "not ready");
+            report = answer.json().await.unwrap();
+            if report["components"]["sink-bigquery"]["reason"].is_string() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let alive = http
+        .get(format!("http://{health}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    assert_eq!(alive.status(), 200, "the process is alive");
+    assert_eq!(report["ready"], false, "{report}");
+    let reason = report["components"]["sink-bigquery"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("preparing its dataset and tables") && reason.contains("retrying in"),
+        "{report}"
+    );
+    // Its consumers never started, and say so.
+    let consumer = &report["components"]["consumer sink-bigquery-results"];
+    assert_eq!(consumer["ready"], false, "{report}");
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{BusConfig, JetStreamBus};
+use paddock_bus::{Bus, BusConfig, JetStreamBus};
 use paddock_proto::v1::{Ecosystem, PackageRef, Release};
 
 /// A bus config with short timings for tests.
@@ -54,4 +54,24 @@ pub async fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Reads every message of the dead-letter stream.
+pub async fn dead_letters(
+    bus: &JetStreamBus,
+) -> Vec<async_nats::jetstream::message::StreamMessage> {
+    let mut stream = bus
+        .jetstream()
+        .get_stream(
+            bus.names()
+                .stream(paddock_bus::names::StreamKind::DeadLetters),
+        )
+        .await
+        .unwrap();
+    let count = stream.info().await.unwrap().state.last_sequence;
+    let mut out = Vec::new();
+    for seq in 1..=count {
+        out.push(stream.get_raw_message(seq).await.unwrap());
+    }
+    out
 }

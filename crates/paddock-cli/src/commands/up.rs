@@ -80,7 +80,9 @@ pub async fn run(
         }
     };
 
-    let bus = JetStreamBus::connect(&url, &config.bus, bus_metrics).await?;
+    let bus = JetStreamBus::connect(&url, &config.bus, bus_metrics)
+        .await?
+        .with_readiness(health.bus_readiness());
     bus.ensure_topology().await?;
     health.set_ready("bus");
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
@@ -121,8 +123,7 @@ pub async fn run(
             "static: analysing releases from {}",
             bus.names().static_consumer().stream_name
         );
-        health.register("static");
-        health.set_ready("static");
+        health.register_consumers([&bus.names().static_consumer()]);
         let token = shutdown.clone();
         services.spawn(async move {
             if let Err(error) = service.run(token).await {
@@ -154,8 +155,7 @@ pub async fn run(
             "dynamic: analysing releases from {} in the sandbox",
             bus.names().dynamic_consumer().stream_name
         );
-        health.register("dynamic");
-        health.set_ready("dynamic");
+        health.register_consumers([&bus.names().dynamic_consumer()]);
         let token = shutdown.clone();
         services.spawn(async move {
             if let Err(error) = service.run(token).await {
@@ -180,8 +180,10 @@ pub async fn run(
             bus.names().diff_static_consumer().stream_name,
             bus.names().alert_filter(None, None)
         );
-        health.register("diff");
-        health.set_ready("diff");
+        health.register_consumers([
+            &bus.names().diff_static_consumer(),
+            &bus.names().diff_dynamic_consumer(),
+        ]);
         let token = shutdown.clone();
         services.spawn(async move {
             if let Err(error) = service.run(token).await {
@@ -217,8 +219,7 @@ pub async fn run(
             );
             let settings = settings(&parquet.batch, parquet.reference_tables);
             let (bus, token, parquet) = (bus.clone(), shutdown.clone(), parquet.clone());
-            health.register("sink-parquet");
-            health.set_ready("sink-parquet");
+            health.register_consumers(&bus.names().sink_consumers("parquet"));
             services.spawn(async move {
                 let made = paddock_sink::service::run(
                     &bus,
@@ -249,18 +250,15 @@ pub async fn run(
                     .find(|(k, v)| k == "GCE_METADATA_HOST" && !v.is_empty())
                     .map(|(_, v)| v.clone()),
             };
-            // One writer per stream consumed (each keeps its own state).
-            let mut writers = std::collections::HashMap::new();
-            for stream in [
-                paddock_bus::StreamKind::Releases,
-                paddock_bus::StreamKind::Results,
-                paddock_bus::StreamKind::Alerts,
-            ] {
-                let writer =
-                    paddock_sink::bigquery::BigQueryWriter::new(bigquery.client.clone(), &env)
-                        .await
-                        .context("starting the BigQuery sink: preparing its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)")?;
-                writers.insert(stream, writer);
+            // A destination that is unreachable at start is retried in the
+            // background (the sink is not ready meanwhile, and says why);
+            // one that refuses the configuration stops the start.
+            const HINT: &str = "starting the BigQuery sink: preparing its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)";
+            let first = bigquery_writers(&bigquery.client, &env).await;
+            if let Err(error) = &first {
+                if !error.is_transient() {
+                    return Err(anyhow::anyhow!("{error}")).context(HINT);
+                }
             }
             println!(
                 "sink: BigQuery dataset {}.{} at {}",
@@ -269,16 +267,46 @@ pub async fn run(
                 bigquery.client.endpoint
             );
             let settings = settings(&bigquery.batch(), bigquery.client.reference_tables);
-            let (bus, token) = (bus.clone(), shutdown.clone());
+            let (bus, token, health, client) = (
+                bus.clone(),
+                shutdown.clone(),
+                health.clone(),
+                bigquery.client.clone(),
+            );
             health.register("sink-bigquery");
-            health.set_ready("sink-bigquery");
+            health.register_consumers(&bus.names().sink_consumers("bigquery"));
+            let backoff = config.bus.consumer.clone();
             services.spawn(async move {
+                let mut attempt = 0;
+                let mut made = first;
+                let mut writers = loop {
+                    match made {
+                        Ok(writers) => break writers,
+                        Err(error) => {
+                            attempt += 1;
+                            let delay = backoff
+                                .backoff(attempt)
+                                .min(std::time::Duration::from_secs(60));
+                            let reason = format!("{HINT}: {error}; retrying in {delay:?}");
+                            tracing::warn!(%reason, "the BigQuery sink is not ready");
+                            health.set_unready("sink-bigquery", reason);
+                            tokio::select! {
+                                _ = token.cancelled() => return,
+                                _ = tokio::time::sleep(delay) => {}
+                            }
+                            made = bigquery_writers(&client, &env).await;
+                        }
+                    }
+                };
+                health.set_ready("sink-bigquery");
                 let made = paddock_sink::service::run(
                     &bus,
                     "bigquery",
                     |stream| {
                         writers.remove(&stream).ok_or_else(|| {
-                            paddock_sink::row::WriteError::new("no BigQuery writer for this stream")
+                            paddock_sink::row::WriteError::permanent(
+                                "no BigQuery writer for this stream",
+                            )
                         })
                     },
                     settings,
@@ -331,6 +359,27 @@ pub async fn run(
     }
     println!("paddock stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// One BigQuery writer per stream the sink consumes (each keeps its own
+/// state); each ensures the dataset and tables.
+async fn bigquery_writers(
+    config: &paddock_sink::bigquery::BigQueryConfig,
+    env: &paddock_sink::bigquery::CredentialsEnv,
+) -> Result<
+    std::collections::HashMap<paddock_bus::StreamKind, paddock_sink::bigquery::BigQueryWriter>,
+    paddock_sink::bigquery::BigQueryError,
+> {
+    let mut writers = std::collections::HashMap::new();
+    for stream in [
+        paddock_bus::StreamKind::Releases,
+        paddock_bus::StreamKind::Results,
+        paddock_bus::StreamKind::Alerts,
+    ] {
+        let writer = paddock_sink::bigquery::BigQueryWriter::new(config.clone(), env).await?;
+        writers.insert(stream, writer);
+    }
+    Ok(writers)
 }
 
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else

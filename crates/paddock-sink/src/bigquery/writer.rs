@@ -259,10 +259,20 @@ impl Writer for BigQueryWriter {
     ) -> Result<HashSet<RowKey>, WriteError> {
         self.find_written(rows, ack_floor)
             .await
-            .map_err(WriteError::new)
+            .map_err(write_error)
     }
 
     async fn write(&mut self, rows: Vec<Row>) -> Result<Vec<Disposition>, WriteError> {
-        self.write_rows(&rows).await.map_err(WriteError::new)
+        self.write_rows(&rows).await.map_err(write_error)
+    }
+}
+
+/// A BigQuery error as the sink sees it: transient when trying again may
+/// work (see [`BigQueryError::is_transient`]).
+fn write_error(error: BigQueryError) -> WriteError {
+    if error.is_transient() {
+        WriteError::transient(error)
+    } else {
+        WriteError::permanent(error)
     }
 }

@@ -19,11 +19,21 @@ use crate::common;
 
 /// A bus on a fresh prefix, with the topology in place.
 pub async fn bus(nats: &TestNats) -> (JetStreamBus, String) {
+    bus_with(nats, |_| {}).await
+}
+
+/// A bus on a fresh prefix, its configuration adjusted, with the topology
+/// in place.
+pub async fn bus_with(
+    nats: &TestNats,
+    adjust: impl FnOnce(&mut BusConfig),
+) -> (JetStreamBus, String) {
     let prefix = unique_prefix();
-    let config = BusConfig {
+    let mut config = BusConfig {
         prefix: prefix.clone(),
         ..Default::default()
     };
+    adjust(&mut config);
     let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
         .await
         .unwrap();
