@@ -491,11 +491,16 @@ impl DynamicAnalyzer {
         cleanup.work = Some(work.clone());
         let rw = work.join("rw");
         std::fs::create_dir_all(&rw).map_err(err("creating the writable area"))?;
-        if mount_tmpfs(&rw, self.config.writable_bytes) {
-            cleanup.mount = Some(rw.clone());
-        } else {
-            tracing::warn!(dir = %rw.display(), "could not mount a tmpfs (not root?): the sandbox's writable area is a plain directory without a size limit");
-        }
+        // Fail closed: without its size limit the sandbox could fill the
+        // host's disk, so nothing runs.
+        mount_tmpfs(&rw, self.config.writable_bytes).map_err(|e| {
+            format!(
+                "mounting the size-limited tmpfs for the sandbox's writable area at {}: {e}; \
+                 nothing was run (dynamic analysis needs root, or CAP_SYS_ADMIN, to bound the sandbox's disk use)",
+                rw.display()
+            )
+        })?;
+        cleanup.mount = Some(rw.clone());
         let (app, home) = (rw.join("app"), rw.join("home"));
         std::fs::create_dir_all(&app).map_err(err("creating /app"))?;
         std::fs::create_dir_all(&home).map_err(err("creating /root"))?;
@@ -1119,16 +1124,29 @@ impl Drop for Cleanup {
     }
 }
 
-fn mount_tmpfs(dir: &Path, bytes: u64) -> bool {
-    std::process::Command::new("mount")
+/// Mounts a tmpfs of `bytes` on `dir`; the error is `mount`'s own message.
+fn mount_tmpfs(dir: &Path, bytes: u64) -> Result<(), String> {
+    // tmpfs reads `size=0` as "no limit".
+    if bytes == 0 {
+        return Err("dynamic.writable_bytes is 0, which tmpfs reads as no limit".into());
+    }
+    let out = std::process::Command::new("mount")
         .args(["-t", "tmpfs", "-o"])
         .arg(format!("size={bytes},mode=0755,nosuid,nodev"))
         .arg("paddock-dynamic")
         .arg(dir)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .output()
+        .map_err(|e| format!("running mount: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(format!(
+            "mount exited with {}: {}",
+            out.status,
+            stderr.split_whitespace().collect::<Vec<_>>().join(" ")
+        ))
+    }
 }
 
 fn unmount(dir: &Path) {

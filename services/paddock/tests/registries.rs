@@ -258,6 +258,49 @@ async fn analyze_infers_the_ecosystem_of_a_local_artifact() {
     );
 }
 
+/// Without the privilege to mount the sandbox's size-limited tmpfs (here
+/// CAP_SYS_ADMIN is dropped from the process), dynamic analysis fails
+/// closed: an error status that says why, and no phase run.
+#[tokio::test]
+async fn a_failed_tmpfs_mount_fails_the_analysis_closed() {
+    let registry = FixtureRegistry::start().await;
+    let analyze = paddock(&registry);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"])
+        .arg(analyze.get_program())
+        .args(["analyze", "npm", "@paddock/hook", "--format", "json"]);
+    for (key, value) in analyze.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    let out = run(cmd).await;
+    let stdout = text(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "json output ({e}); setpriv (util-linux) must be installed. stdout:\n{stdout}\nstderr:\n{}",
+            text(&out.stderr)
+        )
+    });
+    let dynamic = &report["dynamic"];
+    assert_eq!(
+        dynamic["status"], "ANALYSIS_STATUS_ERROR_OTHER",
+        "{dynamic}"
+    );
+    let detail = dynamic["statusDetail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("mounting the size-limited tmpfs")
+            && detail.contains("nothing was run")
+            && detail.contains("permission denied"),
+        "{dynamic}"
+    );
+    assert!(
+        dynamic["phases"].as_array().is_none_or(|p| p.is_empty()),
+        "no phase ran: {dynamic}"
+    );
+}
+
 /// The newcomer's command, static and dynamic together, on the fixture
 /// registry: one report with findings and then every phase, and the
 /// reference system's records for both.
