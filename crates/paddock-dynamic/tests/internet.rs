@@ -268,6 +268,47 @@ setup(name="tls", version="1.0.0")
     assert!(leaked.is_empty(), "packets on the host: {leaked:?}");
 }
 
+/// A query for a name with bytes outside printable ASCII (and a `.` inside
+/// a label) is seen twice, in the trace's `sendto` and by the resolver,
+/// and recorded once, in the one escaped form both use.
+#[tokio::test]
+async fn an_odd_byte_dns_name_is_recorded_once_in_one_escaped_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = install_only(dir.path(), "odd-dns").await;
+    let setup = r#"import socket
+server = [l.split()[1] for l in open("/etc/resolv.conf") if l.startswith("nameserver")][0]
+labels = [b"Odd\xff.dot", b"example"]
+question = b"".join(bytes([len(l)]) + l for l in labels) + b"\0" + b"\0\1\0\1"
+query = b"\x12\x34\x01\x00\0\1\0\0\0\0\0\0" + question
+import os
+# pip runs setup.py twice: ask once.
+if not os.path.exists("/tmp/odd-dns-asked"):
+    open("/tmp/odd-dns-asked", "w").close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(5)
+    u.sendto(query, (server, 53))
+    try:
+        print("answered", len(u.recv(512)))
+    except OSError as e:
+        print("no answer", e)
+from setuptools import setup
+setup(name="odd-dns", version="1.0.0")
+"#;
+    let result = run(&a, dir.path(), "odd-dns", setup).await;
+    let phase = install(&result);
+    let out = stdout(phase);
+    assert_eq!(phase.status, AnalysisStatus::Completed as i32, "{out}");
+    let odd: Vec<_> = phase
+        .dns
+        .iter()
+        .filter(|q| q.hostname.ends_with("dot.example"))
+        .collect();
+    assert_eq!(odd.len(), 1, "{:#?}", phase.dns);
+    assert_eq!(odd[0].hostname, r"odd\255\046dot.example");
+    // The resolver saw it too (a name only in the trace is unanswered).
+    assert!(odd[0].answered, "{:#?}\n{out}", odd[0]);
+}
+
 #[tokio::test]
 async fn the_tls_authority_is_trusted_inside_and_its_key_is_nowhere() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,8 @@
 //! configured registries from the worker's own network.
 
 pub mod conn;
-pub mod dns;
+/// DNS wire format: the trace's parser, so a name is recorded in one form.
+pub use paddock_trace::dns;
 pub mod exfil;
 pub mod host;
 pub mod proxy;

@@ -13,6 +13,7 @@
 //! - [`line`]: one strace line.
 //! - [`Trace`]: the events of a log, built by [`parse_log`].
 
+pub mod dns;
 pub mod line;
 
 use std::collections::{BTreeMap, HashMap};
@@ -622,31 +623,10 @@ fn sockaddr(arg: &str) -> (String, String, u32) {
     (family, address, port)
 }
 
-/// The first question of a DNS query: (name, type).
+/// The first question of a DNS query: (name in [`dns`]'s presentation
+/// form, type mnemonic).
 pub fn dns_question(packet: &[u8]) -> Option<(String, String)> {
-    if packet.len() < 17 {
-        return None;
-    }
-    let qdcount = u16::from_be_bytes([packet[4], packet[5]]);
-    if qdcount == 0 || packet[2] & 0x80 != 0 {
-        return None;
-    }
-    let mut i = 12;
-    let mut labels = Vec::new();
-    loop {
-        let len = *packet.get(i)? as usize;
-        i += 1;
-        if len == 0 {
-            break;
-        }
-        if len > 63 || labels.len() > 127 {
-            return None;
-        }
-        labels.push(String::from_utf8_lossy(packet.get(i..i + len)?).to_lowercase());
-        i += len;
-    }
-    let qtype = u16::from_be_bytes([*packet.get(i)?, *packet.get(i + 1)?]);
-    Some((labels.join("."), dns_type_name(qtype)))
+    dns::first_question(packet).map(|(name, qtype)| (name, dns_type_name(qtype)))
 }
 
 /// The mnemonic of a record type: `"A"`, `"AAAA"`, ..., or `"TYPE<n>"`

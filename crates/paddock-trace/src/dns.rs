@@ -1,8 +1,16 @@
-//! DNS wire format for the simulated internet's resolver (RFC 1035).
+//! DNS wire format (RFC 1035): the one parser of DNS names, used both for
+//! the queries seen in the syscall trace and by the simulated internet's
+//! resolver (`paddock_netsim::dns`), so a name is recorded in one form
+//! wherever it was seen.
 //!
 //! The resolver answers every name the sample looks up, so that the
 //! sample's next move (the connection it opens) becomes visible. This
 //! module holds only the pure wire logic; the sockets live elsewhere.
+//!
+//! Hand-written rather than hickory-proto: the resolver echoes each
+//! question byte for byte and both records keep raw label bytes in one
+//! escaped form, which is 400 lines of bounded parsing here against a
+//! large dependency in two crates.
 //!
 //! # Layout
 //!
@@ -184,7 +192,7 @@ pub fn parse_query(packet: &[u8]) -> Result<Query, DnsError> {
 
 /// The mnemonic of a record type (shared with the trace parser, which
 /// reads the same queries from the other side).
-pub use paddock_trace::dns_type_name as type_name;
+pub use crate::dns_type_name as type_name;
 
 /// Builds the authoritative answer to `query`, which was parsed from
 /// `packet`.
@@ -279,6 +287,21 @@ pub fn split_tcp_frame(buf: &[u8]) -> Option<(&[u8], &[u8])> {
     let msg = buf.get(2..2 + len)?;
     let rest = buf.get(2 + len..).unwrap_or_default();
     Some((msg, rest))
+}
+
+/// The first question of a query, read leniently, for a query seen in
+/// the trace (which the resolver may never have received): (name in
+/// presentation form, type). `None` for a response or anything that does
+/// not hold a whole first question.
+pub fn first_question(packet: &[u8]) -> Option<(String, u16)> {
+    let flags = read_u16(packet, 2)?;
+    let qdcount = read_u16(packet, 4)?;
+    if flags & FLAG_QR != 0 || qdcount == 0 {
+        return None;
+    }
+    let decoded = read_name(packet, HEADER_LEN).ok()?;
+    let qtype = read_u16(packet, decoded.end)?;
+    Some((decoded.name, qtype))
 }
 
 /// A name decoded from the wire.
