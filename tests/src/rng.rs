@@ -26,6 +26,11 @@ impl XorShift {
         (0..len).map(|_| self.next_u64() as u8).collect()
     }
 
+    /// Exactly `len` random bytes.
+    pub fn fill(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+
     /// One of `items`, which must not be empty.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]

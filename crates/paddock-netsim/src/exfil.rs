@@ -406,21 +406,25 @@ fn encoded_core(value: &[u8], shift: usize, bits: usize, alphabet: &[u8]) -> Vec
     out
 }
 
+/// The bytes percent-encoded: all but the URL unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes every byte of `value` outside the URL unreserved
-/// characters (`A-Z a-z 0-9 - . _ ~`), with uppercase hex digits; with
-/// `form`, a space becomes `+` instead of `%20`.
+/// characters, with uppercase hex digits; with `form`, a space becomes `+`
+/// instead of `%20`.
 fn percent_encode(value: &[u8], form: bool) -> Vec<u8> {
-    const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = Vec::with_capacity(value.len() * 3);
-    for &b in value {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b);
-        } else if form && b == b' ' {
+    for (i, piece) in value.split(|&b| form && b == b' ').enumerate() {
+        if i > 0 {
             out.push(b'+');
-        } else {
-            out.push(b'%');
-            out.push(HEX_UPPER[usize::from(b >> 4)]);
-            out.push(HEX_UPPER[usize::from(b & 0x0f)]);
+        }
+        for chunk in percent_encoding::percent_encode(piece, NOT_UNRESERVED) {
+            out.extend_from_slice(chunk.as_bytes());
         }
     }
     out
@@ -678,6 +682,8 @@ fn excerpt(raw: &[u8], start: usize, end: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use paddock_testkit::rng::XorShift;
+
     use super::*;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     use base64::Engine;
@@ -717,22 +723,6 @@ mod tests {
         matches
             .iter()
             .any(|m| m.label == label && m.encoding == encoding)
-    }
-
-    /// A deterministic xorshift generator for filler and fuzzing.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn bytes(&mut self, len: usize) -> Vec<u8> {
-            (0..len).map(|_| self.next() as u8).collect()
-        }
     }
 
     fn base32_lower(value: &[u8]) -> String {
@@ -784,16 +774,16 @@ mod tests {
 
     #[test]
     fn base64_core_matches_the_base64_crate() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut rng = XorShift(0x1234_5678_9abc_def1);
         for len in 8..40 {
-            let value = rng.bytes(len);
+            let value = rng.fill(len);
             let core = encoded_core(&value, 0, 6, BASE64_STANDARD_ALPHABET);
             let full = STANDARD_NO_PAD.encode(&value);
             assert!(full.as_bytes().starts_with(&core));
             assert_eq!(core.len(), len * 8 / 6);
             for shift in 0..3 {
-                let prefix = rng.bytes(shift + 3 * (len % 2));
-                let suffix = rng.bytes(len % 3);
+                let prefix = rng.fill(shift + 3 * (len % 2));
+                let suffix = rng.fill(len % 3);
                 let blob = [prefix.clone(), value.clone(), suffix].concat();
                 let core = encoded_core(&value, shift, 6, BASE64_STANDARD_ALPHABET);
                 let encoded = STANDARD.encode(&blob);
@@ -1148,15 +1138,15 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let detector = detector();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let alphabet = b"%.+\r\n0123456789abcdefABCDEF=/_-AKIghp";
         for round in 0..300 {
-            let len = (rng.next() % 2048) as usize;
+            let len = (rng.next_u64() % 2048) as usize;
             let haystack: Vec<u8> = if round % 2 == 0 {
-                rng.bytes(len)
+                rng.fill(len)
             } else {
                 (0..len)
-                    .map(|_| alphabet[(rng.next() as usize) % alphabet.len()])
+                    .map(|_| alphabet[(rng.next_u64() as usize) % alphabet.len()])
                     .collect()
             };
             for m in detector.scan(&haystack) {
@@ -1172,19 +1162,19 @@ mod tests {
 
     #[test]
     fn random_secrets_never_panic() {
-        let mut rng = Rng(0x0123_4567_89ab_cdef);
+        let mut rng = XorShift(0x0123_4567_89ab_cdef);
         let secrets: Vec<Secret> = (0..40)
             .map(|i| {
-                let len = (rng.next() % 200) as usize;
+                let len = (rng.next_u64() % 200) as usize;
                 Secret {
                     label: format!("random:{i}"),
-                    value: rng.bytes(len),
+                    value: rng.fill(len),
                 }
             })
             .collect();
         let detector = Detector::new(secrets.clone());
         for s in secrets.iter().filter(|s| s.value.len() >= MIN_SECRET_LEN) {
-            let mut haystack = rng.bytes(100);
+            let mut haystack = rng.fill(100);
             haystack.extend_from_slice(&s.value);
             let matches = detector.scan(&haystack);
             assert!(has(&matches, &s.label, Encoding::Plain), "{}", s.label);
@@ -1193,12 +1183,14 @@ mod tests {
 
     #[test]
     fn large_haystack_with_many_secrets() {
-        let mut rng = Rng(0xdead_beef_cafe_f00d);
+        let mut rng = XorShift(0xdead_beef_cafe_f00d);
         let mut secrets = bait();
         for i in secrets.len()..20 {
             let token: String = (0..36)
                 .map(|_| {
-                    char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(rng.next() % 36) as usize])
+                    char::from(
+                        b"abcdefghijklmnopqrstuvwxyz0123456789"[(rng.next_u64() % 36) as usize],
+                    )
                 })
                 .collect();
             secrets.push(secret(&format!("env:TOKEN_{i}"), &format!("tok_{token}")));
@@ -1207,7 +1199,7 @@ mod tests {
         let detector = Detector::new(secrets);
         let printable = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .%+/=\n";
         let mut haystack: Vec<u8> = (0..4 * 1024 * 1024)
-            .map(|_| printable[(rng.next() as usize) % printable.len()])
+            .map(|_| printable[(rng.next_u64() as usize) % printable.len()])
             .collect();
         let at = haystack.len() - 1000;
         haystack[at..at + last.value.len()].copy_from_slice(&last.value);

@@ -853,15 +853,9 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_is_recorded_as_unknown_and_counted() {
     let net = Net::start("garbage", vec![]).await;
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let garbage: Vec<u8> = std::iter::once(0u8)
-        .chain((1..100 * 1024).map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        }))
-        .collect();
+    let mut rng = paddock_testkit::rng::XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut garbage = vec![0u8];
+    garbage.extend(rng.fill(100 * 1024 - 1));
     let sent = garbage.clone();
     let end = net
         .run(move || {

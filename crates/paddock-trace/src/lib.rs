@@ -651,35 +651,32 @@ pub fn dns_type_name(qtype: u16) -> String {
     name.to_owned()
 }
 
-/// `ENOENT` for errno 2, and so on; the description otherwise.
+/// `ENOENT` for errno 2, and so on (nix's table); the description for a
+/// number it does not know.
 fn errno_name(n: i64, text: &str) -> String {
-    let name = match n {
-        1 => "EPERM",
-        2 => "ENOENT",
-        4 => "EINTR",
-        9 => "EBADF",
-        11 => "EAGAIN",
-        12 => "ENOMEM",
-        13 => "EACCES",
-        17 => "EEXIST",
-        20 => "ENOTDIR",
-        21 => "EISDIR",
-        22 => "EINVAL",
-        28 => "ENOSPC",
-        30 => "EROFS",
-        101 => "ENETUNREACH",
-        110 => "ETIMEDOUT",
-        111 => "ECONNREFUSED",
-        113 => "EHOSTUNREACH",
-        512 => "ERESTARTSYS",
-        _ => return text.to_owned(),
-    };
-    name.to_owned()
+    // The kernel-internal restart codes are not in libc's table; gVisor
+    // reports them for interrupted calls.
+    if n == 512 {
+        return "ERESTARTSYS".into();
+    }
+    match i32::try_from(n).map(nix::errno::Errno::from_raw) {
+        Ok(nix::errno::Errno::UnknownErrno) | Err(_) => text.to_owned(),
+        Ok(errno) => format!("{errno:?}"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errnos_are_named_and_unknown_ones_described() {
+        assert_eq!(errno_name(2, "no such file"), "ENOENT");
+        assert_eq!(errno_name(111, "refused"), "ECONNREFUSED");
+        assert_eq!(errno_name(113, "no route"), "EHOSTUNREACH");
+        assert_eq!(errno_name(512, "restart"), "ERESTARTSYS");
+        assert_eq!(errno_name(9999, "odd"), "odd");
+    }
 
     #[test]
     fn dns_questions_decode() {
