@@ -1,0 +1,178 @@
+//! One phase: its container on the shared rootfs, its timeout and its
+//! trace turned into a [`PhaseResult`].
+
+use paddock_proto::v1::{AnalysisStatus, PackageRef, PhaseResult, ResourceUsage};
+use paddock_proto::well_known::Duration as ProtoDuration;
+use paddock_sandbox::{Exit, RunSpec};
+
+use crate::client_config::{proxy_env, trust_env, SYSTEM_BUNDLE, TRUST_BUNDLE, TRUST_DIR};
+use crate::traffic::add_traffic;
+use crate::{driver, gated_env, now, DynamicAnalyzer, PhaseName, Prepared, GATED};
+
+impl DynamicAnalyzer {
+    pub(crate) async fn run_phase(
+        &self,
+        package: &PackageRef,
+        phase: PhaseName,
+        p: &Prepared,
+        container: &str,
+        gated: bool,
+    ) -> PhaseResult {
+        let (interpreter, driver) = driver(package.ecosystem());
+        let mut env = vec![
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+            "HOME=/root".into(),
+            "USER=root".into(),
+            "LANG=C.UTF-8".into(),
+            "PADDOCK_APP=/app".into(),
+            format!(
+                "PADDOCK_CALL_TIMEOUT={}",
+                self.config.call_timeout.as_secs().max(1)
+            ),
+            "PYTHONUSERBASE=/app/python".into(),
+            "PIP_NO_WARN_SCRIPT_LOCATION=1".into(),
+            "NODE_PATH=/app/node_modules".into(),
+            "npm_config_cache=/root/.npm".into(),
+            "npm_config_update_notifier=false".into(),
+            "npm_config_fetch_retries=0".into(),
+            "GEM_HOME=/app/gems".into(),
+            "COMPOSER_HOME=/root/.composer".into(),
+            "COMPOSER_ALLOW_SUPERUSER=1".into(),
+            "COMPOSER_NO_INTERACTION=1".into(),
+            "CARGO_HOME=/root/.cargo".into(),
+            "CARGO_NET_RETRY=0".into(),
+            "CARGO_TERM_COLOR=never".into(),
+        ];
+        if p.internet.is_some() {
+            env.extend(proxy_env());
+        }
+        let mut read_only_binds = vec![
+            (p.drivers.clone(), "/opt/paddock".into()),
+            (p.artifact_dir.clone(), "/artifact".into()),
+        ];
+        if let Some(dir) = &p.tls {
+            env.extend(trust_env());
+            read_only_binds.push((dir.clone(), TRUST_DIR.into()));
+            read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
+        }
+        env.extend(p.baits.env_entries());
+        if gated {
+            env.extend(gated_env());
+        }
+        let spec = RunSpec {
+            rootfs: self.rootfs.clone(),
+            args: vec![
+                interpreter.into(),
+                format!("/opt/paddock/{driver}"),
+                phase.as_str().into(),
+                package.name.clone(),
+                package.version.clone(),
+                format!("/artifact/{}", p.artifact_name),
+            ],
+            env,
+            cwd: "/app".into(),
+            tmpfs: vec!["/tmp".into()],
+            read_only_binds,
+            read_write_binds: vec![
+                (p.app.clone(), "/app".into()),
+                (p.home.clone(), "/root".into()),
+            ],
+            timeout: self.config.timeout(phase),
+            id: container.to_owned(),
+            netns: p.netns.clone(),
+        };
+        let started_at = now();
+        let span = tracing::info_span!("phase", phase = phase.as_str(), %package, container);
+        let outcome =
+            tracing::Instrument::instrument(self.sandbox.run(&spec, &p.work.join(container)), span)
+                .await;
+        if let Some(keep) = &self.config.keep_logs {
+            let _ = tokio::fs::create_dir_all(keep).await;
+            let _ = tokio::process::Command::new("cp")
+                .arg("-r")
+                .arg(p.work.join(container).join("logs"))
+                .arg(keep.join(container))
+                .status()
+                .await;
+        }
+        // The bundle and the (possibly large) boot log are not needed again.
+        let _ = tokio::fs::remove_dir_all(p.work.join(container)).await;
+        let mut result = PhaseResult {
+            phase: phase.proto() as i32,
+            started_at: Some(started_at),
+            variant: if gated { GATED.into() } else { String::new() },
+            ..Default::default()
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                result.status = AnalysisStatus::ErrorOther as i32;
+                result.status_detail = format!("the sandbox could not run: {e}");
+                return result;
+            }
+        };
+        let limit_hit = outcome.usage.memory_limit_hit || outcome.usage.pids_limit_hit;
+        let (status, detail, code) = match &outcome.exit {
+            Exit::Code(0) => (AnalysisStatus::Completed, String::new(), 0),
+            Exit::Timeout => (
+                AnalysisStatus::ErrorTimeout,
+                format!(
+                    "the {} phase ran out of its {} s",
+                    phase.as_str(),
+                    spec.timeout.as_secs()
+                ),
+                -1,
+            ),
+            Exit::Code(code) if limit_hit => (
+                AnalysisStatus::ErrorLimit,
+                format!(
+                    "exit code {code} after reaching the {} limit",
+                    if outcome.usage.memory_limit_hit {
+                        "memory"
+                    } else {
+                        "process"
+                    }
+                ),
+                *code,
+            ),
+            Exit::Code(code) => (
+                AnalysisStatus::ErrorAnalysis,
+                format!("the {} phase exited with code {code}", phase.as_str()),
+                *code,
+            ),
+            Exit::RuntimeError(e) if limit_hit => (AnalysisStatus::ErrorLimit, e.clone(), -1),
+            Exit::RuntimeError(e) => (AnalysisStatus::ErrorOther, e.clone(), -1),
+        };
+        let t = &outcome.trace;
+        result.status = status as i32;
+        result.status_detail = detail;
+        result.exit_code = code;
+        result.duration = Some(ProtoDuration {
+            seconds: outcome.duration.as_secs() as i64,
+            nanos: outcome.duration.subsec_nanos() as i32,
+        });
+        result.resources = Some(ResourceUsage {
+            max_rss_bytes: outcome.usage.max_memory_bytes,
+            cpu_seconds: outcome.usage.cpu_seconds,
+            max_pids: outcome.usage.max_pids as u32,
+            oom_killed: outcome.usage.memory_limit_hit,
+            pids_limit_hit: outcome.usage.pids_limit_hit,
+        });
+        result.bait_accesses = p.baits.accesses(t);
+        result.files = t.files();
+        result.file_events = t.file_events.clone();
+        result.sockets = t.sockets.clone();
+        result.dns = t.dns.clone();
+        result.commands = t.commands.clone();
+        result.processes = t.processes.clone();
+        result.file_writes = t.file_writes.clone();
+        result.trace = Some(t.stats);
+        result.stdout_tail = outcome.stdout_tail;
+        result.stderr_tail = outcome.stderr_tail;
+        if let Some(host) = &p.internet {
+            add_traffic(&mut result, host.recorder());
+        }
+        tracing::info!(phase = phase.as_str(), %package, status = status.as_str_name(), seconds = outcome.duration.as_secs_f64(), "phase finished");
+        result
+    }
+}
