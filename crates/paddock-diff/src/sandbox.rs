@@ -12,28 +12,21 @@ use std::net::IpAddr;
 use crate::normalize::clean_path;
 
 /// Where the drivers live inside the sandbox image.
-pub const DRIVER_DIR: &str = "/opt/paddock/";
-
-/// The internet host's address on the sandbox's link: its resolver and
-/// registry proxy (`paddock_netsim::HOST_ADDR`).
-pub const HOST_ADDR: &str = "10.231.0.1";
-/// The resolver's port: every DNS query goes there and is recorded as a
-/// DNS name instead.
-pub const RESOLVER_PORT: u32 = 53;
-/// The registry proxy's port: package managers fetch dependencies through
-/// it, recorded as fetched packages instead.
-pub const REGISTRY_PROXY_PORT: u32 = 3141;
-/// Names resolved inside the sandbox get addresses from 10.232.0.0/16 in
-/// the order they are asked for, so such an address says nothing by
-/// itself; the name it was handed out for does.
-pub const NAME_POOL_PREFIX: &str = "10.232.";
+pub use paddock_proto::sandbox::DRIVER_DIR;
+/// The internet host's address on the sandbox's link (its resolver and
+/// registry proxy), the resolver's port (every DNS query goes there and is
+/// recorded as a DNS name instead) and the registry proxy's (package
+/// managers fetch dependencies through it, recorded as fetched packages
+/// instead).
+use paddock_proto::sandbox::{HOST_ADDR, PROXY_PORT as REGISTRY_PROXY_PORT, RESOLVER_PORT};
 /// What an address of the name pool reads as when its name is unknown.
 pub const POOL_ADDRESS: &str = "<resolved-address>";
 
 /// Whether a connection or datagram is the sandbox's plumbing or local:
 /// the resolver, the registry proxy, loopback, the unspecified address.
 pub fn is_plumbing(address: &str, port: u32) -> bool {
-    if address == HOST_ADDR && (port == RESOLVER_PORT || port == REGISTRY_PROXY_PORT) {
+    let harness_port = port == u32::from(RESOLVER_PORT) || port == u32::from(REGISTRY_PROXY_PORT);
+    if harness_port && address.parse() == Ok(HOST_ADDR) {
         return true;
     }
     match address
@@ -51,10 +44,14 @@ pub fn is_plumbing(address: &str, port: u32) -> bool {
     }
 }
 
-/// An address as a profile shows it: pool addresses are replaced (see
-/// [`NAME_POOL_PREFIX`]).
+/// An address as a profile shows it: an address of the name pool
+/// ([`paddock_proto::sandbox::NAME_POOL`]) is replaced, since it says
+/// nothing by itself; the name it was handed out for does.
 pub fn display_address(address: &str) -> String {
-    if address.starts_with(NAME_POOL_PREFIX) {
+    if address
+        .parse()
+        .is_ok_and(paddock_proto::sandbox::in_name_pool)
+    {
         POOL_ADDRESS.to_owned()
     } else {
         address.to_owned()

@@ -17,7 +17,7 @@ pub(crate) fn proxy_env() -> Vec<String> {
 
 /// Where the sandbox finds the analysis's CA certificate (`ca.pem`) and
 /// the system roots with it ([`TRUST_BUNDLE`]).
-pub(crate) const TRUST_DIR: &str = "/opt/paddock-tls";
+pub(crate) use paddock_proto::sandbox::TRUST_DIR;
 pub(crate) const TRUST_BUNDLE: &str = "ca-bundle.pem";
 /// Debian's system bundle (OpenSSL's default file: Python's `ssl`, Ruby,
 /// PHP, curl), replaced by the bundle with the analysis's CA in it.

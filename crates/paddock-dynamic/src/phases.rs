@@ -47,7 +47,12 @@ impl DynamicAnalyzer {
             env.extend(proxy_env());
         }
         let mut read_only_binds = vec![
-            (p.drivers.clone(), "/opt/paddock".into()),
+            (
+                p.drivers.clone(),
+                paddock_proto::sandbox::DRIVER_DIR
+                    .trim_end_matches('/')
+                    .into(),
+            ),
             (p.artifact_dir.clone(), "/artifact".into()),
         ];
         if let Some(dir) = &p.tls {

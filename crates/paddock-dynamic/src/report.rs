@@ -77,17 +77,11 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
         let mut written = BTreeSet::new();
         for e in &p.file_events {
             let op = FileOp::try_from(e.op).unwrap_or(FileOp::Unspecified);
+            // Directories made or removed are not listed: their files are.
+            let changes =
+                (op.writes() || op.removes()) && !matches!(op, FileOp::Mkdir | FileOp::Rmdir);
             if e.result < 0
-                || !matches!(
-                    op,
-                    FileOp::OpenWrite
-                        | FileOp::Create
-                        | FileOp::Delete
-                        | FileOp::Rename
-                        | FileOp::Chmod
-                        | FileOp::Symlink
-                        | FileOp::Link
-                )
+                || !changes
                 || e.path.starts_with("/dev/")
                 || e.path.starts_with("/proc/")
             {
@@ -274,8 +268,8 @@ const SYSTEM_AREAS: [&str; 12] = [
     "/lib64/",
     "/bin/",
     "/sbin/",
-    "/opt/paddock/",
-    "/opt/paddock-tls/",
+    paddock_proto::sandbox::DRIVER_DIR,
+    paddock_proto::sandbox::TRUST_DIR,
     "/artifact/",
     "/etc/ld.so.",
     "/etc/ssl/",

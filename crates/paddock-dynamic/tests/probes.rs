@@ -129,7 +129,7 @@ fn assert_probe(p: &PhaseResult, label: &str, actor: &str) {
     // (it does for `write`, not for glibc's `send`).
     assert!(
         p.sockets.iter().any(|s| s.op == SocketOp::Sendto as i32
-            && s.address == paddock_sandbox::netns::RESOLVER_ADDR
+            && s.address == paddock_sandbox::netns::RESOLVER_ADDR.to_string()
             && s.port == 53),
         "{ctx}: the DNS query sent: {:?}",
         p.sockets

@@ -17,24 +17,13 @@ pub mod record;
 pub mod sniff;
 pub mod tls;
 
-use std::net::Ipv4Addr;
-
 pub use host::InternetHost;
 pub use proxy::Proxy;
 pub use record::{Captured, Exfiltration, Recorder};
 
-/// The sandbox's address on its link to the internet host.
-pub const SANDBOX_ADDR: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 2);
-/// The internet host's address on that link: the sandbox's resolver, and
-/// the registry proxy.
-pub const HOST_ADDR: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 1);
-/// The link's prefix length.
-pub const LINK_PREFIX_LEN: u8 = 24;
-/// Names resolved inside the sandbox get addresses from here, one each.
-pub const NAME_POOL: Ipv4Addr = Ipv4Addr::new(10, 232, 0, 0);
-pub const NAME_POOL_PREFIX: u8 = 16;
-pub const NAME_POOL_SIZE: u32 = 1 << (32 - NAME_POOL_PREFIX as u32);
-/// The registry proxy's port on [`HOST_ADDR`].
-pub const PROXY_PORT: u16 = 3141;
-/// Where the redirect rule sends every other TCP connection.
-pub const CATCHALL_PORT: u16 = 9;
+/// The name pool's prefix length.
+pub use paddock_proto::sandbox::NAME_POOL_PREFIX_LEN as NAME_POOL_PREFIX;
+/// The sandbox's addresses and ports: one source for every crate.
+pub use paddock_proto::sandbox::{
+    CATCHALL_PORT, HOST_ADDR, LINK_PREFIX_LEN, NAME_POOL, NAME_POOL_SIZE, PROXY_PORT, SANDBOX_ADDR,
+};

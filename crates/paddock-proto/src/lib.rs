@@ -9,6 +9,8 @@
 //!   64-bit integers as strings, timestamps as RFC 3339.
 //! - [`ecosystem`]: names of ecosystems and severities as they appear on the
 //!   command line and in bus subjects.
+//! - [`sandbox`]: the sandbox's addresses, ports, harness paths and which
+//!   file operations write, for every crate that reads its records.
 //! - [`WireMessage`]: the messages that travel on the bus, with the type
 //!   name and schema version that go into their headers.
 //!
@@ -19,6 +21,7 @@
 //! JSON encodings so that an accidental change fails CI.
 
 pub mod ecosystem;
+pub mod sandbox;
 
 /// Generated code for the `paddock.v1` protobuf package.
 #[allow(missing_docs, clippy::all, missing_debug_implementations)]

@@ -21,13 +21,12 @@ use crate::SandboxError;
 /// removed as leftovers).
 pub const NETNS_PREFIX: &str = "paddock-";
 
-/// The sandbox's own address inside its namespace.
-pub const SANDBOX_ADDR: &str = "10.231.0.2";
 /// The resolver the rootfs's resolv.conf names; on the blackhole link
 /// queries go out (and are traced) but nothing answers.
-pub const RESOLVER_ADDR: &str = "10.231.0.1";
-/// The prefix length of the sandbox's link.
-pub const LINK_PREFIX_LEN: u8 = 24;
+pub use paddock_proto::sandbox::HOST_ADDR as RESOLVER_ADDR;
+/// The sandbox's own address inside its namespace, and its link's prefix
+/// length (the sandbox facts every crate shares).
+pub use paddock_proto::sandbox::{LINK_PREFIX_LEN, SANDBOX_ADDR};
 
 /// A network namespace made by Paddock.
 #[derive(Debug)]

@@ -83,21 +83,10 @@ impl Trace {
             });
             let ok = e.result >= 0;
             *any_ok |= ok;
-            match op {
-                FileOp::OpenRead => access.read = true,
-                FileOp::OpenWrite
-                | FileOp::Create
-                | FileOp::Mkdir
-                | FileOp::Chmod
-                | FileOp::Chown
-                | FileOp::Link
-                | FileOp::Symlink => access.write = true,
-                FileOp::Delete | FileOp::Rmdir => access.delete = true,
-                FileOp::Rename => {
-                    access.delete = true;
-                }
-                _ => {}
-            }
+            // Which operations write or remove: the sandbox facts'.
+            access.read |= op == FileOp::OpenRead;
+            access.write |= op.writes();
+            access.delete |= op.removes();
         }
         // A rename writes its target.
         for e in self

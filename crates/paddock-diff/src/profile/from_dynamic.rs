@@ -195,13 +195,10 @@ fn written_paths(phase: &PhaseResult) -> BTreeMap<String, u64> {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
     for e in phase.file_events.iter().filter(|e| e.result >= 0) {
         let path = match e.op() {
-            FileOp::OpenWrite
-            | FileOp::Create
-            | FileOp::Chmod
-            | FileOp::Chown
-            | FileOp::Link
-            | FileOp::Symlink => &e.path,
             FileOp::Rename => &e.target,
+            // A directory made holds nothing yet: what is written into it is.
+            FileOp::Mkdir => continue,
+            op if op.writes() => &e.path,
             _ => continue,
         };
         if expected_write(path).is_none() {
@@ -297,26 +294,19 @@ fn files(p: &mut Profile, n: &Normalizer, ph: PhaseLite, phase: &PhaseResult) {
     };
     for e in phase.file_events.iter().filter(|e| e.result >= 0) {
         match e.op() {
-            FileOp::OpenRead => {
-                if is_sensitive_read(&e.path) {
-                    p.insert(Kind::FileRead, ph, n.path(&e.path), &e.path);
-                }
+            FileOp::OpenRead if is_sensitive_read(&e.path) => {
+                p.insert(Kind::FileRead, ph, n.path(&e.path), &e.path);
             }
-            FileOp::OpenWrite
-            | FileOp::Create
-            | FileOp::Mkdir
-            | FileOp::Chmod
-            | FileOp::Chown
-            | FileOp::Link
-            | FileOp::Symlink => write(p, Kind::FileWrite, &e.path),
+            FileOp::OpenRead => {}
             // As the trace's per-path summary has it: a rename deletes its
             // source and writes its target.
             FileOp::Rename => {
                 write(p, Kind::FileDelete, &e.path);
                 write(p, Kind::FileWrite, &e.target);
             }
-            FileOp::Delete | FileOp::Rmdir => write(p, Kind::FileDelete, &e.path),
-            FileOp::Stat | FileOp::Unspecified => {}
+            op if op.writes() => write(p, Kind::FileWrite, &e.path),
+            op if op.removes() => write(p, Kind::FileDelete, &e.path),
+            _ => {}
         }
     }
     // The summaries repeat the events; they matter when a producer kept

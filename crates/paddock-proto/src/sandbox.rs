@@ -1,0 +1,100 @@
+//! Facts about the sandbox that every crate reading or writing its records
+//! must agree on, in one place: the simulated internet's addresses and
+//! ports, where the harness lives inside the sandbox, and which file
+//! operations write. The trace, the simulated internet, the diff and the
+//! dynamic analysis all read them from here.
+
+use std::net::Ipv4Addr;
+
+use crate::v1::FileOp;
+
+/// The sandbox's address on its link to the internet host.
+pub const SANDBOX_ADDR: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 2);
+/// The internet host's address on that link: the sandbox's resolver, and
+/// the registry proxy.
+pub const HOST_ADDR: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 1);
+/// The link's prefix length.
+pub const LINK_PREFIX_LEN: u8 = 24;
+/// Names resolved inside the sandbox get addresses from here, one each, in
+/// the order they are asked for: such an address says nothing by itself;
+/// the name it was handed out for does.
+pub const NAME_POOL: Ipv4Addr = Ipv4Addr::new(10, 232, 0, 0);
+/// The name pool's prefix length.
+pub const NAME_POOL_PREFIX_LEN: u8 = 16;
+/// How many addresses the name pool holds.
+pub const NAME_POOL_SIZE: u32 = 1 << (32 - NAME_POOL_PREFIX_LEN as u32);
+/// The resolver's port on [`HOST_ADDR`].
+pub const RESOLVER_PORT: u16 = 53;
+/// The registry proxy's port on [`HOST_ADDR`].
+pub const PROXY_PORT: u16 = 3141;
+/// Where the redirect rule sends every other TCP connection.
+pub const CATCHALL_PORT: u16 = 9;
+
+/// Where the drivers (the harness's own programs) live inside the sandbox.
+pub const DRIVER_DIR: &str = "/opt/paddock/";
+/// Where the sandbox finds the analysis's CA certificate and trust bundle.
+pub const TRUST_DIR: &str = "/opt/paddock-tls";
+
+/// Whether `address` was handed out from the [`NAME_POOL`].
+pub fn in_name_pool(address: Ipv4Addr) -> bool {
+    let mask = u32::MAX << (32 - u32::from(NAME_POOL_PREFIX_LEN));
+    u32::from(address) & mask == u32::from(NAME_POOL)
+}
+
+impl FileOp {
+    /// Whether the operation creates or changes what is at its path: its
+    /// content, a new entry, its mode or owner, or a link to it. A rename
+    /// writes its target (and removes its source).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            FileOp::OpenWrite
+                | FileOp::Create
+                | FileOp::Mkdir
+                | FileOp::Chmod
+                | FileOp::Chown
+                | FileOp::Link
+                | FileOp::Symlink
+        )
+    }
+
+    /// Whether the operation removes what is at its path.
+    pub fn removes(self) -> bool {
+        matches!(self, FileOp::Delete | FileOp::Rmdir | FileOp::Rename)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_is_its_prefix() {
+        assert!(in_name_pool(Ipv4Addr::new(10, 232, 0, 1)));
+        assert!(in_name_pool(Ipv4Addr::new(10, 232, 255, 254)));
+        assert!(!in_name_pool(Ipv4Addr::new(10, 231, 0, 1)));
+        assert!(!in_name_pool(Ipv4Addr::new(10, 233, 0, 1)));
+        assert_eq!(NAME_POOL_SIZE, 65536);
+    }
+
+    #[test]
+    fn every_operation_is_classified_once() {
+        for op in [
+            FileOp::OpenRead,
+            FileOp::OpenWrite,
+            FileOp::Create,
+            FileOp::Mkdir,
+            FileOp::Chmod,
+            FileOp::Chown,
+            FileOp::Link,
+            FileOp::Symlink,
+            FileOp::Delete,
+            FileOp::Rmdir,
+            FileOp::Rename,
+            FileOp::Stat,
+        ] {
+            assert!(!(op.writes() && op.removes()), "{op:?}");
+        }
+        assert!(!FileOp::OpenRead.writes() && !FileOp::Stat.writes());
+    }
+}
