@@ -12,17 +12,15 @@
 //!
 //! # Layout
 //!
-//! - [`table`]: the five tables, their names and message types, and the
-//!   descriptor pool.
-//! - [`schema`]: the proto-to-Arrow type mapping (listed in the README).
-//! - [`batch`]: encoded messages to a [`RecordBatch`].
-//! - [`messages`]: a record batch back to messages, to check what was written.
-//! - [`reference`]: the reference system's (package-analysis) tables.
-//! - [`row`]: a message's rows, and the [`row::Writer`] contract.
-//! - [`service`]: the sink service (consume, batch, write, ack, dead-letter).
+//! - [`arrow`]: the tables, their Arrow schemas, and messages to record
+//!   batches and back (shared by the writers and by readers).
 //! - [`parquet`]: the Parquet writer (partitioned, atomic, self-describing).
-//! - [`bigquery`]: the BigQuery client and writer.
-//! - [`error`]: the error type, [`SinkError`].
+//! - [`bigquery`]: the BigQuery client, its credentials and writer.
+//! - [`reference`]: the reference system's (package-analysis) tables.
+//! - [`row`]: a message's rows, and the [`row::Writer`] contract every
+//!   destination implements.
+//! - [`service`]: the sink service (a bus batch handler: rows, write,
+//!   dispositions).
 //!
 //! # Invariants
 //!
@@ -34,26 +32,21 @@
 //! - Errors name the table and the row, so a sink can dead-letter the one
 //!   bad message and write the rest.
 
-pub mod batch;
+pub mod arrow;
 pub mod bigquery;
-pub mod error;
-pub mod messages;
 pub mod parquet;
 pub mod reference;
 pub mod row;
-pub mod schema;
 pub mod service;
-pub mod table;
-mod wkt;
 
-#[cfg(test)]
-mod test_proto;
+// The Arrow modules under their earlier names, for callers.
+pub use arrow::{error, from_batch as messages, schema, table, to_batch as batch};
 
-pub use batch::to_record_batch;
-pub use error::SinkError;
-pub use messages::from_record_batch;
-pub use schema::arrow_schema;
-pub use table::{descriptor_pool, tables, Table};
+pub use arrow::error::SinkError;
+pub use arrow::from_batch::from_record_batch;
+pub use arrow::schema::arrow_schema;
+pub use arrow::table::{descriptor_pool, tables, Table};
+pub use arrow::to_batch::to_record_batch;
 
 // The Arrow and reflection types in this crate's API, for callers that do
 // not depend on the crates themselves.

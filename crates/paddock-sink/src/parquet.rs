@@ -276,7 +276,7 @@ pub fn with_bookkeeping(batch: RecordBatch, rows: &[&Row]) -> Result<RecordBatch
     let table = batch
         .schema()
         .metadata()
-        .get(crate::schema::MESSAGE_METADATA_KEY)
+        .get(crate::arrow::schema::MESSAGE_METADATA_KEY)
         .cloned()
         .unwrap_or_default();
     let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
@@ -293,7 +293,7 @@ pub fn with_bookkeeping(batch: RecordBatch, rows: &[&Row]) -> Result<RecordBatch
         TimestampMicrosecondArray::from_iter_values(
             rows.iter().map(|r| r.published.timestamp_micros()),
         )
-        .with_timezone(crate::schema::TIMESTAMP_TZ),
+        .with_timezone(crate::arrow::schema::TIMESTAMP_TZ),
     ));
     RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| SinkError::Batch {
         table,

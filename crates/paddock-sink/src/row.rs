@@ -9,7 +9,7 @@ use arrow_schema::{DataType, Field, TimeUnit};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-use crate::schema::TIMESTAMP_TZ;
+use crate::arrow::schema::TIMESTAMP_TZ;
 use crate::Table;
 
 /// A table in the reference system's (package-analysis) schema.

@@ -30,8 +30,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Number, Value};
 
+use crate::arrow::schema::MESSAGE_METADATA_KEY;
 use crate::row::{Output, Row, RowBody, MSG_ID_COLUMN, PUBLISHED_COLUMN, SEQUENCE_COLUMN};
-use crate::schema::MESSAGE_METADATA_KEY;
 use crate::{to_record_batch, SinkError, Table};
 
 /// The BigQuery JSON rows of native rows bound for `table`, with the
@@ -612,10 +612,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::batch::encode_batch;
+    use crate::arrow::schema::MessagePlan;
+    use crate::arrow::test_proto;
+    use crate::arrow::to_batch::encode_batch;
     use crate::row::ReferenceTable;
-    use crate::schema::MessagePlan;
-    use crate::test_proto;
 
     fn row(table: Table, sequence: u64, message: &impl prost::Message) -> Row {
         Row {

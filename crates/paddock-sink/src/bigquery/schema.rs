@@ -243,8 +243,9 @@ mod tests {
     use arrow_schema::{Fields, TimeUnit};
 
     use super::*;
-    use crate::schema::MessagePlan;
-    use crate::{tables, test_proto};
+    use crate::arrow::schema::MessagePlan;
+    use crate::arrow::test_proto;
+    use crate::tables;
 
     fn names(fields: &Value) -> Vec<&str> {
         fields

@@ -26,7 +26,7 @@ use chrono::DateTime;
 use serde_json::{Map, Number, Value};
 
 use super::columns::{arrow_schema, columns, Column, Kind, Mode};
-use crate::error::ColumnError;
+use crate::arrow::error::ColumnError;
 use crate::row::{
     Output, ReferenceTable, Row, RowBody, MSG_ID_COLUMN, PUBLISHED_COLUMN, SEQUENCE_COLUMN,
 };

@@ -25,10 +25,10 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::{json, Value};
 
+use crate::arrow::schema::TIMESTAMP_TZ;
 use crate::row::{
     bookkeeping_fields, ReferenceTable, MSG_ID_COLUMN, PUBLISHED_COLUMN, SEQUENCE_COLUMN,
 };
-use crate::schema::TIMESTAMP_TZ;
 
 /// A column's BigQuery mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

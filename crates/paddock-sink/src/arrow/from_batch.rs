@@ -1,5 +1,5 @@
 //! Arrow record batches back to protobuf messages: the inverse of
-//! [`crate::batch`].
+//! [`crate::arrow::to_batch`].
 //!
 //! Used to check what a sink wrote (round-trip tests, the sinks' acceptance
 //! tests) and by tools that read Paddock's Parquet files back into
@@ -18,10 +18,10 @@ use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_buffer::NullBuffer;
 use prost_reflect::{DynamicMessage, Value};
 
-use crate::error::{ColumnError, Problem, SinkError};
-use crate::schema::{Column, MessagePlan, StructPlan};
-use crate::table::Table;
-use crate::wkt;
+use crate::arrow::error::{ColumnError, Problem, SinkError};
+use crate::arrow::schema::{Column, MessagePlan, StructPlan};
+use crate::arrow::table::Table;
+use crate::arrow::wkt;
 
 /// Converts a record batch with [`Table::schema`] back to one message per
 /// row, in order.
@@ -364,8 +364,8 @@ mod tests {
     use prost_reflect::{MapKey, ReflectMessage as _};
 
     use super::*;
-    use crate::batch::encode_batch;
-    use crate::test_proto;
+    use crate::arrow::test_proto;
+    use crate::arrow::to_batch::encode_batch;
 
     /// A test.Containers and test.Node with everything the Paddock protos
     /// lack set: maps, a oneof, an empty message, recursion.
@@ -467,7 +467,7 @@ mod tests {
             panic!("colors is a list")
         };
         let colors = ListArray::new(
-            crate::schema::list_item_field(item),
+            crate::arrow::schema::list_item_field(item),
             OffsetBuffer::new(vec![0, 1, 2, 2].into()),
             Arc::new(items),
             None,

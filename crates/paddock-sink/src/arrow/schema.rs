@@ -2,7 +2,7 @@
 //!
 //! [`arrow_schema()`] maps a message field by field, recursively. The same
 //! walk produces a `Column` plan for every field, which the converters in
-//! [`crate::batch`] and [`crate::messages`] follow, so the schema and the
+//! [`crate::arrow::to_batch`] and [`crate::arrow::from_batch`] follow, so the schema and the
 //! data written under it cannot drift apart. The mapping rules are listed in
 //! the crate's README.
 //!
@@ -312,7 +312,7 @@ fn plan_message(message: &MessageDescriptor, stack: &mut Vec<String>) -> Column 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_proto;
+    use crate::arrow::test_proto;
 
     fn field<'a>(fields: &'a Fields, name: &str) -> &'a Field {
         fields

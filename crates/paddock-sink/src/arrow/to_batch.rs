@@ -23,13 +23,13 @@ use arrow_buffer::{NullBufferBuilder, OffsetBuffer};
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, MapKey, Value};
 
-use crate::error::{ColumnError, Problem, SinkError};
-use crate::schema::{
+use crate::arrow::error::{ColumnError, Problem, SinkError};
+use crate::arrow::schema::{
     list_item_field, map_entries_field, map_entry_fields, Column, EnumNames, MessagePlan,
     StructPlan, TIMESTAMP_TZ,
 };
-use crate::table::Table;
-use crate::wkt;
+use crate::arrow::table::Table;
+use crate::arrow::wkt;
 
 /// Converts encoded protobuf messages of `table`'s message type to one
 /// record batch with exactly [`Table::schema`], one row per message, in
@@ -465,7 +465,7 @@ mod tests {
     use prost_reflect::{MessageDescriptor, ReflectMessage as _};
 
     use super::*;
-    use crate::test_proto;
+    use crate::arrow::test_proto;
 
     fn set(message: &mut DynamicMessage, name: &str, value: Value) {
         message.set_field_by_name(name, value);

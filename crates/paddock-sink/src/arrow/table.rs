@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::Schema;
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 
-use crate::schema::MessagePlan;
+use crate::arrow::schema::MessagePlan;
 
 /// The descriptors of the whole Paddock contract, decoded once from
 /// [`paddock_proto::FILE_DESCRIPTOR_SET`].
