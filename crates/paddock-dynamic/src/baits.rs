@@ -295,54 +295,24 @@ impl Baits {
     }
 }
 
-/// A fresh Ed25519 key pair in OpenSSH's formats.
+/// A fresh Ed25519 key pair in OpenSSH's formats (ssh-key's encoding).
 fn ssh_key_pair() -> (String, String, Vec<u8>, Vec<u8>) {
     let seed: [u8; 32] = random(32).try_into().expect("32 bytes");
-    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let public = signing.verifying_key().to_bytes();
-    let string = |buf: &mut Vec<u8>, bytes: &[u8]| {
-        buf.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        buf.extend_from_slice(bytes);
-    };
-    let mut public_blob = Vec::new();
-    string(&mut public_blob, b"ssh-ed25519");
-    string(&mut public_blob, &public);
-
-    let comment = b"root@localhost";
-    let check = random(4);
-    let mut private = Vec::new();
-    private.extend_from_slice(&check);
-    private.extend_from_slice(&check);
-    string(&mut private, b"ssh-ed25519");
-    string(&mut private, &public);
-    let mut secret = seed.to_vec();
-    secret.extend_from_slice(&public);
-    string(&mut private, &secret);
-    string(&mut private, comment);
-    let mut pad = 1u8;
-    while private.len() % 8 != 0 {
-        private.push(pad);
-        pad += 1;
-    }
-
-    let mut blob = b"openssh-key-v1\0".to_vec();
-    string(&mut blob, b"none");
-    string(&mut blob, b"none");
-    string(&mut blob, b"");
-    blob.extend_from_slice(&1u32.to_be_bytes());
-    string(&mut blob, &public_blob);
-    string(&mut blob, &private);
-
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let body = b64.encode(&blob);
-    let mut pem = String::from("-----BEGIN OPENSSH PRIVATE KEY-----\n");
-    for chunk in body.as_bytes().chunks(70) {
-        pem.push_str(std::str::from_utf8(chunk).expect("base64 is ascii"));
-        pem.push('\n');
-    }
-    pem.push_str("-----END OPENSSH PRIVATE KEY-----\n");
-    let public_line = format!("ssh-ed25519 {} root@localhost\n", b64.encode(&public_blob));
-    (pem, public_line, seed.to_vec(), public.to_vec())
+    let keypair = ssh_key::private::Ed25519Keypair::from_seed(&seed);
+    let public = keypair.public.0.to_vec();
+    let key = ssh_key::PrivateKey::new(keypair.into(), "root@localhost")
+        .expect("an Ed25519 key pair is a valid private key");
+    let pem = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .expect("encoding an unencrypted key cannot fail")
+        .to_string();
+    let public_line = format!(
+        "{}\n",
+        key.public_key()
+            .to_openssh()
+            .expect("encoding a public key cannot fail")
+    );
+    (pem, public_line, seed.to_vec(), public)
 }
 
 #[cfg(test)]
@@ -409,13 +379,11 @@ mod tests {
     #[test]
     fn the_key_pair_is_one_that_ssh_keygen_accepts() {
         // ssh-keygen -y derives the public key from the private one.
-        if std::process::Command::new("ssh-keygen")
-            .arg("-?")
-            .output()
-            .is_err()
-        {
-            eprintln!("ssh-keygen not installed; format checked by shape only");
-            return;
+        if let Err(error) = std::process::Command::new("ssh-keygen").arg("-?").output() {
+            panic!(
+                "this test needs ssh-keygen ({error}); `scripts/install-deps --test` installs \
+                 it (Debian: openssh-client)"
+            );
         }
         let dir = tempfile::tempdir().unwrap();
         let baits = Baits::generate();
