@@ -12,7 +12,10 @@
 //!   [`Sniffed::Unknown`], or [`Sniffed::NeedMore`] while it could still
 //!   become one of the first two.
 //! - [`parse_client_hello`] reassembles a ClientHello from one or more
-//!   TLS records and reads its server name and ALPN extensions.
+//!   TLS records and reads its server name and ALPN extensions. Kept
+//!   hand-written (not tls-parser): it reads only the two extensions, from
+//!   bytes buffered before rustls takes the stream over, bounded and fuzzed
+//!   in `tests/fuzz.rs`, where tls-parser would bring nom for the same.
 //! - [`parse_http_head`] reads an HTTP/1.x request head with `httparse`
 //!   and rejects heads shaped for request smuggling.
 //!
