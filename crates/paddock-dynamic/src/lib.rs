@@ -290,7 +290,14 @@ impl DynamicAnalyzer {
         // a directory that was never mounted does nothing).
         cleanup.work = Some(work.clone());
         cleanup.mount = Some(work.join("rw"));
-        let layout = {
+        let Layout {
+            app,
+            home,
+            artifact_dir,
+            filename,
+            drivers,
+            baits,
+        } = {
             let (work, artifact, bytes) = (
                 work.clone(),
                 artifact.to_owned(),
@@ -300,14 +307,6 @@ impl DynamicAnalyzer {
                 .await
                 .map_err(|e| format!("laying out the work directory: {e}"))??
         };
-        let Layout {
-            app,
-            home,
-            artifact_dir,
-            filename,
-            drivers,
-            baits,
-        } = layout;
 
         let mut internet = None;
         let netns = if self.config.sandbox.network == NetworkMode::Host {

@@ -7,19 +7,10 @@ mod common;
 use std::time::Duration;
 
 use paddock_dynamic::{DynamicAnalyzer, PhaseName};
-use paddock_proto::v1::{AnalysisStatus, DynamicResult, Ecosystem, FileOp, PackageRef, SocketOp};
-use paddock_testkit::packages::pypi_sdist;
+use paddock_proto::v1::{AnalysisStatus, DynamicResult, FileOp, SocketOp};
 
 async fn run(a: &DynamicAnalyzer, dir: &std::path::Path, name: &str, setup: &str) -> DynamicResult {
-    let built = pypi_sdist(name, "1.0.0", setup, &[]);
-    let artifact = dir.join(&built.filename);
-    std::fs::write(&artifact, &built.bytes).unwrap();
-    let package = PackageRef {
-        ecosystem: Ecosystem::Pypi as i32,
-        name: name.into(),
-        version: "1.0.0".into(),
-    };
-    a.analyze(&package, &artifact).await
+    common::analyse_sdist(a, dir, name, setup, &[]).await
 }
 
 async fn install_only(dir: &std::path::Path, worker: &str, timeout: Duration) -> DynamicAnalyzer {

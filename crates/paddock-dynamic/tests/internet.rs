@@ -18,29 +18,9 @@ use paddock_dynamic::{DynamicAnalyzer, PhaseName};
 use paddock_proto::v1::{
     AnalysisStatus, DynamicResult, Ecosystem, PackageRef, PhaseResult, Severity, SocketOp,
 };
-use paddock_testkit::packages::pypi_sdist;
 
 async fn run(a: &DynamicAnalyzer, dir: &std::path::Path, name: &str, setup: &str) -> DynamicResult {
-    run_with(a, dir, name, setup, &[]).await
-}
-
-/// A PyPI sdist 1.0.0 of `name` with `setup.py` and these files, analysed.
-async fn run_with(
-    a: &DynamicAnalyzer,
-    dir: &std::path::Path,
-    name: &str,
-    setup: &str,
-    files: &[(&str, &str)],
-) -> DynamicResult {
-    let built = pypi_sdist(name, "1.0.0", setup, files);
-    let artifact = dir.join(&built.filename);
-    std::fs::write(&artifact, &built.bytes).unwrap();
-    let package = PackageRef {
-        ecosystem: Ecosystem::Pypi as i32,
-        name: name.into(),
-        version: "1.0.0".into(),
-    };
-    a.analyze(&package, &artifact).await
+    common::analyse_sdist(a, dir, name, setup, &[]).await
 }
 
 async fn install_only(dir: &std::path::Path, worker: &str) -> DynamicAnalyzer {
@@ -346,7 +326,7 @@ print("env", os.environ.get("NODE_EXTRA_CA_CERTS"), os.environ.get("SSL_CERT_FIL
 "#;
     let setup =
         "from setuptools import setup\nsetup(name='cakey', version='1.0.0', packages=['cakey'])\n";
-    let result = run_with(
+    let result = common::analyse_sdist(
         &a,
         dir.path(),
         "cakey",
@@ -384,7 +364,7 @@ async fn gated(dir: &std::path::Path, name: &str, init: &str) -> DynamicResult {
     let setup = format!(
         "from setuptools import setup\nsetup(name='{name}', version='1.0.0', packages=['{name}'])\n"
     );
-    run_with(
+    common::analyse_sdist(
         &a,
         dir,
         name,

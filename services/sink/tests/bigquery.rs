@@ -296,18 +296,9 @@ async fn refused_rows_are_dead_lettered_and_reference_queries_run() {
     assert_eq!(letter_result.package.unwrap().name, "too-big");
 
     // The others landed.
-    let client = client(&bq).await;
-    let project = bq.project();
-    let names: BTreeSet<String> = client
-        .query(&format!(
-            "SELECT package.name AS name FROM `{project}.paddock.dynamic_results`"
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| text(r, "name"))
-        .collect();
+    let names = row_names(&bq).await;
     assert_eq!(names.len(), 22, "{names:?}");
+    let (client, project) = (client(&bq).await, bq.project());
     assert!(!names.contains("too-big"));
 
     // A query of the reference system's published shape (package-analysis

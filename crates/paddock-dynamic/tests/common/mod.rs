@@ -52,3 +52,22 @@ pub fn holds_a_p256_key(bytes: &[u8]) -> bool {
     const BASE64: &[u8] = b"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEH";
     bytes.windows(DER.len()).any(|w| w == DER) || bytes.windows(BASE64.len()).any(|w| w == BASE64)
 }
+
+/// A PyPI sdist 1.0.0 of `name` with `setup.py` and these files, analysed.
+pub async fn analyse_sdist(
+    a: &paddock_dynamic::DynamicAnalyzer,
+    dir: &std::path::Path,
+    name: &str,
+    setup: &str,
+    files: &[(&str, &str)],
+) -> paddock_proto::v1::DynamicResult {
+    let built = paddock_testkit::packages::pypi_sdist(name, "1.0.0", setup, files);
+    let artifact = dir.join(&built.filename);
+    std::fs::write(&artifact, &built.bytes).unwrap();
+    let package = paddock_proto::v1::PackageRef {
+        ecosystem: paddock_proto::v1::Ecosystem::Pypi as i32,
+        name: name.into(),
+        version: "1.0.0".into(),
+    };
+    a.analyze(&package, &artifact).await
+}
