@@ -191,7 +191,10 @@ impl JetStreamBus {
             let expires = match oldest {
                 Some(t) => (t + batch.max_age)
                     .saturating_duration_since(Instant::now())
-                    .clamp(Duration::from_millis(100), settings.pull_expires),
+                    .clamp(
+                        Duration::from_millis(100),
+                        settings.pull_expires.max(Duration::from_millis(100)),
+                    ),
                 None => settings.pull_expires,
             };
             let pulled = consumer
