@@ -171,11 +171,10 @@ fn main() -> anyhow::Result<()> {
                 batch_rows,
                 ..Default::default()
             };
-            let env = paddock_sink::bigquery::CredentialsEnv::default();
             let mut writers = Vec::new();
             for _ in 0..3 {
                 writers.push(
-                    paddock_sink::bigquery::BigQueryWriter::new(config.clone(), &env)
+                    paddock_sink::bigquery::BigQueryWriter::new(config.clone())
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?,
                 );

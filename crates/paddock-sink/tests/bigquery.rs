@@ -23,7 +23,7 @@ use paddock_proto::v1;
 use paddock_proto::well_known::{Duration as ProtoDuration, Timestamp};
 use paddock_sink::bigquery::{
     bigquery_schema, record_batch_json, table_fields, BigQueryClient, BigQueryConfig,
-    BigQueryWriter, Credentials, CredentialsEnv,
+    BigQueryWriter, Credentials,
 };
 use paddock_sink::row::{Disposition, Output, ReferenceTable, Row, RowBody, RowKey, Writer};
 use paddock_sink::{tables, Table};
@@ -44,21 +44,19 @@ fn config(bq: &BqEmulator, dataset: &str) -> BigQueryConfig {
 }
 
 async fn client(bq: &BqEmulator, dataset: &str) -> BigQueryClient {
-    BigQueryClient::new(config(bq, dataset), &CredentialsEnv::default())
+    BigQueryClient::new(config(bq, dataset))
         .await
         .expect("a client for the emulator")
 }
 
 /// A writer on the emulator; a failure shows the emulator's log.
 async fn start_writer(bq: &BqEmulator, config: BigQueryConfig) -> BigQueryWriter {
-    BigQueryWriter::new(config, &CredentialsEnv::default())
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "creating the writer: {e}\nthe emulator's log:\n{}",
-                bq.log_tail()
-            )
-        })
+    BigQueryWriter::new(config).await.unwrap_or_else(|e| {
+        panic!(
+            "creating the writer: {e}\nthe emulator's log:\n{}",
+            bq.log_tail()
+        )
+    })
 }
 
 fn published(sequence: u64) -> DateTime<Utc> {
@@ -238,13 +236,8 @@ async fn rows_of_every_table_round_trip() {
         "verdicts",
         "alerts",
     ] {
-        let fields = client.table_schema(table).await.unwrap().expect(table);
-        let names: Vec<&str> = fields
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["name"].as_str().unwrap())
-            .collect();
+        let schema = client.table_schema(table).await.unwrap().expect(table);
+        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             &names[names.len() - 3..],
             ["_msg_id", "_stream_sequence", "_published"]
@@ -685,9 +678,9 @@ async fn maps_new_columns_and_long_results() {
         .ensure_table("maps", &Value::Array(wider), None)
         .await
         .unwrap();
-    let stored_fields = client.table_schema("maps").await.unwrap().unwrap();
-    assert_eq!(stored_fields[1]["name"], "n");
-    assert_eq!(stored_fields[0]["fields"][1]["name"], "value");
+    let stored = client.table_schema("maps").await.unwrap().unwrap();
+    assert_eq!(stored.fields[1].name, "n");
+    assert_eq!(stored.fields[0].fields[1].name, "value");
 
     // More rows than one result page (10,000), in several insert requests.
     let fields = json!([{"name": "i", "type": "INTEGER", "mode": "REQUIRED"}]);

@@ -25,7 +25,7 @@ use futures::StreamExt;
 use paddock_bus::names::headers;
 use paddock_bus::{Bus, StreamKind};
 use paddock_proto::v1;
-use paddock_sink::bigquery::{BigQueryClient, BigQueryConfig, Credentials, CredentialsEnv};
+use paddock_sink::bigquery::{BigQueryClient, BigQueryConfig, Credentials};
 use paddock_sink::Table;
 use paddock_testkit::bigquery::BqEmulator;
 use paddock_testkit::fault_proxy::{Fault, FaultProxy};
@@ -76,9 +76,7 @@ async fn client(bq: &BqEmulator) -> BigQueryClient {
         credentials: Credentials::None,
         ..Default::default()
     };
-    BigQueryClient::new(config, &CredentialsEnv::default())
-        .await
-        .unwrap()
+    BigQueryClient::new(config).await.unwrap()
 }
 
 /// Clamps every unsigned 64-bit value to BigQuery's INT64 range (the

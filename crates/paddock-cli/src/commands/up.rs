@@ -239,22 +239,11 @@ pub async fn run(
             println!("sink: none enabled (set sink.parquet.enabled or sink.bigquery.enabled)");
         }
         if bigquery.enabled {
-            let env = paddock_sink::bigquery::CredentialsEnv {
-                application_credentials: crate::config::env_path(
-                    env,
-                    "GOOGLE_APPLICATION_CREDENTIALS",
-                ),
-                home: crate::config::env_path(env, "HOME"),
-                metadata_host: env
-                    .iter()
-                    .find(|(k, v)| k == "GCE_METADATA_HOST" && !v.is_empty())
-                    .map(|(_, v)| v.clone()),
-            };
             // A destination that is unreachable at start is retried in the
             // background (the sink is not ready meanwhile, and says why);
             // one that refuses the configuration stops the start.
             const HINT: &str = "starting the BigQuery sink: preparing its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)";
-            let first = bigquery_writers(&bigquery.client, &env).await;
+            let first = bigquery_writers(&bigquery.client).await;
             if let Err(error) = &first {
                 if !error.is_transient() {
                     return Err(anyhow::anyhow!("{error}")).context(HINT);
@@ -294,7 +283,7 @@ pub async fn run(
                                 _ = token.cancelled() => return,
                                 _ = tokio::time::sleep(delay) => {}
                             }
-                            made = bigquery_writers(&client, &env).await;
+                            made = bigquery_writers(&client).await;
                         }
                     }
                 };
@@ -365,7 +354,6 @@ pub async fn run(
 /// state); each ensures the dataset and tables.
 async fn bigquery_writers(
     config: &paddock_sink::bigquery::BigQueryConfig,
-    env: &paddock_sink::bigquery::CredentialsEnv,
 ) -> Result<
     std::collections::HashMap<paddock_bus::StreamKind, paddock_sink::bigquery::BigQueryWriter>,
     paddock_sink::bigquery::BigQueryError,
@@ -376,7 +364,7 @@ async fn bigquery_writers(
         paddock_bus::StreamKind::Results,
         paddock_bus::StreamKind::Alerts,
     ] {
-        let writer = paddock_sink::bigquery::BigQueryWriter::new(config.clone(), env).await?;
+        let writer = paddock_sink::bigquery::BigQueryWriter::new(config.clone()).await?;
         writers.insert(stream, writer);
     }
     Ok(writers)

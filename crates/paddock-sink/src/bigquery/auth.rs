@@ -1,467 +1,227 @@
-//! Access tokens for the BigQuery API.
+//! Access tokens for the BigQuery API, from the `gcp_auth` crate.
 //!
-//! [`Credentials`] picks the source: none (the emulator), a key file, or
-//! Google's application-default chain. A key file is either a service
-//! account's key (`"type": "service_account"`: an RS256-signed JWT is
-//! exchanged at the key's `token_uri`) or a user's login
-//! (`"type": "authorized_user"`: its refresh token is exchanged). Without
-//! a file, the GCE/GKE metadata server gives the attached service
-//! account's token (workload identity).
+//! [`Credentials`] picks the source: none (the emulator), a service
+//! account's key file, or Google's application-default chain as
+//! `gcp_auth::provider` walks it (`GOOGLE_APPLICATION_CREDENTIALS`,
+//! gcloud's `application-default login`, the GCE/GKE metadata server, the
+//! gcloud CLI). `gcp_auth` signs the service account's JWT, exchanges it at
+//! the key's `token_uri`, caches each token until shortly before it
+//! expires and retries a failed exchange a few times; it reads the
+//! environment itself, the one part of the sink that does.
 //!
-//! Tokens are cached until 60 s before they expire. Nothing here reads the
-//! environment: the binary passes what it found in [`CredentialsEnv`].
+//! Around it, Paddock keeps its own limits and advice:
+//! - a key file over [`MAX_KEY_FILE_BYTES`] is refused unread, and a key
+//!   file of another kind (a user login, a workload-identity federation
+//!   file) is refused with what to use instead;
+//! - getting a token takes at most the client's `timeout`;
+//! - a token that cannot be had is a transient error. `gcp_auth` does not
+//!   say whether the endpoint refused the key or was unreachable, and a
+//!   credentials problem is not the rows' fault either way: the rows stay
+//!   held (never dead-lettered for it) and the log says what to fix.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use gcp_auth::TokenProvider;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::config::Credentials;
 use super::error::BigQueryError;
 
 /// The OAuth scope the sink asks for.
 pub const BIGQUERY_SCOPE: &str = "https://www.googleapis.com/auth/bigquery";
-/// Where authorized-user files without a `token_uri` exchange their
-/// refresh token.
-const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-/// The metadata server's host on GCE and GKE.
-const DEFAULT_METADATA_HOST: &str = "metadata.google.internal";
-/// How the metadata server is named in errors.
-const METADATA_ORIGIN: &str = "the metadata server";
-/// What to do when the metadata server gives no token.
-const METADATA_ADVICE: &str = "; without a metadata server (outside Google Cloud, or with no \
-     service account attached) set bigquery.credentials or GOOGLE_APPLICATION_CREDENTIALS to a \
-     key file, or run `gcloud auth application-default login`";
-/// Tokens are refreshed this long before they expire.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
-/// Lifetime asked for in a service account's JWT (Google's maximum).
-const JWT_LIFETIME_SECONDS: i64 = 3600;
+/// The largest key file read (Google's keys are about 2.3 KB).
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+/// How the application-default chain is named in errors.
+const CHAIN: &str = "the application-default chain";
 
-/// What the application-default chain looks at, as the binary found it in
-/// its environment (libraries do not read the environment).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CredentialsEnv {
-    /// `GOOGLE_APPLICATION_CREDENTIALS`: a key file to use first.
-    pub application_credentials: Option<PathBuf>,
-    /// `HOME`: gcloud's login is
-    /// `$HOME/.config/gcloud/application_default_credentials.json`.
-    pub home: Option<PathBuf>,
-    /// `GCE_METADATA_HOST`: the metadata server's `host[:port]`, default
-    /// `metadata.google.internal`.
-    pub metadata_host: Option<String>,
-}
-
-impl CredentialsEnv {
-    /// gcloud's application-default login file under `home`.
-    pub fn gcloud_file(home: &Path) -> PathBuf {
-        home.join(".config")
-            .join("gcloud")
-            .join("application_default_credentials.json")
-    }
-}
-
-/// Gives the `Authorization` header for each request, fetching and caching
-/// tokens.
+/// Gives the `Authorization` header for each request.
 pub(crate) struct Authenticator {
-    source: Source,
-    http: reqwest::Client,
-    cache: tokio::sync::Mutex<Option<CachedToken>>,
-}
-
-struct CachedToken {
-    header: String,
-    refresh_at: Instant,
-}
-
-enum Source {
-    Anonymous,
-    ServiceAccount(Box<ServiceAccount>),
-    AuthorizedUser(AuthorizedUser),
-    Metadata { url: String },
-}
-
-/// A service account's key: who it is and how it signs.
-pub(crate) struct ServiceAccount {
-    pub(crate) client_email: String,
-    pub(crate) private_key_id: Option<String>,
-    pub(crate) token_uri: String,
-    pub(crate) key: RsaKeyPair,
-    pub(crate) origin: String,
-}
-
-struct AuthorizedUser {
-    client_id: String,
-    client_secret: String,
-    refresh_token: String,
-    token_uri: String,
+    provider: Option<Arc<dyn TokenProvider>>,
     origin: String,
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
-            .field("source", &self.describe())
+            .field("source", &self.origin)
             .finish_non_exhaustive()
     }
 }
 
 impl Authenticator {
-    /// Resolves `credentials` to a token source. Key files are read and
-    /// parsed here, so a bad file fails at startup, not at the first insert.
+    /// Resolves `credentials` to a token source. A key file is read and
+    /// checked here, so a bad file fails at startup, not at the first
+    /// insert; the application-default chain is walked here too (which may
+    /// fetch a first token). Each step takes at most `deadline`.
     pub(crate) async fn new(
         credentials: &Credentials,
-        env: &CredentialsEnv,
-        http: reqwest::Client,
+        deadline: Duration,
     ) -> Result<Self, BigQueryError> {
-        let source = match credentials {
-            Credentials::None => Source::Anonymous,
-            Credentials::File(path) => read_key_file(path).await?,
-            Credentials::ApplicationDefault => application_default(env).await?,
+        let (provider, origin): (Option<Arc<dyn TokenProvider>>, String) = match credentials {
+            Credentials::None => (None, "no credentials".to_owned()),
+            Credentials::File(path) => {
+                let origin = path.display().to_string();
+                let text = read_key_file(path).await?;
+                let (account, email) = service_account(&text, &origin)?;
+                (
+                    Some(Arc::new(account)),
+                    format!("service account {email} ({origin})"),
+                )
+            }
+            Credentials::ApplicationDefault => {
+                let found = tokio::time::timeout(deadline, gcp_auth::provider())
+                    .await
+                    .map_err(|_| BigQueryError::Token {
+                        origin: CHAIN.to_owned(),
+                        reason: format!("no credentials found within {deadline:?}"),
+                        transient: true,
+                    })?
+                    .map_err(|e| BigQueryError::Credentials {
+                        origin: CHAIN.to_owned(),
+                        reason: format!(
+                            "{}; set GOOGLE_APPLICATION_CREDENTIALS or bigquery.credentials to a \
+                             service-account key file, run `gcloud auth application-default \
+                             login`, or run where a metadata server gives the attached service \
+                             account's token",
+                            error_chain(&e)
+                        ),
+                    })?;
+                (Some(found), CHAIN.to_owned())
+            }
         };
         Ok(Self {
-            source,
-            http,
-            cache: tokio::sync::Mutex::new(None),
+            provider,
+            origin,
+            deadline,
         })
     }
 
     /// Where tokens come from, for logs (no secrets).
     pub(crate) fn describe(&self) -> String {
-        match &self.source {
-            Source::Anonymous => "no credentials".to_owned(),
-            Source::ServiceAccount(sa) => {
-                format!("service account {} ({})", sa.client_email, sa.origin)
-            }
-            Source::AuthorizedUser(user) => format!("user login ({})", user.origin),
-            Source::Metadata { url } => format!("the metadata server ({url})"),
-        }
+        self.origin.clone()
     }
 
     /// The `Authorization` header value, `None` without credentials.
     pub(crate) async fn authorization(&self) -> Result<Option<String>, BigQueryError> {
-        if matches!(self.source, Source::Anonymous) {
+        let Some(provider) = &self.provider else {
             return Ok(None);
-        }
-        let mut cache = self.cache.lock().await;
-        if let Some(token) = cache.as_ref() {
-            if Instant::now() < token.refresh_at {
-                return Ok(Some(token.header.clone()));
-            }
-        }
-        let (token, lifetime) = self.fetch().await?;
-        let header = format!("Bearer {token}");
-        *cache = Some(CachedToken {
-            header: header.clone(),
-            refresh_at: Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN),
-        });
-        Ok(Some(header))
-    }
-
-    /// Drops the cached token (the server refused it).
-    pub(crate) async fn invalidate(&self) {
-        *self.cache.lock().await = None;
-    }
-
-    async fn fetch(&self) -> Result<(String, Duration), BigQueryError> {
-        match &self.source {
-            Source::Anonymous => Ok((String::new(), Duration::MAX)),
-            Source::ServiceAccount(sa) => {
-                let assertion = jwt_assertion(sa, unix_now())?;
-                let form = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
-                    .append_pair("assertion", &assertion)
-                    .finish();
-                let request = self.http.post(&sa.token_uri).header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                );
-                token_request(request.body(form), &sa.origin).await
-            }
-            Source::AuthorizedUser(user) => {
-                let form = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("grant_type", "refresh_token")
-                    .append_pair("client_id", &user.client_id)
-                    .append_pair("client_secret", &user.client_secret)
-                    .append_pair("refresh_token", &user.refresh_token)
-                    .finish();
-                let request = self.http.post(&user.token_uri).header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                );
-                token_request(request.body(form), &user.origin).await
-            }
-            Source::Metadata { url } => {
-                let request = self.http.get(url).header("Metadata-Flavor", "Google");
-                token_request(request, METADATA_ORIGIN).await
-            }
-        }
-    }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-async fn token_request(
-    request: reqwest::RequestBuilder,
-    origin: &str,
-) -> Result<(String, Duration), BigQueryError> {
-    let error = |reason: String, transient: bool| BigQueryError::Token {
-        origin: origin.to_owned(),
-        reason,
-        transient,
-    };
-    let response = request.send().await.map_err(|e| {
-        error(
-            if origin == METADATA_ORIGIN {
-                format!("request failed: {e}{METADATA_ADVICE}")
-            } else {
-                format!("request failed: {e}; check that the token endpoint is reachable")
-            },
-            true,
-        )
-    })?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| error(format!("reading the response: {e}"), true))?;
-    if !status.is_success() {
-        // OAuth errors: {"error": "invalid_grant", "error_description": "..."}.
-        let detail = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .map(|v| {
-                let code = v["error"].as_str().unwrap_or_default().to_owned();
-                let description = v["error_description"].as_str().unwrap_or_default();
-                format!("{code} {description}").trim().to_owned()
-            })
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
-        let transient = status.is_server_error() || status.as_u16() == 429;
-        let advice = if transient {
-            ""
-        } else if origin == METADATA_ORIGIN {
-            METADATA_ADVICE
-        } else {
-            "; the credentials were refused: create a new key or log in again \
-             (`gcloud auth application-default login`)"
         };
-        return Err(error(
-            format!("http {}: {detail}{advice}", status.as_u16()),
-            transient,
-        ));
+        let error = |reason: String| BigQueryError::Token {
+            origin: self.origin.clone(),
+            reason,
+            transient: true,
+        };
+        let token = tokio::time::timeout(self.deadline, provider.token(&[BIGQUERY_SCOPE]))
+            .await
+            .map_err(|_| error(format!("no token within {:?}", self.deadline)))?
+            .map_err(|e| {
+                error(format!(
+                    "{}; check that the token endpoint is reachable and that the key is valid \
+                     (create a new key, or log in again with `gcloud auth application-default \
+                     login`); the rows stay held meanwhile",
+                    error_chain(&e)
+                ))
+            })?;
+        Ok(Some(format!("Bearer {}", token.as_str())))
     }
-    let token: TokenResponse = serde_json::from_slice(&body)
-        .map_err(|e| error(format!("the response is not a token: {e}"), false))?;
-    let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
-    Ok((token.access_token, lifetime))
 }
 
-/// The application-default chain: the explicit file, gcloud's login, the
-/// metadata server.
-async fn application_default(env: &CredentialsEnv) -> Result<Source, BigQueryError> {
-    if let Some(path) = &env.application_credentials {
-        return read_key_file(path).await.map_err(|e| match e {
-            BigQueryError::Credentials { origin, reason } => BigQueryError::Credentials {
-                origin: format!("GOOGLE_APPLICATION_CREDENTIALS={origin}"),
-                reason,
-            },
-            other => other,
-        });
-    }
-    if let Some(home) = &env.home {
-        let path = CredentialsEnv::gcloud_file(home);
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return read_key_file(&path).await;
+/// An error and its sources, `: `-separated.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
         }
+        source = cause.source();
     }
-    let host = env
-        .metadata_host
-        .as_deref()
-        .unwrap_or(DEFAULT_METADATA_HOST);
-    let mut url =
-        format!("http://{host}/computeMetadata/v1/instance/service-accounts/default/token?scopes=");
-    url.extend(url::form_urlencoded::byte_serialize(
-        BIGQUERY_SCOPE.as_bytes(),
-    ));
-    Ok(Source::Metadata { url })
+    text
 }
 
-async fn read_key_file(path: &Path) -> Result<Source, BigQueryError> {
-    let origin = path.display().to_string();
-    let text = tokio::fs::read_to_string(path)
-        .await
-        .map_err(|e| BigQueryError::Credentials {
-            origin: origin.clone(),
-            reason: format!(
-                "cannot read the file: {e}; set bigquery.credentials to a readable key file, \
-                 or to \"application-default\""
-            ),
-        })?;
-    parse_key_file(&text, &origin)
+async fn read_key_file(path: &Path) -> Result<String, BigQueryError> {
+    let error = |reason: String| BigQueryError::Credentials {
+        origin: path.display().to_string(),
+        reason,
+    };
+    let cannot_read = |e: std::io::Error| {
+        error(format!(
+            "cannot read the file: {e}; set bigquery.credentials to a readable key file, or to \
+             \"application-default\""
+        ))
+    };
+    let size = tokio::fs::metadata(path).await.map_err(cannot_read)?.len();
+    if size > MAX_KEY_FILE_BYTES {
+        return Err(error(format!(
+            "the file is {size} bytes, more than a key file's {MAX_KEY_FILE_BYTES}: is this the \
+             right file?"
+        )));
+    }
+    tokio::fs::read_to_string(path).await.map_err(cannot_read)
 }
 
+/// What is read of a key file before `gcp_auth` reads it all.
 #[derive(Deserialize)]
-struct KeyFile {
+struct KeyKind {
     #[serde(rename = "type", default)]
     kind: String,
-    client_email: Option<String>,
-    private_key: Option<String>,
-    private_key_id: Option<String>,
-    token_uri: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
+    #[serde(default)]
+    client_email: String,
 }
 
-fn parse_key_file(text: &str, origin: &str) -> Result<Source, BigQueryError> {
+/// A service account's token source, and its e-mail for logs.
+fn service_account(
+    text: &str,
+    origin: &str,
+) -> Result<(gcp_auth::CustomServiceAccount, String), BigQueryError> {
     let error = |reason: String| BigQueryError::Credentials {
         origin: origin.to_owned(),
         reason,
     };
-    let file: KeyFile = serde_json::from_str(text)
+    let key: KeyKind = serde_json::from_str(text)
         .map_err(|e| error(format!("not a credentials JSON file: {e}")))?;
-    let missing = |field: &str| {
-        error(format!(
-            "the {} file has no {field:?}: download the key again",
-            file.kind
-        ))
-    };
-    match file.kind.as_str() {
-        "service_account" => {
-            let pem = file
-                .private_key
-                .as_deref()
-                .ok_or_else(|| missing("private_key"))?;
-            let key = rsa_key_from_pem(pem).map_err(error)?;
-            Ok(Source::ServiceAccount(Box::new(ServiceAccount {
-                client_email: file
-                    .client_email
-                    .clone()
-                    .ok_or_else(|| missing("client_email"))?,
-                private_key_id: file.private_key_id.clone(),
-                token_uri: file
-                    .token_uri
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_owned()),
-                key,
-                origin: origin.to_owned(),
-            })))
-        }
-        "authorized_user" => Ok(Source::AuthorizedUser(AuthorizedUser {
-            client_id: file.client_id.clone().ok_or_else(|| missing("client_id"))?,
-            client_secret: file
-                .client_secret
-                .clone()
-                .ok_or_else(|| missing("client_secret"))?,
-            refresh_token: file
-                .refresh_token
-                .clone()
-                .ok_or_else(|| missing("refresh_token"))?,
-            token_uri: file
-                .token_uri
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_owned()),
-            origin: origin.to_owned(),
-        })),
-        other => Err(error(format!(
-            "credentials of type {other:?} are not supported: use a service-account key \
-             (\"service_account\"), a gcloud login (\"authorized_user\"), or the metadata \
-             server (no file)"
-        ))),
-    }
-}
-
-/// The RSA key of a PEM `PRIVATE KEY` (PKCS#8, as Google issues them) or
-/// `RSA PRIVATE KEY` (PKCS#1).
-pub(crate) fn rsa_key_from_pem(pem: &str) -> Result<RsaKeyPair, String> {
-    let (label, der) = pem_block(pem)?;
-    let parsed = match label.as_str() {
-        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
-        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
-        other => {
-            return Err(format!(
-                "the private key is a PEM {other:?}, not an RSA private key"
+    match key.kind.as_str() {
+        "service_account" => {}
+        "authorized_user" => {
+            return Err(error(
+                "a gcloud user login is not read from a path: set bigquery.credentials = \
+                 \"application-default\" (it finds the login where `gcloud auth \
+                 application-default login` puts it), or give a service-account key"
+                    .into(),
             ))
         }
-    };
-    parsed.map_err(|e| format!("the private key is not a usable RSA key: {e}"))
-}
-
-/// The label and decoded contents of the first PEM block.
-fn pem_block(pem: &str) -> Result<(String, Vec<u8>), String> {
-    let begin = pem
-        .find("-----BEGIN ")
-        .ok_or("the private key is not PEM (no BEGIN line)")?;
-    let rest = &pem[begin + "-----BEGIN ".len()..];
-    let label_end = rest.find("-----").ok_or("malformed PEM BEGIN line")?;
-    let label = rest[..label_end].to_owned();
-    let body_start = label_end + "-----".len();
-    let end_marker = format!("-----END {label}-----");
-    let body_end = rest
-        .find(&end_marker)
-        .ok_or("the PEM block has no END line")?;
-    let body: String = rest[body_start..body_end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|e| format!("the PEM body is not base64: {e}"))?;
-    Ok((label, der))
-}
-
-/// The signed JWT a service account exchanges for an access token: RS256,
-/// `iss` the account, `aud` its token URI, valid for an hour from `now`.
-pub(crate) fn jwt_assertion(sa: &ServiceAccount, now: i64) -> Result<String, BigQueryError> {
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut header = json!({"alg": "RS256", "typ": "JWT"});
-    if let Some(kid) = &sa.private_key_id {
-        header["kid"] = Value::String(kid.clone());
+        other => {
+            return Err(error(format!(
+                "credentials of type {other:?} are not supported: use a service-account key \
+                 (\"service_account\"), or \"application-default\" for a gcloud login or the \
+                 metadata server"
+            )))
+        }
     }
-    let claims = json!({
-        "iss": sa.client_email,
-        "scope": BIGQUERY_SCOPE,
-        "aud": sa.token_uri,
-        "iat": now,
-        "exp": now + JWT_LIFETIME_SECONDS,
-    });
-    let signing_input = format!(
-        "{}.{}",
-        b64.encode(header.to_string()),
-        b64.encode(claims.to_string())
-    );
-    let mut signature = vec![0; sa.key.public().modulus_len()];
-    sa.key
-        .sign(
-            &RSA_PKCS1_SHA256,
-            &SystemRandom::new(),
-            signing_input.as_bytes(),
-            &mut signature,
-        )
-        .map_err(|_| BigQueryError::Credentials {
-            origin: sa.origin.clone(),
-            reason: "signing the token request failed".into(),
-        })?;
-    Ok(format!("{signing_input}.{}", b64.encode(signature)))
+    let account = gcp_auth::CustomServiceAccount::from_json(text).map_err(|e| {
+        error(format!(
+            "not a usable service-account key: {}; download the key again",
+            error_chain(&e)
+        ))
+    })?;
+    Ok((account, key.client_email))
 }
 
 #[cfg(test)]
 mod tests {
-    use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    use std::sync::Mutex;
+
+    use base64::Engine as _;
+    use ring::signature::{RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+    use serde_json::{json, Value};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     use super::*;
 
@@ -498,118 +258,210 @@ o63fAMbS8NebWfEkXqwfBQ==
 -----END PRIVATE KEY-----
 ";
 
-    fn service_account_file() -> String {
+    fn service_account_file(token_uri: &str) -> String {
         json!({
             "type": "service_account",
             "project_id": "paddock-test",
             "private_key_id": "key-1",
             "private_key": TEST_ONLY_KEY,
             "client_email": "sink@paddock-test.iam.gserviceaccount.com",
-            "token_uri": "https://oauth2.example.test/token",
+            "client_id": "1",
+            "auth_uri": "http://127.0.0.1:1/auth",
+            "token_uri": token_uri,
         })
         .to_string()
     }
 
-    fn decode_part(part: &str) -> Value {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap();
-        serde_json::from_slice(&bytes).unwrap()
+    /// A loopback token endpoint answering every request with `status` and
+    /// `body`; it keeps each request's form body.
+    async fn token_endpoint(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let body_start = loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break None;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(i + 4);
+                    }
+                };
+                let Some(body_start) = body_start else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&request[..body_start]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < body_start + length {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&request[body_start..]).into_owned());
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, seen)
     }
 
-    #[test]
-    fn service_account_jwt_is_signed_rs256_with_the_expected_claims() {
-        let Source::ServiceAccount(sa) =
-            parse_key_file(&service_account_file(), "key.json").unwrap()
-        else {
-            panic!("a service account")
-        };
-        let jwt = jwt_assertion(&sa, 1_800_000_000).unwrap();
-        let parts: Vec<&str> = jwt.split('.').collect();
-        assert_eq!(parts.len(), 3);
-        assert_eq!(
-            decode_part(parts[0]),
-            json!({"alg": "RS256", "typ": "JWT", "kid": "key-1"})
-        );
-        assert_eq!(
-            decode_part(parts[1]),
-            json!({
-                "iss": "sink@paddock-test.iam.gserviceaccount.com",
-                "scope": BIGQUERY_SCOPE,
-                "aud": "https://oauth2.example.test/token",
-                "iat": 1_800_000_000,
-                "exp": 1_800_003_600,
-            })
-        );
-        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(parts[2])
+    async fn key_file(text: &str) -> (tempfile::TempDir, Credentials) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        tokio::fs::write(&path, text).await.unwrap();
+        (dir, Credentials::File(path))
+    }
+
+    /// A JWT part (base64url, with or without padding).
+    fn unbase64(part: &str) -> Vec<u8> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .unwrap()
+    }
+
+    fn decode_part(part: &str) -> Value {
+        serde_json::from_slice(&unbase64(part)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_service_account_key_is_exchanged_at_its_token_uri_for_a_bigquery_token() {
+        let (token_uri, seen) = token_endpoint(
+            200,
+            r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}"#,
+        )
+        .await;
+        let (_dir, credentials) = key_file(&service_account_file(&token_uri)).await;
+        let auth = Authenticator::new(&credentials, Duration::from_secs(10))
+            .await
             .unwrap();
-        let public = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, sa.key.public().as_ref());
+        assert!(
+            auth.describe()
+                .starts_with("service account sink@paddock-test.iam.gserviceaccount.com ("),
+            "{}",
+            auth.describe()
+        );
+        assert_eq!(
+            auth.authorization().await.unwrap().as_deref(),
+            Some("Bearer tok-1")
+        );
+        // The token is cached: a second request does not exchange again.
+        assert_eq!(
+            auth.authorization().await.unwrap().as_deref(),
+            Some("Bearer tok-1")
+        );
+        let requests = seen.lock().unwrap().clone();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+
+        // The exchange is a JWT-bearer grant whose assertion the key signed,
+        // for the BigQuery scope, addressed to the key's token URI.
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(requests[0].as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(
+            form["grant_type"],
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        );
+        let parts: Vec<&str> = form["assertion"].split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(decode_part(parts[0])["alg"], "RS256");
+        let claims = decode_part(parts[1]);
+        assert_eq!(claims["iss"], "sink@paddock-test.iam.gserviceaccount.com");
+        assert_eq!(claims["scope"], BIGQUERY_SCOPE);
+        assert_eq!(claims["aud"], token_uri.as_str());
+        let key = PrivatePkcs8KeyDer::from_pem_slice(TEST_ONLY_KEY.as_bytes()).unwrap();
+        let key = RsaKeyPair::from_pkcs8(key.secret_pkcs8_der()).unwrap();
+        let public = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.public().as_ref());
+        let signature = unbase64(parts[2]);
         let signed = format!("{}.{}", parts[0], parts[1]);
         public.verify(signed.as_bytes(), &signature).unwrap();
-        // Tampered claims do not verify.
         let tampered = format!("{}.{}x", parts[0], parts[1]);
         assert!(public.verify(tampered.as_bytes(), &signature).is_err());
     }
 
-    #[test]
-    fn key_files_are_recognised_or_refused_with_advice() {
-        let user = json!({
-            "type": "authorized_user",
-            "client_id": "id",
-            "client_secret": "secret",
-            "refresh_token": "refresh",
-        })
-        .to_string();
-        let Source::AuthorizedUser(user) = parse_key_file(&user, "adc.json").unwrap() else {
-            panic!("an authorized user")
-        };
-        assert_eq!(user.token_uri, DEFAULT_TOKEN_URI);
+    #[tokio::test]
+    async fn a_refused_key_is_a_transient_token_error_with_advice() {
+        let (token_uri, _seen) = token_endpoint(400, r#"{"error":"invalid_grant"}"#).await;
+        let (_dir, credentials) = key_file(&service_account_file(&token_uri)).await;
+        let auth = Authenticator::new(&credentials, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let error = auth.authorization().await.unwrap_err();
+        assert!(error.is_transient(), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("the rows stay held"), "{text}");
+        assert!(text.contains("create a new key"), "{text}");
+    }
 
-        let error = parse_key_file(r#"{"type": "external_account"}"#, "x.json")
-            .err()
-            .unwrap()
-            .to_string();
+    #[tokio::test]
+    async fn key_files_are_recognised_or_refused_with_advice() {
+        let refused = |text: String| async move {
+            let (_dir, credentials) = key_file(&text).await;
+            Authenticator::new(&credentials, Duration::from_secs(5))
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        let user = json!({"type": "authorized_user", "client_id": "i",
+                          "client_secret": "s", "refresh_token": "r"});
+        let error = refused(user.to_string()).await;
+        assert!(error.contains("\"application-default\""), "{error}");
+
+        let error = refused(r#"{"type": "external_account"}"#.into()).await;
         assert!(
             error.contains("\"external_account\" are not supported"),
             "{error}"
         );
 
-        let broken = service_account_file().replace("MIIEvAIB", "MIIEvXIB");
-        let error = parse_key_file(&broken, "k.json").err().unwrap().to_string();
-        assert!(error.contains("not a usable RSA key"), "{error}");
+        let broken =
+            service_account_file("http://127.0.0.1:1/token").replace("MIIEvAIB", "MIIEvXIB");
+        let error = refused(broken).await;
+        assert!(
+            error.contains("not a usable service-account key"),
+            "{error}"
+        );
 
-        let error = parse_key_file(r#"{"type": "service_account"}"#, "k.json")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(error.contains("no \"private_key\""), "{error}");
+        let error = refused("not json".into()).await;
+        assert!(error.contains("not a credentials JSON file"), "{error}");
 
-        let error = parse_key_file("not json", "k.json")
-            .err()
-            .unwrap()
+        let huge = " ".repeat(MAX_KEY_FILE_BYTES as usize + 1);
+        let error = refused(huge).await;
+        assert!(error.contains("more than a key file's"), "{error}");
+
+        let missing = Credentials::File("/nonexistent/key.json".into());
+        let error = Authenticator::new(&missing, Duration::from_secs(5))
+            .await
+            .unwrap_err()
             .to_string();
         assert!(
-            error.starts_with("bigquery credentials from k.json: not a credentials JSON file"),
+            error.starts_with("bigquery credentials from /nonexistent/key.json: cannot read"),
             "{error}"
         );
     }
 
-    #[test]
-    fn pem_blocks_need_their_markers() {
-        assert!(rsa_key_from_pem("MIIEvAIBADANBg").is_err());
-        let error =
-            rsa_key_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
-                .err()
-                .unwrap();
-        assert!(error.contains("\"CERTIFICATE\""), "{error}");
-    }
-
-    #[test]
-    fn the_gcloud_login_lives_under_home() {
-        assert_eq!(
-            CredentialsEnv::gcloud_file(Path::new("/home/u")),
-            PathBuf::from("/home/u/.config/gcloud/application_default_credentials.json")
-        );
+    #[tokio::test]
+    async fn no_credentials_send_no_header() {
+        let auth = Authenticator::new(&Credentials::None, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(auth.authorization().await.unwrap(), None);
     }
 }

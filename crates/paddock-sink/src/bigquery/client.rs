@@ -5,8 +5,8 @@
 //!
 //! Every request is retried, up to [`BigQueryConfig::retries`] times with
 //! exponential backoff, when it got no answer (connection error, timeout)
-//! or a transient status (408, 429, 502, 503, 504, 403 rate limits). A 401
-//! drops the cached token and retries once. Other statuses are errors
+//! or a transient status (408, 429, 502, 503, 504, 403 rate limits). Other
+//! statuses are errors
 //! returned to the caller, except in [`BigQueryClient::insert_all`], which
 //! sorts out which rows are at fault; see there.
 
@@ -15,19 +15,26 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 use tracing::{debug, info, warn};
 
-use super::auth::{Authenticator, CredentialsEnv};
+use super::auth::Authenticator;
 use super::config::{is_identifier, BigQueryConfig};
 use super::error::BigQueryError;
+use super::model::{
+    Dataset, DatasetInsert, DatasetReference, ErrorProto, ErrorResponse, FormatOptions, Ignored,
+    InsertAllResponse, InsertRow, QueryRequest, QueryResponse, Table, TableFieldSchema,
+    TableInsert, TablePatch, TableReference, TableSchema, TimePartitioning, INSERT_OPTIONS,
+};
 use super::schema::merge;
 
 /// The longest delay between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(32);
-/// Bytes of an insert request besides its rows:
-/// `{"skipInvalidRows":true,"ignoreUnknownValues":false,"rows":[]}`.
-const INSERT_OVERHEAD: usize = 64;
+/// Bytes of an insert request besides its rows (the options and
+/// `"rows":[]`), at most.
+const INSERT_OVERHEAD: usize = 128;
 /// BigQuery's longest insert id. Longer ids are replaced by a digest.
 const MAX_INSERT_ID: usize = 128;
 /// Rows per page asked of a query.
@@ -49,12 +56,12 @@ pub struct BigQueryClient {
 
 impl BigQueryClient {
     /// A client for `config` (validated first), authenticating as its
-    /// `credentials` say; `env` is what the binary found in its
-    /// environment for the application-default chain.
+    /// `credentials` say.
     ///
-    /// No request is made: key files are read and parsed, tokens are
-    /// fetched on first use.
-    pub async fn new(config: BigQueryConfig, env: &CredentialsEnv) -> Result<Self, BigQueryError> {
+    /// No BigQuery request is made: a key file is read and checked, and
+    /// tokens are fetched on first use (the application-default chain may
+    /// fetch one while it looks for credentials).
+    pub async fn new(config: BigQueryConfig) -> Result<Self, BigQueryError> {
         config.validate()?;
         let project = config.project()?.to_owned();
         let http = reqwest::Client::builder()
@@ -74,7 +81,7 @@ impl BigQueryClient {
             })?
             .pop_if_empty()
             .extend(["bigquery", "v2", "projects", &project, ""]);
-        let auth = Authenticator::new(&config.credentials, env, http.clone()).await?;
+        let auth = Authenticator::new(&config.credentials, config.timeout).await?;
         info!(
             project = %project,
             dataset = %config.dataset,
@@ -125,9 +132,12 @@ impl BigQueryClient {
     pub async fn ensure_dataset(&self) -> Result<(), BigQueryError> {
         let dataset = self.config.dataset.as_str();
         let url = self.url(&["datasets", dataset]);
-        match self.call("get dataset", Method::GET, url, None, true).await {
+        match self
+            .call::<Dataset>("get dataset", Method::GET, url, None, true)
+            .await
+        {
             Ok(existing) => {
-                let location = existing["location"].as_str().unwrap_or_default();
+                let location = existing.location.unwrap_or_default();
                 if !location.is_empty() && !location.eq_ignore_ascii_case(&self.config.location) {
                     warn!(
                         dataset,
@@ -140,13 +150,16 @@ impl BigQueryClient {
                 Ok(())
             }
             Err(error) if error.is_not_found() => {
-                let body = json!({
-                    "datasetReference": {"projectId": self.project, "datasetId": dataset},
-                    "location": self.config.location,
-                    "description": "Paddock: releases, analysis results, verdicts and alerts",
-                });
+                let body = json_body(&DatasetInsert {
+                    dataset_reference: DatasetReference {
+                        project_id: &self.project,
+                        dataset_id: dataset,
+                    },
+                    location: &self.config.location,
+                    description: "Paddock: releases, analysis results, verdicts and alerts",
+                })?;
                 match self
-                    .call(
+                    .call::<Ignored>(
                         "create dataset",
                         Method::POST,
                         self.url(&["datasets"]),
@@ -168,23 +181,26 @@ impl BigQueryClient {
         }
     }
 
-    /// The `fields` of table `name`'s schema, `None` when it does not
-    /// exist.
-    pub async fn table_schema(&self, name: &str) -> Result<Option<Value>, BigQueryError> {
+    /// The columns of table `name`, `None` when it does not exist.
+    pub async fn table_schema(&self, name: &str) -> Result<Option<TableSchema>, BigQueryError> {
         check_table(name)?;
         let url = self.url(&["datasets", &self.config.dataset, "tables", name]);
-        match self.call("get table", Method::GET, url, None, true).await {
-            Ok(table) => Ok(Some(table["schema"]["fields"].clone())),
+        match self
+            .call::<Table>("get table", Method::GET, url, None, true)
+            .await
+        {
+            Ok(table) => Ok(Some(table.schema)),
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(error),
         }
     }
 
-    /// Creates table `name` with `fields` (a BigQuery `fields` array),
-    /// day-partitioned on `partition_field` if given, unless it exists.
-    /// An existing table gets the columns of `fields` it lacks (as
-    /// NULLABLE), so a field added to the protos appears without a
-    /// migration; a column whose type differs is logged, not changed.
+    /// Creates table `name` with `fields` (a BigQuery `fields` array, as
+    /// [`super::schema`] builds it), day-partitioned on `partition_field` if
+    /// given, unless it exists. An existing table gets the columns of
+    /// `fields` it lacks (as NULLABLE), so a field added to the protos
+    /// appears without a migration; a column whose type differs is logged,
+    /// not changed.
     ///
     /// The emulator records an added column in its catalog but not in its
     /// storage, so there inserts into a table that was widened fail.
@@ -195,18 +211,13 @@ impl BigQueryClient {
         partition_field: Option<&str>,
     ) -> Result<(), BigQueryError> {
         check_table(name)?;
-        let wanted = fields.as_array().cloned().unwrap_or_default();
-        let url = self.url(&["datasets", &self.config.dataset, "tables", name]);
-        match self
-            .call("get table", Method::GET, url.clone(), None, true)
-            .await
-        {
-            Ok(existing) => {
-                let have = existing["schema"]["fields"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                let merge = merge(&have, &wanted);
+        let wanted = TableFieldSchema::list(fields).map_err(|e| {
+            BigQueryError::Config(format!("the columns of table {name} are malformed: {e}"))
+        })?;
+        match self.table_schema(name).await? {
+            Some(existing) => {
+                let have = to_values(&existing.fields)?;
+                let merge = merge(&have, &to_values(&wanted)?);
                 for conflict in &merge.conflicts {
                     warn!(
                         table = name,
@@ -218,27 +229,34 @@ impl BigQueryClient {
                 if merge.added.is_empty() {
                     return Ok(());
                 }
-                let body = json!({"schema": {"fields": merge.fields}});
-                self.call("add columns", Method::PATCH, url, Some(body), true)
+                let fields = TableFieldSchema::list(&Value::Array(merge.fields)).map_err(|e| {
+                    BigQueryError::Config(format!("merging the columns of table {name}: {e}"))
+                })?;
+                let body = json_body(&TablePatch {
+                    schema: TableSchema { fields },
+                })?;
+                let url = self.url(&["datasets", &self.config.dataset, "tables", name]);
+                self.call::<Ignored>("add columns", Method::PATCH, url, Some(body), true)
                     .await?;
                 info!(table = name, columns = ?merge.added, "added columns to the bigquery table");
                 Ok(())
             }
-            Err(error) if error.is_not_found() => {
-                let mut body = json!({
-                    "tableReference": {
-                        "projectId": self.project,
-                        "datasetId": self.config.dataset,
-                        "tableId": name,
+            None => {
+                let body = json_body(&TableInsert {
+                    table_reference: TableReference {
+                        project_id: &self.project,
+                        dataset_id: &self.config.dataset,
+                        table_id: name,
                     },
-                    "schema": {"fields": wanted},
-                });
-                if let Some(field) = partition_field {
-                    body["timePartitioning"] = json!({"type": "DAY", "field": field});
-                }
+                    schema: TableSchema {
+                        fields: wanted.clone(),
+                    },
+                    time_partitioning: partition_field
+                        .map(|field| TimePartitioning { kind: "DAY", field }),
+                })?;
                 let url = self.url(&["datasets", &self.config.dataset, "tables"]);
                 match self
-                    .call("create table", Method::POST, url, Some(body), true)
+                    .call::<Ignored>("create table", Method::POST, url, Some(body), true)
                     .await
                 {
                     Ok(_) => {
@@ -265,7 +283,6 @@ impl BigQueryClient {
                     Err(error) => Err(error),
                 }
             }
-            Err(error) => Err(error),
         }
     }
 
@@ -274,13 +291,13 @@ impl BigQueryClient {
     async fn create_with_ddl(
         &self,
         name: &str,
-        fields: &[Value],
+        fields: &[TableFieldSchema],
         partition_field: Option<&str>,
     ) -> Result<(), BigQueryError> {
         let columns: Vec<String> = fields
             .iter()
             .map(|f| {
-                let required = if f["mode"] == "REQUIRED" {
+                let required = if f.mode() == "REQUIRED" {
                     " NOT NULL"
                 } else {
                     ""
@@ -336,7 +353,10 @@ impl BigQueryClient {
         let entries: Vec<Vec<u8>> = rows
             .iter()
             .map(|(id, row)| {
-                let entry = json!({"insertId": bounded_insert_id(id), "json": row});
+                let entry = InsertRow {
+                    insert_id: &bounded_insert_id(id),
+                    json: row,
+                };
                 serde_json::to_vec(&entry).map_err(|e| BigQueryError::Response {
                     operation: "insert".into(),
                     reason: format!("encoding a row: {e}"),
@@ -453,8 +473,12 @@ impl BigQueryClient {
         chunks
     }
 
-    async fn send_insert(&self, url: url::Url, body: Bytes) -> Result<Value, BigQueryError> {
-        self.request("insert", Method::POST, url, Some(body), false)
+    async fn send_insert(
+        &self,
+        url: url::Url,
+        body: Bytes,
+    ) -> Result<InsertAllResponse, BigQueryError> {
+        self.call("insert", Method::POST, url, Some(body), false)
             .await
     }
 
@@ -469,15 +493,17 @@ impl BigQueryClient {
     pub async fn query(&self, sql: &str) -> Result<Vec<Value>, BigQueryError> {
         let deadline = Instant::now() + self.config.timeout * 10;
         let wait_ms = u64::try_from(self.config.timeout.as_millis()).unwrap_or(u64::MAX);
-        let body = json!({
-            "query": sql,
-            "useLegacySql": false,
-            "location": self.config.location,
-            "timeoutMs": wait_ms,
-            "maxResults": QUERY_PAGE_ROWS,
-            "formatOptions": {"useInt64Timestamp": true},
-        });
-        let mut response = self
+        let body = json_body(&QueryRequest {
+            query: sql,
+            use_legacy_sql: false,
+            location: &self.config.location,
+            timeout_ms: wait_ms,
+            max_results: QUERY_PAGE_ROWS,
+            format_options: FormatOptions {
+                use_int64_timestamp: true,
+            },
+        })?;
+        let mut response: QueryResponse = self
             .call(
                 "query",
                 Method::POST,
@@ -488,9 +514,10 @@ impl BigQueryClient {
             .await
             .map_err(|e| query_error(sql, e))?;
         check_query_errors(sql, &response)?;
-        let job = response["jobReference"]["jobId"]
-            .as_str()
-            .map(str::to_owned);
+        let job = response
+            .job_reference
+            .as_ref()
+            .and_then(|r| r.job_id.clone());
         let results_url = |page: Option<&str>| -> Result<url::Url, BigQueryError> {
             let job = job.as_deref().ok_or_else(|| BigQueryError::Response {
                 operation: "query".into(),
@@ -510,7 +537,7 @@ impl BigQueryClient {
             }
             Ok(url)
         };
-        while response["jobComplete"] == false {
+        while response.job_complete == Some(false) {
             if Instant::now() >= deadline {
                 return Err(BigQueryError::Query {
                     sql: sql.to_owned(),
@@ -527,16 +554,13 @@ impl BigQueryClient {
                 .map_err(|e| query_error(sql, e))?;
             check_query_errors(sql, &response)?;
         }
-        let fields = response["schema"]["fields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let fields = std::mem::take(&mut response.schema.fields);
         let mut rows = Vec::new();
         loop {
-            for row in response["rows"].as_array().into_iter().flatten() {
+            for row in &response.rows {
                 rows.push(decode_row(&fields, row));
             }
-            let Some(page) = response["pageToken"].as_str().map(str::to_owned) else {
+            let Some(page) = response.page_token.take() else {
                 break;
             };
             response = self
@@ -554,23 +578,32 @@ impl BigQueryClient {
         Ok(rows)
     }
 
-    /// A JSON request; see [`Self::request`].
-    async fn call(
+    /// A request with a JSON `body` (see [`json_body`]) whose answer is
+    /// read as `R`; see [`Self::request`]. An empty answer is `R`'s
+    /// default.
+    async fn call<R: DeserializeOwned + Default>(
         &self,
         operation: &str,
         method: Method,
         url: url::Url,
-        body: Option<Value>,
+        body: Option<Bytes>,
         retry_server_errors: bool,
-    ) -> Result<Value, BigQueryError> {
-        let body = body.map(|b| Bytes::from(b.to_string()));
-        self.request(operation, method, url, body, retry_server_errors)
-            .await
+    ) -> Result<R, BigQueryError> {
+        let bytes = self
+            .request(operation, method, url, body, retry_server_errors)
+            .await?;
+        if bytes.is_empty() {
+            return Ok(R::default());
+        }
+        serde_json::from_slice(&bytes).map_err(|e| BigQueryError::Response {
+            operation: operation.to_owned(),
+            reason: format!("not the expected JSON: {e}"),
+        })
     }
 
     /// Sends a request with the token, retrying transient failures (and
     /// 500s when `retry_server_errors`), and returns the 2xx response's
-    /// JSON (`null` for an empty body).
+    /// body.
     async fn request(
         &self,
         operation: &str,
@@ -578,22 +611,16 @@ impl BigQueryClient {
         url: url::Url,
         body: Option<Bytes>,
         retry_server_errors: bool,
-    ) -> Result<Value, BigQueryError> {
+    ) -> Result<Bytes, BigQueryError> {
         let mut attempt = 0;
-        let mut refreshed = false;
         loop {
             let result = self
                 .request_once(operation, method.clone(), url.clone(), body.clone())
                 .await;
             let error = match result {
-                Ok(value) => return Ok(value),
+                Ok(bytes) => return Ok(bytes),
                 Err(error) => error,
             };
-            if error.status() == Some(401) && !refreshed {
-                refreshed = true;
-                self.auth.invalidate().await;
-                continue;
-            }
             let retryable = error.is_transient()
                 || (retry_server_errors && error.status().is_some_and(|s| s >= 500));
             if !retryable || attempt >= self.config.retries {
@@ -612,7 +639,7 @@ impl BigQueryClient {
         method: Method,
         url: url::Url,
         body: Option<Bytes>,
-    ) -> Result<Value, BigQueryError> {
+    ) -> Result<Bytes, BigQueryError> {
         let mut request = self.http.request(method, url);
         if let Some(header) = self.auth.authorization().await? {
             request = request.header(reqwest::header::AUTHORIZATION, header);
@@ -634,13 +661,7 @@ impl BigQueryClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport)?;
         if status.is_success() {
-            if bytes.is_empty() {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| BigQueryError::Response {
-                operation: operation.to_owned(),
-                reason: format!("not JSON: {e}"),
-            });
+            return Ok(bytes);
         }
         Err(api_error(operation, status, &bytes))
     }
@@ -680,17 +701,11 @@ struct InsertState {
 impl InsertState {
     /// Records a 2xx response to the request of `rows`; returns the rows to
     /// send again.
-    fn record(&mut self, rows: &[usize], response: &Value) -> Vec<usize> {
-        let mut errors: HashMap<usize, Vec<&Value>> = HashMap::new();
-        for entry in response["insertErrors"].as_array().into_iter().flatten() {
-            if let Some(index) = entry["index"]
-                .as_u64()
-                .and_then(|i| usize::try_from(i).ok())
-            {
-                errors
-                    .entry(index)
-                    .or_default()
-                    .extend(entry["errors"].as_array().into_iter().flatten());
+    fn record(&mut self, rows: &[usize], response: &InsertAllResponse) -> Vec<usize> {
+        let mut errors: HashMap<usize, Vec<&ErrorProto>> = HashMap::new();
+        for entry in &response.insert_errors {
+            if let Some(index) = entry.index.and_then(|i| usize::try_from(i).ok()) {
+                errors.entry(index).or_default().extend(&entry.errors);
             }
         }
         let mut retry = Vec::new();
@@ -702,7 +717,7 @@ impl InsertState {
             let passing = !errors.is_empty()
                 && errors.iter().all(|e| {
                     matches!(
-                        e["reason"].as_str().unwrap_or_default(),
+                        e.reason.as_deref().unwrap_or_default(),
                         "stopped" | "timeout" | "backendError" | "internalError"
                     )
                 });
@@ -754,16 +769,16 @@ impl InsertState {
 }
 
 /// `reason at location: message; …` of a row's insert errors.
-fn describe_row_errors(errors: &[&Value]) -> String {
+fn describe_row_errors(errors: &[&ErrorProto]) -> String {
     if errors.is_empty() {
         return "bigquery refused the row without saying why".to_owned();
     }
     let parts: Vec<String> = errors
         .iter()
         .map(|e| {
-            let reason = e["reason"].as_str().unwrap_or("error");
-            let message = e["message"].as_str().unwrap_or_default();
-            match e["location"].as_str().filter(|l| !l.is_empty()) {
+            let reason = e.reason.as_deref().unwrap_or("error");
+            let message = e.message.as_deref().unwrap_or_default();
+            match e.location.as_deref().filter(|l| !l.is_empty()) {
                 Some(location) => format!("{reason} at {location}: {message}"),
                 None => format!("{reason}: {message}"),
             }
@@ -775,7 +790,11 @@ fn describe_row_errors(errors: &[&Value]) -> String {
 fn insert_body(entries: &[Vec<u8>], rows: &[usize]) -> Bytes {
     let size = INSERT_OVERHEAD + rows.iter().map(|&r| entries[r].len() + 1).sum::<usize>();
     let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(br#"{"skipInvalidRows":true,"ignoreUnknownValues":false,"rows":["#);
+    // `{<options>,"rows":[<entries>]}`, the rows serialised once for every
+    // request they are retried or split into.
+    let options = serde_json::to_vec(&INSERT_OPTIONS).unwrap_or_else(|_| b"{}".to_vec());
+    body.extend_from_slice(&options[..options.len() - 1]);
+    body.extend_from_slice(br#","rows":["#);
     for (i, &row) in rows.iter().enumerate() {
         if i > 0 {
             body.push(b',');
@@ -798,20 +817,18 @@ fn bounded_insert_id(id: &str) -> String {
 }
 
 /// A field's name, backquoted, after checking it is an identifier.
-fn quoted(field: &Value) -> Result<String, BigQueryError> {
-    let name = field["name"].as_str().unwrap_or_default();
-    check_table(name)?;
-    Ok(format!("`{name}`"))
+fn quoted(field: &TableFieldSchema) -> Result<String, BigQueryError> {
+    check_table(&field.name)?;
+    Ok(format!("`{}`", field.name))
 }
 
 /// A field's GoogleSQL type (without NOT NULL), from its REST schema form.
-fn ddl_type(field: &Value) -> Result<String, BigQueryError> {
-    let base = match field["type"].as_str().unwrap_or_default() {
+fn ddl_type(field: &TableFieldSchema) -> Result<String, BigQueryError> {
+    let base = match field.kind.as_str() {
         "RECORD" | "STRUCT" => {
-            let children: Vec<String> = field["fields"]
-                .as_array()
-                .into_iter()
-                .flatten()
+            let children: Vec<String> = field
+                .fields
+                .iter()
                 .map(|c| Ok(format!("{} {}", quoted(c)?, ddl_type(c)?)))
                 .collect::<Result<_, BigQueryError>>()?;
             format!("STRUCT<{}>", children.join(", "))
@@ -825,15 +842,31 @@ fn ddl_type(field: &Value) -> Result<String, BigQueryError> {
         other => {
             return Err(BigQueryError::Config(format!(
                 "column {}: no DDL type for `{other}`",
-                field["name"]
+                field.name
             )))
         }
     };
-    Ok(if field["mode"] == "REPEATED" {
+    Ok(if field.mode() == "REPEATED" {
         format!("ARRAY<{base}>")
     } else {
         base
     })
+}
+
+/// A request body.
+fn json_body<T: Serialize>(body: &T) -> Result<Bytes, BigQueryError> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| BigQueryError::Config(format!("encoding a request: {e}")))
+}
+
+/// Columns as the `fields` JSON [`merge`] works on.
+fn to_values(fields: &[TableFieldSchema]) -> Result<Vec<Value>, BigQueryError> {
+    fields
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| BigQueryError::Config(format!("encoding columns: {e}")))
 }
 
 fn check_table(name: &str) -> Result<(), BigQueryError> {
@@ -849,11 +882,16 @@ fn check_table(name: &str) -> Result<(), BigQueryError> {
 /// The error of a non-2xx response, from BigQuery's error body
 /// `{"error": {"code", "message", "errors": [{"reason", "message"}], "status"}}`.
 fn api_error(operation: &str, status: StatusCode, body: &[u8]) -> BigQueryError {
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let error = parsed.as_ref().map(|v| &v["error"]);
+    let parsed: Option<ErrorResponse> = serde_json::from_slice(body).ok();
+    let error = parsed.and_then(|p| p.error);
     let reason = error
-        .and_then(|e| e["errors"][0]["reason"].as_str().or(e["status"].as_str()))
-        .map(str::to_owned)
+        .as_ref()
+        .and_then(|e| {
+            e.errors
+                .first()
+                .and_then(|first| first.reason.clone())
+                .or(e.status.clone())
+        })
         .unwrap_or_else(|| {
             status
                 .canonical_reason()
@@ -861,8 +899,7 @@ fn api_error(operation: &str, status: StatusCode, body: &[u8]) -> BigQueryError 
                 .to_ascii_lowercase()
         });
     let message = error
-        .and_then(|e| e["message"].as_str())
-        .map(str::to_owned)
+        .and_then(|e| e.message)
         .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
     BigQueryError::Api {
         operation: operation.to_owned(),
@@ -889,28 +926,25 @@ fn query_error(sql: &str, error: BigQueryError) -> BigQueryError {
 /// A query response reporting failure: real BigQuery answers 400, the
 /// emulator 200 with `errors` and no schema; a finished job may also carry
 /// `status.errorResult`.
-fn check_query_errors(sql: &str, response: &Value) -> Result<(), BigQueryError> {
-    let failed = response["status"]["errorResult"].as_object().is_some()
-        || (response["errors"].as_array().is_some_and(|e| !e.is_empty())
-            && response["schema"]["fields"]
-                .as_array()
-                .is_none_or(|f| f.is_empty()));
+fn check_query_errors(sql: &str, response: &QueryResponse) -> Result<(), BigQueryError> {
+    let failed = response
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error_result.is_some())
+        || (!response.errors.is_empty() && response.schema.fields.is_empty());
     if !failed {
         return Ok(());
     }
-    let errors: Vec<&Value> = response["status"]["errorResult"]
-        .as_object()
-        .map(|_| &response["status"]["errorResult"])
-        .into_iter()
-        .chain(response["errors"].as_array().into_iter().flatten())
-        .collect();
-    let message = errors
+    let message = response
+        .status
         .iter()
+        .filter_map(|s| s.error_result.as_ref())
+        .chain(&response.errors)
         .map(|e| {
             format!(
                 "{}: {}",
-                e["reason"].as_str().unwrap_or("error"),
-                e["message"].as_str().unwrap_or_default()
+                e.reason.as_deref().unwrap_or("error"),
+                e.message.as_deref().unwrap_or_default()
             )
         })
         .collect::<Vec<_>>()
@@ -922,24 +956,21 @@ fn check_query_errors(sql: &str, response: &Value) -> Result<(), BigQueryError> 
 }
 
 /// A result row (`{"f": [{"v": …}, …]}`) as an object keyed by column.
-fn decode_row(fields: &[Value], row: &Value) -> Value {
+fn decode_row(fields: &[TableFieldSchema], row: &Value) -> Value {
     let cells = row["f"].as_array().map(Vec::as_slice).unwrap_or_default();
     let object = fields
         .iter()
         .zip(cells)
-        .map(|(field, cell)| {
-            let name = field["name"].as_str().unwrap_or_default().to_owned();
-            (name, decode_value(field, &cell["v"]))
-        })
+        .map(|(field, cell)| (field.name.clone(), decode_value(field, &cell["v"])))
         .collect();
     Value::Object(object)
 }
 
-fn decode_value(field: &Value, value: &Value) -> Value {
+fn decode_value(field: &TableFieldSchema, value: &Value) -> Value {
     if value.is_null() {
         return Value::Null;
     }
-    if field["mode"] == "REPEATED" {
+    if field.mode() == "REPEATED" {
         return Value::Array(
             value
                 .as_array()
@@ -952,21 +983,17 @@ fn decode_value(field: &Value, value: &Value) -> Value {
     decode_single(field, value)
 }
 
-fn decode_single(field: &Value, value: &Value) -> Value {
-    match field["type"].as_str() {
-        Some("RECORD" | "STRUCT") if !value.is_null() => {
-            let children = field["fields"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            decode_row(children, value)
-        }
+fn decode_single(field: &TableFieldSchema, value: &Value) -> Value {
+    match field.kind.as_str() {
+        "RECORD" | "STRUCT" if !value.is_null() => decode_row(&field.fields, value),
         _ => value.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -986,6 +1013,7 @@ mod tests {
         ];
         let body: Value = serde_json::from_slice(&insert_body(&entries, &[1, 0])).unwrap();
         assert_eq!(body["skipInvalidRows"], true);
+        assert_eq!(body["ignoreUnknownValues"], false);
         assert_eq!(body["rows"][0]["insertId"], "b");
         assert_eq!(body["rows"][1]["insertId"], "a");
     }
@@ -1003,6 +1031,7 @@ mod tests {
             {"index": 3, "errors": [{"reason": "timeout"}, {"reason": "backendError"}]},
         ]});
         // The request held rows 4, 3, 2, 1 of the call (request positions 0..3).
+        let response = serde_json::from_value(response).unwrap();
         let retry = state.record(&[4, 3, 2, 1], &response);
         assert_eq!(retry, [2, 1]);
         assert_eq!(
@@ -1082,7 +1111,7 @@ mod tests {
             {"v": null},
         ]});
         assert_eq!(
-            decode_row(fields.as_array().unwrap(), &row),
+            decode_row(&TableFieldSchema::list(&fields).unwrap(), &row),
             json!({
                 "a": "x\"y",
                 "r": [{"k": "a", "tags": ["p", "q"]}],
@@ -1113,6 +1142,7 @@ mod tests {
     fn query_failures_are_recognised() {
         let emulator = json!({"jobComplete": true, "schema": {"fields": []}, "rows": [],
             "errors": [{"reason": "notFound", "message": "Not found: Table x"}]});
+        let emulator = serde_json::from_value(emulator).unwrap();
         let error = check_query_errors("SELECT 1", &emulator).unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -1120,6 +1150,6 @@ mod tests {
         );
         let fine = json!({"jobComplete": true, "schema": {"fields": [{"name": "a"}]},
             "errors": [{"reason": "warning", "message": "w"}]});
-        check_query_errors("SELECT 1", &fine).unwrap();
+        check_query_errors("SELECT 1", &serde_json::from_value(fine).unwrap()).unwrap();
     }
 }

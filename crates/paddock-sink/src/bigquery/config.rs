@@ -36,8 +36,8 @@ pub struct BigQueryConfig {
     pub endpoint: String,
     /// How to authenticate: `"none"` (the emulator), `"application-default"`
     /// (default: `GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's
-    /// application-default login, then the GCE/GKE metadata server), or the
-    /// path of a service-account key or authorized-user JSON file.
+    /// application-default login, then the GCE/GKE metadata server, then the
+    /// gcloud CLI), or the path of a service-account key file.
     pub credentials: Credentials,
     /// Rows per insert request at most. Default 500, BigQuery's
     /// recommendation; its limit is 50,000.
@@ -150,14 +150,15 @@ impl BigQueryConfig {
 pub enum Credentials {
     /// No `Authorization` header: the emulator.
     None,
-    /// Google's application-default credentials, looked up in order: the
-    /// file named by `GOOGLE_APPLICATION_CREDENTIALS` (the binary passes
-    /// it in [`CredentialsEnv`](super::CredentialsEnv)), gcloud's
-    /// `~/.config/gcloud/application_default_credentials.json`, then the
-    /// GCE/GKE metadata server (workload identity).
+    /// Google's application-default credentials, looked up in order by
+    /// `gcp_auth`: the service-account key named by
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's
+    /// `~/.config/gcloud/application_default_credentials.json`, the GCE/GKE
+    /// metadata server (workload identity), then `gcloud auth
+    /// print-access-token`.
     #[default]
     ApplicationDefault,
-    /// A service-account key or authorized-user JSON file.
+    /// A service-account key file.
     File(PathBuf),
 }
 

@@ -11,8 +11,9 @@
 //!   the bookkeeping columns, and merging new columns into a table.
 //! - [`json`]: rows to BigQuery JSON rows ([`json_rows`],
 //!   [`record_batch_json`], [`reference_json_row`]).
-//! - [`auth`]: access tokens: none (the emulator), a service-account key, an
-//!   authorized-user file, or the metadata server.
+//! - [`auth`]: access tokens through `gcp_auth`: none (the emulator), a
+//!   service-account key, or Google's application-default chain.
+//! - [`model`]: the REST API's requests and responses, typed.
 //! - [`client`]: [`BigQueryClient`]: `ensure_dataset`, `ensure_table`,
 //!   `insert_all`, `query`.
 //! - [`writer`]: [`BigQueryWriter`], the sink service's destination.
@@ -62,13 +63,14 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod json;
+pub mod model;
 pub mod schema;
 pub mod writer;
 
-pub use auth::CredentialsEnv;
 pub use client::{BigQueryClient, InsertOutcome};
 pub use config::{BigQueryConfig, Credentials};
 pub use error::BigQueryError;
 pub use json::{json_rows, record_batch_json, reference_json_row};
+pub use model::{TableFieldSchema, TableSchema};
 pub use schema::{bigquery_schema, bookkeeping_schema, table_fields};
 pub use writer::BigQueryWriter;

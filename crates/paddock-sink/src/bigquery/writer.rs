@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::Value;
 use tracing::{info_span, Instrument as _};
 
-use super::auth::CredentialsEnv;
 use super::client::BigQueryClient;
 use super::config::BigQueryConfig;
 use super::error::BigQueryError;
@@ -40,8 +39,8 @@ pub struct BigQueryWriter {
 
 impl BigQueryWriter {
     /// Connects with `config` and ensures the dataset and tables.
-    pub async fn new(config: BigQueryConfig, env: &CredentialsEnv) -> Result<Self, BigQueryError> {
-        let client = BigQueryClient::new(config, env).await?;
+    pub async fn new(config: BigQueryConfig) -> Result<Self, BigQueryError> {
+        let client = BigQueryClient::new(config).await?;
         Self::with_client(client).await
     }
 
