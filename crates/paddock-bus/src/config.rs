@@ -201,10 +201,11 @@ impl ConsumerSettings {
     /// The redelivery delay after the `attempt`-th delivery failed:
     /// `backoff_initial * 2^(attempt-1)`, capped at `backoff_max`.
     pub fn backoff(&self, attempt: u64) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(30) as u32;
-        self.backoff_initial
-            .saturating_mul(2u32.saturating_pow(exponent))
-            .min(self.backoff_max)
+        paddock_proto::backoff::Backoff {
+            initial: self.backoff_initial,
+            max: self.backoff_max,
+        }
+        .delay(attempt.saturating_sub(1))
     }
 }
 

@@ -7,6 +7,7 @@
 //!   `serde::Serialize`/`Deserialize` with the canonical protobuf JSON
 //!   mapping (pbjson): lowerCamelCase field names, enums as their names,
 //!   64-bit integers as strings, timestamps as RFC 3339.
+//! - [`backoff`]: the exponential backoff every retry uses.
 //! - [`ecosystem`]: names of ecosystems and severities as they appear on the
 //!   command line and in bus subjects.
 //! - [`sandbox`]: the sandbox's addresses, ports, harness paths and which
@@ -20,6 +21,7 @@
 //! renumbered; the snapshot tests in `tests/encoding.rs` pin the binary and
 //! JSON encodings so that an accidental change fails CI.
 
+pub mod backoff;
 pub mod ecosystem;
 pub mod sandbox;
 

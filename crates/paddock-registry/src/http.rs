@@ -22,8 +22,8 @@ pub struct HttpSettings {
     pub download_timeout: Duration,
     /// Attempts per request, the first included.
     pub attempts: u32,
-    /// First retry delay; doubles per attempt. A `Retry-After` wins, up to
-    /// `max_retry_after`.
+    /// First retry delay; doubles per attempt, up to `max_retry_after`. A
+    /// `Retry-After` wins, up to `max_retry_after` too.
     #[serde(with = "humantime_serde")]
     pub backoff_initial: Duration,
     #[serde(with = "humantime_serde")]
@@ -162,10 +162,11 @@ impl Http {
                             other => other,
                         });
                     }
-                    let backoff = self
-                        .settings
-                        .backoff_initial
-                        .saturating_mul(1 << (attempt - 1).min(16));
+                    let backoff = paddock_proto::backoff::Backoff {
+                        initial: self.settings.backoff_initial,
+                        max: self.settings.max_retry_after,
+                    }
+                    .delay(u64::from(attempt) - 1);
                     let delay = after.map_or(backoff, |a| a.min(self.settings.max_retry_after));
                     tracing::info!(%url, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying registry request");
                     tokio::time::sleep(delay).await;

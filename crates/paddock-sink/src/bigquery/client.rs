@@ -667,10 +667,11 @@ impl BigQueryClient {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        self.config
-            .retry_backoff
-            .saturating_mul(1 << attempt.min(16))
-            .min(MAX_BACKOFF)
+        paddock_proto::backoff::Backoff {
+            initial: self.config.retry_backoff,
+            max: MAX_BACKOFF,
+        }
+        .delay(attempt.into())
     }
 }
 
