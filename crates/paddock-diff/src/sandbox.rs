@@ -13,6 +13,7 @@ use crate::normalize::clean_path;
 
 /// Where the drivers live inside the sandbox image.
 pub use paddock_proto::sandbox::DRIVER_DIR;
+use paddock_proto::sandbox::{mount_point, ARTIFACT_DIR, HOME_DIR, INSTALL_DIR};
 /// The internet host's address on the sandbox's link (its resolver and
 /// registry proxy), the resolver's port (every DNS query goes there and is
 /// recorded as a DNS name instead) and the registry proxy's (package
@@ -168,10 +169,10 @@ pub fn is_package_manager(argv: &[String]) -> bool {
 /// (or any user's) as `~`.
 pub fn home_relative(path: &str) -> String {
     let p = clean_path(path);
-    if p == "/root" {
+    if p == mount_point(HOME_DIR) {
         return "~".to_owned();
     }
-    if let Some(rest) = p.strip_prefix("/root/") {
+    if let Some(rest) = p.strip_prefix(HOME_DIR) {
         return format!("~/{rest}");
     }
     if let Some(rest) = p.strip_prefix("/home/") {
@@ -201,8 +202,8 @@ pub fn is_not_a_file(path: &str) -> bool {
 /// contents (and the directory itself); one without covers every name
 /// that starts with it.
 const EXPECTED_WRITES: &[(&str, &str)] = &[
-    ("/app/", "the install area: the package and its dependencies are installed there (node_modules, PYTHONUSERBASE, GEM_HOME, vendor/, the cargo project)"),
-    ("/artifact/", "the artifact under analysis"),
+    (INSTALL_DIR, "the install area: the package and its dependencies are installed there (node_modules, PYTHONUSERBASE, GEM_HOME, vendor/, the cargo project)"),
+    (ARTIFACT_DIR, "the artifact under analysis"),
     ("~/.npm/", "npm's cache and logs (npm_config_cache)"),
     // Each client's own directory in the XDG cache, not the whole of it:
     // droppers like to hide in ~/.cache.

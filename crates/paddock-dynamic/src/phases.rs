@@ -1,6 +1,7 @@
 //! One phase: its container on the shared rootfs, its timeout and its
 //! trace turned into a [`PhaseResult`].
 
+use paddock_proto::sandbox::{mount_point, ARTIFACT_DIR, DRIVER_DIR, HOME_DIR, INSTALL_DIR};
 use paddock_proto::v1::{AnalysisStatus, PackageRef, PhaseResult, ResourceUsage};
 use paddock_proto::well_known::Duration as ProtoDuration;
 use paddock_sandbox::{Exit, RunSpec};
@@ -21,25 +22,25 @@ impl DynamicAnalyzer {
         let (interpreter, driver) = driver(package.ecosystem());
         let mut env = vec![
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
-            "HOME=/root".into(),
+            format!("HOME={}", mount_point(HOME_DIR)),
             "USER=root".into(),
             "LANG=C.UTF-8".into(),
-            "PADDOCK_APP=/app".into(),
+            format!("PADDOCK_APP={}", mount_point(INSTALL_DIR)),
             format!(
                 "PADDOCK_CALL_TIMEOUT={}",
                 self.config.call_timeout.as_secs().max(1)
             ),
-            "PYTHONUSERBASE=/app/python".into(),
+            format!("PYTHONUSERBASE={INSTALL_DIR}python"),
             "PIP_NO_WARN_SCRIPT_LOCATION=1".into(),
-            "NODE_PATH=/app/node_modules".into(),
-            "npm_config_cache=/root/.npm".into(),
+            format!("NODE_PATH={INSTALL_DIR}node_modules"),
+            format!("npm_config_cache={HOME_DIR}.npm"),
             "npm_config_update_notifier=false".into(),
             "npm_config_fetch_retries=0".into(),
-            "GEM_HOME=/app/gems".into(),
-            "COMPOSER_HOME=/root/.composer".into(),
+            format!("GEM_HOME={INSTALL_DIR}gems"),
+            format!("COMPOSER_HOME={HOME_DIR}.composer"),
             "COMPOSER_ALLOW_SUPERUSER=1".into(),
             "COMPOSER_NO_INTERACTION=1".into(),
-            "CARGO_HOME=/root/.cargo".into(),
+            format!("CARGO_HOME={HOME_DIR}.cargo"),
             "CARGO_NET_RETRY=0".into(),
             "CARGO_TERM_COLOR=never".into(),
         ];
@@ -47,13 +48,8 @@ impl DynamicAnalyzer {
             env.extend(proxy_env());
         }
         let mut read_only_binds = vec![
-            (
-                p.drivers.clone(),
-                paddock_proto::sandbox::DRIVER_DIR
-                    .trim_end_matches('/')
-                    .into(),
-            ),
-            (p.artifact_dir.clone(), "/artifact".into()),
+            (p.drivers.clone(), mount_point(DRIVER_DIR).into()),
+            (p.artifact_dir.clone(), mount_point(ARTIFACT_DIR).into()),
         ];
         if let Some(dir) = &p.tls {
             env.extend(trust_env());
@@ -68,19 +64,19 @@ impl DynamicAnalyzer {
             rootfs: self.rootfs.clone(),
             args: vec![
                 interpreter.into(),
-                format!("/opt/paddock/{driver}"),
+                format!("{DRIVER_DIR}{driver}"),
                 phase.as_str().into(),
                 package.name.clone(),
                 package.version.clone(),
-                format!("/artifact/{}", p.artifact_name),
+                format!("{ARTIFACT_DIR}{}", p.artifact_name),
             ],
             env,
-            cwd: "/app".into(),
+            cwd: mount_point(INSTALL_DIR).into(),
             tmpfs: vec!["/tmp".into()],
             read_only_binds,
             read_write_binds: vec![
-                (p.app.clone(), "/app".into()),
-                (p.home.clone(), "/root".into()),
+                (p.app.clone(), mount_point(INSTALL_DIR).into()),
+                (p.home.clone(), mount_point(HOME_DIR).into()),
             ],
             timeout: self.config.timeout(phase),
             id: container.to_owned(),

@@ -9,17 +9,6 @@ use std::fmt::Write;
 
 use paddock_proto::v1::{AnalysisStatus, FileOp, Phase, PhaseResult, SocketOp};
 
-/// Where the ecosystem clients put installs and caches: summarised as a
-/// count rather than listed.
-const INSTALL_AREAS: [&str; 6] = [
-    "/app/",
-    "/root/.npm/",
-    "/root/.cache/",
-    "/root/.cargo/",
-    "/root/.composer/",
-    "/root/.local/",
-];
-
 /// Writes the report of the phases of one analysis.
 pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
     for p in phases {
@@ -87,7 +76,7 @@ pub fn write_phases(out: &mut String, phases: &[PhaseResult]) {
             {
                 continue;
             }
-            if INSTALL_AREAS.iter().any(|a| e.path.starts_with(a)) {
+            if paddock_diff::sandbox::expected_write(&e.path).is_some() {
                 install_writes += 1;
                 continue;
             }
@@ -270,7 +259,7 @@ const SYSTEM_AREAS: [&str; 12] = [
     "/sbin/",
     paddock_proto::sandbox::DRIVER_DIR,
     paddock_proto::sandbox::TRUST_DIR,
-    "/artifact/",
+    paddock_proto::sandbox::ARTIFACT_DIR,
     "/etc/ld.so.",
     "/etc/ssl/",
     "/sys/",
@@ -292,12 +281,12 @@ fn write_reads(out: &mut String, p: &PhaseResult, who: &dyn Fn(u32) -> String) {
         let path = e.path.as_str();
         let secret = paddock_diff::sandbox::is_sensitive_read(path);
         if !secret {
-            if INSTALL_AREAS.iter().any(|a| path.starts_with(a)) {
-                install.insert(path);
-                continue;
-            }
             if SYSTEM_AREAS.iter().any(|a| path.starts_with(a)) || path.starts_with("/proc/") {
                 system.insert(path);
+                continue;
+            }
+            if paddock_diff::sandbox::expected_write(path).is_some() {
+                install.insert(path);
                 continue;
             }
         }
@@ -431,6 +420,36 @@ mod tests {
             error: error.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_file_dropped_among_the_caches_is_listed_as_the_diff_sees_it() {
+        let write = |path: &str| FileEvent {
+            pid: 7,
+            op: FileOp::Create as i32,
+            path: path.into(),
+            result: 3,
+            ..Default::default()
+        };
+        let p = PhaseResult {
+            phase: Phase::Install as i32,
+            status: AnalysisStatus::Completed as i32,
+            file_events: vec![
+                write("/app/node_modules/x/index.js"),
+                write("/root/.npm/_cacache/index"),
+                write("/root/.cache/.sysupdate"),
+            ],
+            ..Default::default()
+        };
+        let mut out = String::new();
+        write_phases(&mut out, &[p]);
+        // What the diff counts as an expected write is counted here; the
+        // rest, a dropper hiding in ~/.cache included, is listed.
+        assert!(
+            out.contains("files written outside the install area (1; 2 more in /app"),
+            "{out}"
+        );
+        assert!(out.contains("/root/.cache/.sysupdate"), "{out}");
     }
 
     #[test]

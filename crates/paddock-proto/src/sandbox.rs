@@ -32,6 +32,19 @@ pub const CATCHALL_PORT: u16 = 9;
 
 /// Where the drivers (the harness's own programs) live inside the sandbox.
 pub const DRIVER_DIR: &str = "/opt/paddock/";
+/// The install area: the writable directory the package and its
+/// dependencies are installed into, and the phases' working directory.
+pub const INSTALL_DIR: &str = "/app/";
+/// Where the artifact under analysis is mounted read-only.
+pub const ARTIFACT_DIR: &str = "/artifact/";
+/// The sandbox user's home, writable like the install area.
+pub const HOME_DIR: &str = "/root/";
+
+/// A directory above without its trailing `/`: a mount point, a `cwd`.
+pub fn mount_point(dir: &str) -> &str {
+    dir.trim_end_matches('/')
+}
+
 /// Where the sandbox finds the analysis's CA certificate and trust bundle.
 pub const TRUST_DIR: &str = "/opt/paddock-tls";
 
