@@ -17,6 +17,7 @@
 
 pub mod bigquery;
 pub mod fault_proxy;
+pub mod leftovers;
 pub mod marshal;
 pub mod packages;
 pub mod probe;

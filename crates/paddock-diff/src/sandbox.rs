@@ -351,16 +351,18 @@ mod tests {
 
     #[test]
     fn plumbing_is_the_resolver_the_proxy_and_loopback() {
-        assert!(is_plumbing("10.231.0.1", 53));
-        assert!(is_plumbing("10.231.0.1", 3141));
+        let host = HOST_ADDR.to_string();
+        let pool = |n| paddock_proto::sandbox::pool_address(n).unwrap().to_string();
+        assert!(is_plumbing(&host, RESOLVER_PORT.into()));
+        assert!(is_plumbing(&host, REGISTRY_PROXY_PORT.into()));
         assert!(is_plumbing("127.0.0.1", 8080));
         assert!(is_plumbing("::1", 80));
         assert!(is_plumbing("::ffff:127.0.0.1", 80));
         assert!(is_plumbing("0.0.0.0", 80));
-        assert!(!is_plumbing("10.231.0.1", 80));
-        assert!(!is_plumbing("10.232.0.5", 443));
+        assert!(!is_plumbing(&host, 80));
+        assert!(!is_plumbing(&pool(5), 443));
         assert!(!is_plumbing("203.0.113.9", 53));
-        assert_eq!(display_address("10.232.1.9"), POOL_ADDRESS);
+        assert_eq!(display_address(&pool(265)), POOL_ADDRESS);
         assert_eq!(display_address("203.0.113.9"), "203.0.113.9");
     }
 

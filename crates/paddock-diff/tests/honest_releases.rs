@@ -287,16 +287,16 @@ fn dynamic_result(n: &Noise) -> DynamicResult {
             Socket {
                 op: SocketOp::Connect.into(),
                 family: "AF_INET".into(),
-                address: "10.231.0.1".into(),
-                port: 3141,
+                address: paddock_proto::sandbox::HOST_ADDR.to_string(),
+                port: paddock_proto::sandbox::PROXY_PORT.into(),
                 pid: npm,
                 ..Default::default()
             },
             Socket {
                 op: SocketOp::Sendto.into(),
                 family: "AF_INET".into(),
-                address: "10.231.0.1".into(),
-                port: 53,
+                address: paddock_proto::sandbox::HOST_ADDR.to_string(),
+                port: paddock_proto::sandbox::RESOLVER_PORT.into(),
                 pid: node,
                 ..Default::default()
             },

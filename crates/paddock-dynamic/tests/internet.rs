@@ -611,17 +611,7 @@ async fn nothing_is_left_behind_after_an_analysis_or_a_cancelled_one() {
     let mut config = common::config(dir.path(), &worker);
     config.phases = vec![PhaseName::Install];
     let a = common::analyzer(config).await;
-    let ours = || {
-        let out = std::process::Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.contains(&worker))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let ours = || paddock_testkit::leftovers::namespaces_with(&worker);
     let setup = r#"import socket
 socket.gethostbyname("a.example")
 from setuptools import setup

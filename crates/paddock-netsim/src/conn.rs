@@ -332,3 +332,49 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt as _;
+
+    use super::*;
+
+    /// Time is paused: the two minutes pass in no time, and the sleeps and
+    /// timeouts fire in the order their deadlines say.
+    #[tokio::test(start_paused = true)]
+    async fn a_trickling_peer_is_cut_off_at_the_connection_deadline() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let started = tokio::time::Instant::now();
+        // A byte every 10 s: never idle for the 30 s the connection
+        // allows, and never done.
+        tokio::spawn(async move {
+            loop {
+                if theirs.write_all(b"G").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+        });
+        let mut conn = Conn::new(ours, Duration::from_secs(30));
+        let mut reads = 0u64;
+        while conn.fill().await > 0 {
+            reads += 1;
+        }
+        let held = started.elapsed();
+        assert!(
+            held >= MAX_CONNECTION_READ_TIME
+                && held < MAX_CONNECTION_READ_TIME + Duration::from_secs(10),
+            "cut off after {held:?}"
+        );
+        assert_eq!(reads, MAX_CONNECTION_READ_TIME.as_secs() / 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_peer_is_let_go_after_the_idle_time() {
+        let (ours, _theirs) = tokio::io::duplex(64);
+        let started = tokio::time::Instant::now();
+        let mut conn = Conn::new(ours, Duration::from_secs(30));
+        assert_eq!(conn.fill().await, 0);
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+    }
+}

@@ -758,9 +758,10 @@ fn parse_udp(p: &[u8]) -> Option<Udp<'_>> {
 mod tests {
     #[test]
     fn udp_packets_are_parsed_and_garbage_is_not() {
-        let mut p = vec![
-            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 231, 0, 2, 10, 232, 0, 1,
-        ];
+        let to = paddock_proto::sandbox::pool_address(1).unwrap();
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0];
+        p.extend_from_slice(&crate::SANDBOX_ADDR.octets());
+        p.extend_from_slice(&to.octets());
         p.extend_from_slice(&[0x30, 0x39, 0x1f, 0x90, 0, 13, 0, 0]);
         p.extend_from_slice(b"hello");
         let len = p.len() as u16;
@@ -768,7 +769,7 @@ mod tests {
         let d = super::parse_udp(&p).unwrap();
         assert_eq!(d.dst_port, 8080);
         assert_eq!(d.payload, b"hello");
-        assert_eq!(d.dst.to_string(), "10.232.0.1");
+        assert_eq!(d.dst, to);
         for n in 0..p.len() {
             let _ = super::parse_udp(&p[..n]);
         }

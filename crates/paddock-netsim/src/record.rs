@@ -156,13 +156,12 @@ impl AddressBook {
         if let Some(a) = self.by_name.get(name) {
             return *a;
         }
-        let n = self.by_name.len() as u32 + 1;
-        if n >= crate::NAME_POOL_SIZE - 1 {
+        let n = u32::try_from(self.by_name.len() + 1).unwrap_or(u32::MAX);
+        let Some(addr) = paddock_proto::sandbox::pool_address(n) else {
             // The pool is used up: every further name shares the host's
             // own address.
             return crate::HOST_ADDR;
-        }
-        let addr = Ipv4Addr::from(u32::from(crate::NAME_POOL) + n);
+        };
         self.by_name.insert(name.to_owned(), addr);
         self.by_addr.insert(addr, name.to_owned());
         addr

@@ -1118,20 +1118,13 @@ async fn the_registry_proxy_refuses_what_it_must() {
 }
 
 async fn ip_netns_list() -> Vec<String> {
-    let out = tokio::time::timeout(
+    tokio::time::timeout(
         SETUP_LIMIT,
-        tokio::process::Command::new("ip")
-            .args(["netns", "list"])
-            .output(),
+        tokio::task::spawn_blocking(|| paddock_testkit::leftovers::namespaces_with("")),
     )
     .await
     .expect("ip netns list timed out")
-    .expect("ip netns list");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_owned)
-        .collect()
+    .expect("ip netns list")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,12 @@ pub fn mount_point(dir: &str) -> &str {
 /// Where the sandbox finds the analysis's CA certificate and trust bundle.
 pub const TRUST_DIR: &str = "/opt/paddock-tls";
 
+/// The `n`-th address of the [`NAME_POOL`] (the first name gets 1), or
+/// `None` past its end (its last address, the broadcast, included).
+pub fn pool_address(n: u32) -> Option<Ipv4Addr> {
+    (n < NAME_POOL_SIZE - 1).then(|| Ipv4Addr::from(u32::from(NAME_POOL) + n))
+}
+
 /// Whether `address` was handed out from the [`NAME_POOL`].
 pub fn in_name_pool(address: Ipv4Addr) -> bool {
     let mask = u32::MAX << (32 - u32::from(NAME_POOL_PREFIX_LEN));
@@ -82,12 +88,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pool_is_its_prefix() {
-        assert!(in_name_pool(Ipv4Addr::new(10, 232, 0, 1)));
-        assert!(in_name_pool(Ipv4Addr::new(10, 232, 255, 254)));
-        assert!(!in_name_pool(Ipv4Addr::new(10, 231, 0, 1)));
-        assert!(!in_name_pool(Ipv4Addr::new(10, 233, 0, 1)));
-        assert_eq!(NAME_POOL_SIZE, 65536);
+    fn every_pool_address_is_in_the_pool_and_nothing_around_it_is() {
+        let first = pool_address(1).unwrap();
+        let last = pool_address(NAME_POOL_SIZE - 2).unwrap();
+        assert!(in_name_pool(first) && in_name_pool(last));
+        assert_eq!(pool_address(NAME_POOL_SIZE - 1), None);
+        let before = Ipv4Addr::from(u32::from(NAME_POOL) - 1);
+        let after = Ipv4Addr::from(u32::from(NAME_POOL) + NAME_POOL_SIZE);
+        assert!(!in_name_pool(before) && !in_name_pool(after));
+        // The sandbox's link is outside the pool.
+        assert!(!in_name_pool(HOST_ADDR) && !in_name_pool(SANDBOX_ADDR));
+        assert_eq!(NAME_POOL_SIZE, 1 << (32 - u32::from(NAME_POOL_PREFIX_LEN)));
     }
 
     #[test]

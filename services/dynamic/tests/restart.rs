@@ -14,6 +14,7 @@ use paddock_bus::names::StreamKind;
 use paddock_bus::{Bus, BusConfig, JetStreamBus};
 use paddock_feed::ReleasePublisher;
 use paddock_proto::v1::{AnalysisStatus, ArtifactKind, DynamicResult, Ecosystem, PackageRef};
+use paddock_testkit::leftovers::{self, mounts_with, namespaces_with};
 use paddock_testkit::packages::pypi_sdist;
 use paddock_testkit::{unique_prefix, TestNats};
 use prost::Message;
@@ -43,37 +44,7 @@ fn service(nats: &str, prefix: &str, dir: &std::path::Path, worker: &str) -> tok
 /// Processes whose command line mentions `needle` (runsc's sandbox, gofer
 /// and `run` processes carry the state directory).
 fn processes_with(needle: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(needle) && !cmd.contains("restart-") {
-                out.push(cmd);
-            }
-        }
-    }
-    out
-}
-
-fn mounts_with(needle: &str) -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(needle))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn namespaces_with(needle: &str) -> Vec<String> {
-    let out = std::process::Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains(needle))
-        .map(str::to_owned)
-        .collect()
+    leftovers::processes_with(needle, "restart-")
 }
 
 #[tokio::test]

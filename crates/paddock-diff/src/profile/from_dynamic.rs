@@ -604,20 +604,29 @@ mod tests {
                 hostnames: argv(names),
                 ..Default::default()
             };
+        use paddock_proto::sandbox::{pool_address, HOST_ADDR, PROXY_PORT, RESOLVER_PORT};
+        let host = HOST_ADDR.to_string();
+        let pool = |n| pool_address(n).unwrap().to_string();
         install.sockets = vec![
-            socket(SocketOp::Connect, "AF_INET", "10.231.0.1", 3141, &[]),
-            socket(SocketOp::Sendto, "AF_INET", "10.231.0.1", 53, &[]),
+            socket(SocketOp::Connect, "AF_INET", &host, PROXY_PORT.into(), &[]),
+            socket(
+                SocketOp::Sendto,
+                "AF_INET",
+                &host,
+                RESOLVER_PORT.into(),
+                &[],
+            ),
             socket(SocketOp::Connect, "AF_INET", "127.0.0.1", 9229, &[]),
             socket(SocketOp::Connect, "AF_UNIX", "/run/x.sock", 0, &[]),
             socket(SocketOp::Bind, "AF_INET", "0.0.0.0", 8080, &[]),
             socket(
                 SocketOp::Connect,
                 "AF_INET",
-                "10.232.0.7",
+                &pool(7),
                 443,
                 &["Evil.Example"],
             ),
-            socket(SocketOp::Connect, "AF_INET", "10.232.0.9", 80, &[]),
+            socket(SocketOp::Connect, "AF_INET", &pool(9), 80, &[]),
             socket(SocketOp::Connect, "AF_INET6", "2001:db8::1", 443, &[]),
             socket(SocketOp::Sendto, "AF_INET", "198.51.100.7", 4444, &[]),
         ];
@@ -636,14 +645,14 @@ mod tests {
             },
             HttpRequest {
                 method: "GET".into(),
-                host: "10.231.0.1:3141".into(),
+                host: format!("{host}:{PROXY_PORT}"),
                 path: "/npm/left-pad".into(),
                 via: "registry-proxy".into(),
                 ..Default::default()
             },
             HttpRequest {
                 method: "POST".into(),
-                address: "10.232.0.9".into(),
+                address: pool(9),
                 port: 8080,
                 path: "/".into(),
                 via: "catch-all".into(),
@@ -657,12 +666,12 @@ mod tests {
         }];
         install.datagrams = vec![
             Datagram {
-                address: "10.231.0.1".into(),
+                address: host.clone(),
                 port: 53,
                 ..Default::default()
             },
             Datagram {
-                address: "10.232.0.4".into(),
+                address: pool(4),
                 port: 123,
                 hostname: "pool.ntp.example".into(),
                 ..Default::default()
