@@ -39,6 +39,30 @@ pub struct TestNats {
 }
 
 impl TestNats {
+    /// A bus on this server under a fresh [`unique_prefix`], with the
+    /// topology in place, and the configuration it was made with.
+    pub async fn bus(&self) -> (paddock_bus::JetStreamBus, paddock_bus::BusConfig) {
+        self.bus_with(|_| {}).await
+    }
+
+    /// [`TestNats::bus`] with the configuration adjusted first.
+    pub async fn bus_with(
+        &self,
+        adjust: impl FnOnce(&mut paddock_bus::BusConfig),
+    ) -> (paddock_bus::JetStreamBus, paddock_bus::BusConfig) {
+        let mut config = paddock_bus::BusConfig {
+            prefix: unique_prefix(),
+            ..Default::default()
+        };
+        adjust(&mut config);
+        let metrics = std::sync::Arc::new(paddock_bus::metrics::BusMetrics::default());
+        let bus = paddock_bus::JetStreamBus::connect(self.url(), &config, metrics)
+            .await
+            .expect("connecting to the test nats-server");
+        bus.ensure_topology().await.expect("creating the topology");
+        (bus, config)
+    }
+
     /// Starts a server, panicking with installation advice if there is none.
     pub async fn start() -> Self {
         let dir = tempfile::Builder::new()

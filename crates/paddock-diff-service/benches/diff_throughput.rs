@@ -19,8 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, BusConfig, CancellationToken, JetStreamBus};
+use paddock_bus::{Bus, CancellationToken};
 use paddock_diff::{diff, from_dynamic, from_static, Profile, Scoring, Suppressions};
 use paddock_diff_service::{DiffConfig, DiffMetrics, DiffService};
 use paddock_proto::v1::{
@@ -189,14 +188,7 @@ fn throughput() {
 
 async fn latency(releases: usize) {
     let nats = paddock_testkit::TestNats::start().await;
-    let config = BusConfig {
-        prefix: paddock_testkit::unique_prefix(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (bus, config) = nats.bus().await;
     let shutdown = CancellationToken::new();
     let service = DiffService::new(
         &bus,

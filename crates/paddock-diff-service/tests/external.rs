@@ -8,17 +8,15 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
-use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, BusConfig, JetStreamBus};
+use paddock_bus::Bus;
 use paddock_proto::v1::{
     Alert, BehaviorChange, Change, ChangeAction, ChangeKind, Ecosystem, PackageRef, Phase, Reason,
     Severity, Verdict,
 };
 use paddock_proto::well_known::Timestamp;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
@@ -107,14 +105,7 @@ async fn a_plain_python_subscriber_decodes_an_alert_from_the_proto() {
     require_python_packages();
 
     let nats = TestNats::start().await;
-    let config = BusConfig {
-        prefix: unique_prefix(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (bus, config) = nats.bus().await;
 
     let subject = format!("{}.alert.>", config.prefix);
     let mut child = Command::new("python3")

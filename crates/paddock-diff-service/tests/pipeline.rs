@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, BusConfig, CancellationToken, JetStreamBus};
+use paddock_bus::{Bus, CancellationToken, JetStreamBus};
 use paddock_diff_service::history::History;
 use paddock_diff_service::{DiffConfig, DiffMetrics, DiffService};
 use paddock_proto::v1::{
     Alert, AnalysisRun, AnalysisStatus, ChangeAction, Command, DnsQuery, DynamicResult, Ecosystem,
     PackageRef, Phase, PhaseResult, Severity, Socket, SocketOp, StaticResult,
 };
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message;
 
 struct Pipeline {
@@ -29,14 +29,7 @@ struct Pipeline {
 impl Pipeline {
     async fn start(replicas: usize, deadline: Duration) -> Self {
         let nats = TestNats::start().await;
-        let config = BusConfig {
-            prefix: unique_prefix(),
-            ..Default::default()
-        };
-        let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-            .await
-            .unwrap();
-        bus.ensure_topology().await.unwrap();
+        let (bus, config) = nats.bus().await;
         let alerts = bus
             .client()
             .subscribe(bus.names().alert_filter(None, None))

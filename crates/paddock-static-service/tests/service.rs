@@ -1,18 +1,16 @@
 //! The static service with a real nats-server and the fixture registry.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::{headers, StreamKind};
-use paddock_bus::{Bus, BusConfig, CancellationToken, JetStreamBus};
+use paddock_bus::{Bus, CancellationToken, JetStreamBus};
 use paddock_feed::ReleasePublisher;
 use paddock_proto::v1::{ArtifactKind, Ecosystem, FeedSource, PackageRef, StaticResult};
 use paddock_registry::RegistryClient;
 use paddock_static::StaticConfig;
 use paddock_static_service::StaticService;
 use paddock_testkit::registry::FixtureRegistry;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message;
 
 async fn stream_messages(
@@ -37,16 +35,12 @@ async fn stream_messages(
 #[tokio::test]
 async fn every_release_gets_one_result_and_a_poison_artifact_is_dead_lettered() {
     let nats = TestNats::start().await;
-    let mut config = BusConfig {
-        prefix: unique_prefix(),
-        ..Default::default()
-    };
-    config.topology.max_deliver = 3;
-    config.consumer.backoff_initial = Duration::from_millis(50);
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (bus, _config) = nats
+        .bus_with(|config| {
+            config.topology.max_deliver = 3;
+            config.consumer.backoff_initial = Duration::from_millis(50);
+        })
+        .await;
     let registry = FixtureRegistry::start().await;
     let publisher = ReleasePublisher::new(&bus).await.unwrap();
 

@@ -5,18 +5,16 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::StreamKind;
-use paddock_bus::{Bus, BusConfig, JetStreamBus};
+use paddock_bus::Bus;
 use paddock_feed::ReleasePublisher;
 use paddock_proto::v1::{AnalysisStatus, ArtifactKind, DynamicResult, Ecosystem, PackageRef};
 use paddock_testkit::leftovers::{self, mounts_with, namespaces_with};
 use paddock_testkit::packages::pypi_sdist;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message;
 
 fn service(nats: &str, prefix: &str, dir: &std::path::Path, worker: &str) -> tokio::process::Child {
@@ -50,15 +48,8 @@ fn processes_with(needle: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_killed_worker_leaves_nothing_behind_and_the_release_is_analysed_again() {
     let nats = TestNats::start().await;
-    let prefix = unique_prefix();
-    let config = BusConfig {
-        prefix: prefix.clone(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (bus, config) = nats.bus().await;
+    let prefix = config.prefix.clone();
     let dir = tempfile::tempdir().unwrap();
     let worker = format!("restart{}", std::process::id());
 

@@ -8,14 +8,13 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, BusConfig, CancellationToken, JetStreamBus};
+use paddock_bus::{Bus, CancellationToken};
 use paddock_diff_service::{DiffConfig, DiffMetrics, DiffService};
 use paddock_proto::v1::{
     AnalysisRun, AnalysisStatus, DynamicResult, Ecosystem, InstallHook, InstallHookKind,
     PackageMetadata, PackageRef, StaticResult,
 };
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 
 fn package(version: &str) -> PackageRef {
     PackageRef {
@@ -28,15 +27,8 @@ fn package(version: &str) -> PackageRef {
 #[tokio::test]
 async fn alerts_tail_prints_what_the_pipeline_publishes() {
     let nats = TestNats::start().await;
-    let prefix = unique_prefix();
-    let config = BusConfig {
-        prefix: prefix.clone(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (bus, config) = nats.bus().await;
+    let prefix = config.prefix.clone();
     let shutdown = CancellationToken::new();
     let service = DiffService::new(
         &bus,
