@@ -23,7 +23,7 @@
 use std::path::PathBuf;
 
 use paddock_bus::BusConfig;
-use paddock_feed::FeedConfig;
+use paddock_feed_service::FeedConfig;
 use paddock_registry::RegistriesConfig;
 use paddock_runtime::http::HttpConfig;
 use paddock_runtime::nats_server::LocalNatsConfig;
@@ -91,7 +91,7 @@ pub struct BigQuerySection {
 
 impl Default for BigQuerySection {
     fn default() -> Self {
-        let batch = paddock_sink::service::BatchConfig::default();
+        let batch = paddock_bus::BatchConfig::default();
         Self {
             enabled: false,
             max_rows: batch.max_rows,
@@ -103,8 +103,8 @@ impl Default for BigQuerySection {
 }
 
 impl BigQuerySection {
-    pub fn batch(&self) -> paddock_sink::service::BatchConfig {
-        paddock_sink::service::BatchConfig {
+    pub fn batch(&self) -> paddock_bus::BatchConfig {
+        paddock_bus::BatchConfig {
             max_rows: self.max_rows,
             max_bytes: self.max_bytes,
             max_age: self.max_age,

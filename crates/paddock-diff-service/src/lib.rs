@@ -1,8 +1,9 @@
-//! The diff service: consumes `result.static.<eco>` and
-//! `result.dynamic.<eco>` (durable consumers `diff-static` and
-//! `diff-dynamic`), joins the two results of each release in the package's
-//! behaviour history (KV `history`, one key per package, written with
-//! compare-and-swap so that replicas and redeliveries never lose an update),
+//! The diff service, `run(DiffServiceConfig, ServiceContext)`: consumes
+//! `result.static.<eco>` and `result.dynamic.<eco>` (durable consumers
+//! `diff-static` and `diff-dynamic`), joins the two results of each release
+//! in the package's behaviour history (KV `history`, one key per package,
+//! written with compare-and-swap so that replicas and redeliveries never
+//! lose an update),
 //! compares the release with the previous analysed one by the ecosystem's
 //! version ordering, and publishes an [`Alert`] — the release's `Verdict`,
 //! and the `BehaviorChange` when something changed — on
@@ -15,6 +16,15 @@
 //! from the release, the release it was compared with and the results it
 //! was decided from, and is the message id: a redelivered result, or two
 //! replicas racing on one package, publish one alert.
+//!
+//! # Layout
+//!
+//! - [`run`]: builds the service from [`DiffServiceConfig`], registers its
+//!   metrics and the readiness of its consumers, prints `diff: verdicts and
+//!   alerts …` and consumes until shutdown (see `paddock_runtime::service`).
+//! - [`DiffService`]: the consumers' handlers; [`DiffConfig`]: `[diff]`;
+//!   [`DiffMetrics`]: `paddock_diff_*`.
+//! - [`history`]: a package's behaviour history and the decisions on it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +37,7 @@ use paddock_diff::profile::{self, Profile};
 use paddock_diff::score::Scoring;
 use paddock_diff::suppress::Suppressions;
 use paddock_proto::v1::{DynamicResult, PackageRef, Severity, StaticResult};
+use paddock_runtime::service::ServiceContext;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -61,6 +72,38 @@ impl Default for DiffConfig {
             scoring: None,
         }
     }
+}
+
+/// What the diff service needs.
+#[derive(Debug, Clone)]
+pub struct DiffServiceConfig {
+    /// `[diff]`: deadline, suppressions, scoring rules.
+    pub diff: DiffConfig,
+    /// The consumers' `max_deliver`: the last delivery of a result decides
+    /// its release with whatever is missing.
+    pub max_deliver: i64,
+}
+
+/// Runs the diff service until `cx.shutdown`.
+pub async fn run(
+    config: DiffServiceConfig,
+    mut cx: ServiceContext,
+) -> Result<(), DiffServiceError> {
+    let metrics = Arc::new(DiffMetrics::default());
+    cx.metrics.register(|registry| metrics.register(registry));
+    let service = DiffService::new(&cx.bus, &config.diff, config.max_deliver, metrics).await?;
+    let (statics, dynamics) = (
+        cx.bus.names().diff_static_consumer(),
+        cx.bus.names().diff_dynamic_consumer(),
+    );
+    println!(
+        "diff: verdicts and alerts for results from {}, on {}",
+        statics.stream_name,
+        cx.bus.names().alert_filter(None, None)
+    );
+    cx.health.register_consumers([&statics, &dynamics]);
+    cx.started();
+    Ok(service.run(cx.shutdown.clone()).await?)
 }
 
 /// Why the service could not start.

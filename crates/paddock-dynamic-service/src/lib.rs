@@ -1,7 +1,8 @@
-//! The dynamic analysis service: consumes `release.<eco>` through the
-//! `dynamic` durable consumer, reads the artifact from the object store,
-//! checks it against its sha256, runs install, import and execute in the
-//! sandbox and publishes a `DynamicResult` on `result.dynamic.<eco>`.
+//! The dynamic analysis service, `run(DynamicServiceConfig, ServiceContext)`:
+//! consumes `release.<eco>` through the `dynamic` durable consumer, reads
+//! the artifact from the object store, checks it against its sha256, runs
+//! install, import and execute in the sandbox and publishes a
+//! `DynamicResult` on `result.dynamic.<eco>`.
 //!
 //! While the sandbox runs, the consume discipline reports progress to
 //! JetStream, so a long analysis is not redelivered to another worker. A
@@ -10,13 +11,71 @@
 //! service removes what a killed predecessor with the same worker id left
 //! behind (containers, namespaces, mounts, work directories); the release
 //! it was working on is redelivered and analysed again.
+//!
+//! # Layout
+//!
+//! - [`run`]: prepares the sandbox and builds the service from
+//!   [`DynamicServiceConfig`], registers the readiness of its consumer,
+//!   prints its start lines and consumes until shutdown (see
+//!   `paddock_runtime::service`).
+//! - [`DynamicService`]: the consumer's handler, for tests that drive it on
+//!   their own.
 
 use async_nats::jetstream::object_store::ObjectStore;
 use paddock_bus::artifact::{read_selected, StoredArtifact};
 use paddock_bus::names::result_msg_id;
 use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetStreamBus};
-use paddock_dynamic::DynamicAnalyzer;
+use paddock_dynamic::{DynamicAnalyzer, DynamicConfig, DynamicError};
 use paddock_proto::v1::Release;
+use paddock_registry::RegistriesConfig;
+use paddock_runtime::service::ServiceContext;
+
+/// What the dynamic service needs.
+#[derive(Debug, Clone)]
+pub struct DynamicServiceConfig {
+    /// `[dynamic.analysis]`: the sandbox, image and phase settings.
+    pub analysis: DynamicConfig,
+    /// Where built sandbox images go unless `analysis.image.cache_dir` says
+    /// otherwise.
+    pub image_cache: std::path::PathBuf,
+    /// The registries the sandbox's registry proxy reaches, with what the
+    /// machine's own clients configure already discovered.
+    pub registries: RegistriesConfig,
+    /// Artifacts larger than this are refused.
+    pub max_artifact_bytes: u64,
+}
+
+/// Why the dynamic service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DynamicServiceError {
+    #[error(
+        "the sandbox needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing; set dynamic.enabled = false to run without it)"
+    )]
+    Sandbox(#[source] DynamicError),
+    #[error(transparent)]
+    Bus(#[from] paddock_bus::BusError),
+}
+
+/// Runs the dynamic service until `cx.shutdown`.
+pub async fn run(
+    config: DynamicServiceConfig,
+    mut cx: ServiceContext,
+) -> Result<(), DynamicServiceError> {
+    println!("dynamic: preparing the sandbox (the first start builds its image: about a minute)");
+    let analyzer = DynamicAnalyzer::new(config.analysis, &config.image_cache)
+        .await
+        .map_err(DynamicServiceError::Sandbox)?
+        .with_registries(config.registries);
+    let service = DynamicService::new(&cx.bus, analyzer, config.max_artifact_bytes).await?;
+    let spec = cx.bus.names().dynamic_consumer();
+    println!(
+        "dynamic: analysing releases from {} in the sandbox",
+        spec.stream_name
+    );
+    cx.health.register_consumers([&spec]);
+    cx.started();
+    Ok(service.run(cx.shutdown.clone()).await?)
+}
 
 /// The `dynamic` consumer's handler.
 #[derive(Clone)]

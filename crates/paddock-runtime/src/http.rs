@@ -126,17 +126,46 @@ pub fn register_build_info(registry: &mut Registry, service: &str, version: &str
     registry.register("build_info", "The running service and its version", info);
 }
 
+/// The process's metrics registry, shared: each service registers its
+/// metrics as it starts, and `/metrics` encodes whatever is registered.
+#[derive(Debug, Clone)]
+pub struct SharedRegistry {
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl SharedRegistry {
+    pub fn new(registry: Registry) -> Self {
+        Self {
+            registry: Arc::new(Mutex::new(registry)),
+        }
+    }
+
+    /// Registers metrics: `register` is given the registry for the time of
+    /// the call (a lock held for it, never across an `.await`).
+    pub fn register(&self, register: impl FnOnce(&mut Registry)) {
+        register(&mut self.lock());
+    }
+
+    fn encode(&self, out: &mut String) -> std::fmt::Result {
+        prometheus_client::encoding::text::encode(out, &self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Clone)]
 struct AppState {
     health: Health,
-    registry: Arc<Registry>,
+    registry: SharedRegistry,
 }
 
 /// Serves the endpoints on `listener` until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
     health: Health,
-    registry: Arc<Registry>,
+    registry: SharedRegistry,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let app = Router::new()
@@ -160,7 +189,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut body = String::new();
-    match prometheus_client::encoding::text::encode(&mut body, &state.registry) {
+    match state.registry.encode(&mut body) {
         Ok(()) => (
             StatusCode::OK,
             [(

@@ -8,7 +8,10 @@
 //!   passed in, never read here.
 //! - [`telemetry`]: tracing with human or JSON logs, OpenTelemetry spans
 //!   (exported over OTLP when an endpoint is configured).
-//! - [`http`]: the `/healthz`, `/readyz` and `/metrics` endpoints.
+//! - [`http`]: the `/healthz`, `/readyz` and `/metrics` endpoints, the
+//!   readiness components and the shared metrics registry behind them.
+//! - [`service`]: the one shape of a service, `run(config,
+//!   ServiceContext)`, and how a composer starts services one by one.
 //! - [`shutdown`]: a cancellation token fired by SIGTERM or SIGINT.
 //! - [`nats_server`]: starts and stops a local `nats-server` with JetStream,
 //!   for `paddock up` and the test harness.
@@ -16,5 +19,6 @@
 pub mod config;
 pub mod http;
 pub mod nats_server;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,6 +1,7 @@
-//! The sinks: Arrow schemas derived from the Paddock protos, conversion of
-//! bus messages to Arrow record batches and back, and the Parquet and
-//! BigQuery writers with the service that feeds them from the bus.
+//! The sinks' core: Arrow schemas derived from the Paddock protos,
+//! conversion of bus messages to Arrow record batches and back, and the
+//! Parquet and BigQuery writers. The service that feeds the writers from
+//! the bus is `paddock-sink-service`.
 //!
 //! The Parquet and BigQuery sinks store five [`Table`]s, one row per
 //! message: releases, static results, dynamic results (each phase's events
@@ -19,8 +20,6 @@
 //! - [`reference`]: the reference system's (package-analysis) tables.
 //! - [`row`]: a message's rows, and the [`row::Writer`] contract every
 //!   destination implements.
-//! - [`service`]: the sink service (a bus batch handler: rows, write,
-//!   dispositions).
 //!
 //! # Invariants
 //!
@@ -37,7 +36,6 @@ pub mod bigquery;
 pub mod parquet;
 pub mod reference;
 pub mod row;
-pub mod service;
 
 // The Arrow modules under their earlier names, for callers.
 pub use arrow::{error, from_batch as messages, schema, table, to_batch as batch};

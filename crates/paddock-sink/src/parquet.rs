@@ -81,7 +81,7 @@ pub struct ParquetConfig {
     /// tables (package-analysis record shapes).
     pub reference_tables: bool,
     #[serde(flatten)]
-    pub batch: crate::service::BatchConfig,
+    pub batch: paddock_bus::BatchConfig,
 }
 
 impl Default for ParquetConfig {
@@ -92,7 +92,7 @@ impl Default for ParquetConfig {
             compression: Codec::Zstd,
             zstd_level: 3,
             reference_tables: false,
-            batch: crate::service::BatchConfig::default(),
+            batch: paddock_bus::BatchConfig::default(),
         }
     }
 }

@@ -1,13 +1,22 @@
-//! The static analysis service: consumes `release.<eco>` through the
-//! `static` durable consumer, reads each release's artifact from the object
-//! store, checks it against its sha256, extracts it safely, analyses it and
-//! publishes a `StaticResult` on `result.static.<eco>`.
+//! The static analysis service, `run(StaticServiceConfig, ServiceContext)`:
+//! consumes `release.<eco>` through the `static` durable consumer, reads
+//! each release's artifact from the object store, checks it against its
+//! sha256, extracts it safely, analyses it and publishes a `StaticResult`
+//! on `result.static.<eco>`.
 //!
 //! Dispositions: a missing object or a bus failure is retried with backoff;
 //! an artifact that does not match its digest or cannot be extracted is
 //! permanent and goes to the dead-letter stream with the reason. The
 //! result's message id is derived from the artifact's sha256 and the rule
 //! set's version, so a redelivered release is not published twice.
+//!
+//! # Layout
+//!
+//! - [`run`]: builds the service from [`StaticServiceConfig`], registers the
+//!   readiness of its consumer, prints `static: analysing releases from …`
+//!   and consumes until shutdown (see `paddock_runtime::service`).
+//! - [`StaticService`]: the consumer's handler, for tests and benches that
+//!   drive it on their own.
 
 use async_nats::jetstream::object_store::ObjectStore;
 use paddock_bus::artifact::{read_selected, StoredArtifact};
@@ -16,7 +25,38 @@ use paddock_bus::{Bus, CancellationToken, Delivery, Handler, HandlerError, JetSt
 use paddock_proto::v1::{AnalysisRun, Release, StaticResult};
 use paddock_proto::well_known::Timestamp;
 use paddock_registry::extract::{extract_auto, ExtractLimits};
+use paddock_runtime::service::ServiceContext;
 use paddock_static::{analyze_tree, StaticConfig};
+
+/// What the static service needs.
+#[derive(Debug, Clone)]
+pub struct StaticServiceConfig {
+    /// `[static.analysis]`: the analysis limits.
+    pub analysis: StaticConfig,
+    /// What one archive may expand to.
+    pub extract: ExtractLimits,
+    /// Artifacts larger than this are refused.
+    pub max_artifact_bytes: u64,
+}
+
+/// Runs the static service until `cx.shutdown`.
+pub async fn run(
+    config: StaticServiceConfig,
+    mut cx: ServiceContext,
+) -> Result<(), paddock_bus::BusError> {
+    let service = StaticService::new(
+        &cx.bus,
+        config.analysis,
+        config.extract,
+        config.max_artifact_bytes,
+    )
+    .await?;
+    let spec = cx.bus.names().static_consumer();
+    println!("static: analysing releases from {}", spec.stream_name);
+    cx.health.register_consumers([&spec]);
+    cx.started();
+    service.run(cx.shutdown.clone()).await
+}
 
 /// The `static` consumer's handler.
 #[derive(Clone)]

@@ -1,24 +1,30 @@
 //! `paddock up`: the pipeline in one process.
 //!
 //! Start-up order: the local nats-server (unless a URL is given), the bus
-//! connection and topology, the services (the feed in this build), then the
-//! health and metrics endpoints. Shutdown runs the other way round: services
-//! finish or return their in-flight work, the endpoints close, and the
-//! nats-server this process started is stopped last.
+//! connection and topology, the services one by one (feed, static,
+//! dynamic, diff, sink: each its crate's `run(config, ServiceContext)`, see
+//! `paddock_runtime::service`), then the health and metrics endpoints.
+//! This module only builds each service's configuration from
+//! [`PaddockConfig`] and composes the `run`s. Shutdown runs the other way
+//! round: services finish or return their in-flight work, the endpoints
+//! close, and the nats-server this process started is stopped last.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use paddock_bus::metrics::BusMetrics;
-use paddock_bus::{Bus, JetStreamBus};
-use paddock_feed::{FeedMetrics, FeedService};
+use paddock_bus::{Bus, CancellationToken, JetStreamBus};
 use paddock_registry::discover::{discover, SystemProbe};
-use paddock_runtime::http::Health;
+use paddock_registry::RegistriesConfig;
+use paddock_runtime::http::{Health, SharedRegistry};
 use paddock_runtime::nats_server::LocalNatsServer;
+use paddock_runtime::service::ServiceContext;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 
 use crate::cli::{ServiceName, UpArgs};
 use crate::config::PaddockConfig;
@@ -55,8 +61,7 @@ pub async fn run(
     );
     let bus_metrics = Arc::new(BusMetrics::default());
     bus_metrics.register(&mut registry);
-    let feed_metrics = Arc::new(FeedMetrics::default());
-    feed_metrics.register(&mut registry);
+    let registry = SharedRegistry::new(registry);
     let health = Health::default();
     health.register("bus");
 
@@ -87,226 +92,87 @@ pub async fn run(
     health.set_ready("bus");
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
 
-    // The services that exist in this build.
-    let mut services = tokio::task::JoinSet::new();
+    let mut services = Services {
+        running: JoinSet::new(),
+        bus: bus.clone(),
+        health: health.clone(),
+        metrics: registry.clone(),
+        shutdown: shutdown.clone(),
+    };
     let wanted = |service: ServiceName, enabled: bool| only.map_or(enabled, |o| o == service);
-    if wanted(ServiceName::Feed, config.feed.enabled) {
-        let mut registries = config.registries.clone();
+    // The registries with what this machine's own clients configure.
+    let discovered = || {
+        let mut registries: RegistriesConfig = config.registries.clone();
         discover(&mut registries, &SystemProbe::new(env.to_vec()));
-        let feed = FeedService::new(&bus, &registries, &config.feed, feed_metrics).await?;
-        let polled: Vec<&str> = feed
-            .ecosystems()
-            .into_iter()
-            .map(paddock_proto::ecosystem::cli_name)
-            .collect();
-        println!(
-            "feed: polling {}",
-            if polled.is_empty() {
-                "nothing (no registry configured)".to_owned()
-            } else {
-                polled.join(", ")
-            }
-        );
-        health.register("feed");
-        health.set_ready("feed");
-        services.spawn(feed.run(shutdown.clone()));
+        registries
+    };
+    let max_artifact_bytes = config.registries.http.max_artifact_bytes;
+
+    if wanted(ServiceName::Feed, config.feed.enabled) {
+        let feed = paddock_feed_service::FeedServiceConfig {
+            feed: config.feed.clone(),
+            registries: discovered(),
+        };
+        services
+            .start("feed", |cx| paddock_feed_service::run(feed, cx))
+            .await?;
     }
     if wanted(ServiceName::Static, config.static_analysis.enabled) {
-        let service = paddock_static_service::StaticService::new(
-            &bus,
-            config.static_analysis.analysis.clone(),
-            config.registries.extract.clone(),
-            config.registries.http.max_artifact_bytes,
-        )
-        .await?;
-        println!(
-            "static: analysing releases from {}",
-            bus.names().static_consumer().stream_name
-        );
-        health.register_consumers([&bus.names().static_consumer()]);
-        let token = shutdown.clone();
-        services.spawn(async move {
-            if let Err(error) = service.run(token).await {
-                tracing::error!(%error, "the static service stopped");
-            }
-        });
-    }
-
-    if wanted(ServiceName::Dynamic, config.dynamic.enabled) {
-        println!(
-            "dynamic: preparing the sandbox (the first start builds its image: about a minute)"
-        );
-        let analyzer = paddock_dynamic::DynamicAnalyzer::new(
-            config.dynamic.analysis.clone(),
-            &crate::config::default_image_cache(env),
-        )
-        .await
-        .context("starting the dynamic service: it needs gVisor's runsc and the sandbox image (scripts/install-deps installs what is missing; set dynamic.enabled = false to run without it)")?;
-        let mut registries = config.registries.clone();
-        discover(&mut registries, &SystemProbe::new(env.to_vec()));
-        let analyzer = analyzer.with_registries(registries);
-        let service = paddock_dynamic_service::DynamicService::new(
-            &bus,
-            analyzer,
-            config.registries.http.max_artifact_bytes,
-        )
-        .await?;
-        println!(
-            "dynamic: analysing releases from {} in the sandbox",
-            bus.names().dynamic_consumer().stream_name
-        );
-        health.register_consumers([&bus.names().dynamic_consumer()]);
-        let token = shutdown.clone();
-        services.spawn(async move {
-            if let Err(error) = service.run(token).await {
-                tracing::error!(%error, "the dynamic service stopped");
-            }
-        });
-    }
-
-    if wanted(ServiceName::Diff, config.diff.enabled) {
-        let diff_metrics = Arc::new(paddock_diff_service::DiffMetrics::default());
-        diff_metrics.register(&mut registry);
-        let service = paddock_diff_service::DiffService::new(
-            &bus,
-            &config.diff.service,
-            config.bus.topology.max_deliver,
-            diff_metrics,
-        )
-        .await
-        .context("starting the diff service")?;
-        println!(
-            "diff: verdicts and alerts for results from {}, on {}",
-            bus.names().diff_static_consumer().stream_name,
-            bus.names().alert_filter(None, None)
-        );
-        health.register_consumers([
-            &bus.names().diff_static_consumer(),
-            &bus.names().diff_dynamic_consumer(),
-        ]);
-        let token = shutdown.clone();
-        services.spawn(async move {
-            if let Err(error) = service.run(token).await {
-                tracing::error!(%error, "the diff service stopped");
-            }
-        });
-    }
-
-    // The sinks: `paddock up` runs those enabled; `paddock serve sink`
-    // runs those enabled too (Parquet unless turned off).
-    let run_sinks = only.is_none_or(|o| o == ServiceName::Sink);
-    if run_sinks {
-        let sink_metrics = Arc::new(paddock_sink::service::SinkMetrics::default());
-        sink_metrics.register(&mut registry);
-        let settings = |batch: &paddock_sink::service::BatchConfig, reference_tables: bool| {
-            paddock_sink::service::SinkSettings {
-                batch: batch.clone(),
-                reference_tables,
-                consumer: config.bus.consumer.clone(),
-                max_message_bytes: config.bus.max_message_bytes,
-                metrics: sink_metrics.clone(),
-            }
+        let analysis = paddock_static_service::StaticServiceConfig {
+            analysis: config.static_analysis.analysis.clone(),
+            extract: config.registries.extract.clone(),
+            max_artifact_bytes,
         };
-        let parquet = &config.sink.parquet;
-        if parquet.enabled {
-            let root = parquet
-                .dir
-                .clone()
-                .unwrap_or_else(|| data_dir.join("parquet"));
-            println!(
-                "sink: Parquet files under {} (query them with DuckDB or pyarrow, see the README)",
-                root.display()
-            );
-            let settings = settings(&parquet.batch, parquet.reference_tables);
-            let (bus, token, parquet) = (bus.clone(), shutdown.clone(), parquet.clone());
-            health.register_consumers(&bus.names().sink_consumers("parquet"));
-            services.spawn(async move {
-                let made = paddock_sink::service::run(
-                    &bus,
-                    "parquet",
-                    |_| paddock_sink::parquet::ParquetWriter::new(&root, &parquet),
-                    settings,
-                    token,
-                )
-                .await;
-                if let Err(error) = made {
-                    tracing::error!(%error, "the Parquet sink stopped");
-                }
-            });
-        }
-        let bigquery = &config.sink.bigquery;
-        if only.is_some() && !parquet.enabled && !bigquery.enabled {
-            println!("sink: none enabled (set sink.parquet.enabled or sink.bigquery.enabled)");
-        }
-        if bigquery.enabled {
-            // A destination that is unreachable at start is retried in the
-            // background (the sink is not ready meanwhile, and says why);
-            // one that refuses the configuration stops the start.
-            const HINT: &str = "starting the BigQuery sink: preparing its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)";
-            let first = bigquery_writers(&bigquery.client).await;
-            if let Err(error) = &first {
-                if !error.is_transient() {
-                    return Err(anyhow::anyhow!("{error}")).context(HINT);
-                }
-            }
-            println!(
-                "sink: BigQuery dataset {}.{} at {}",
-                bigquery.client.project.as_deref().unwrap_or("-"),
-                bigquery.client.dataset,
-                bigquery.client.endpoint
-            );
-            let settings = settings(&bigquery.batch(), bigquery.client.reference_tables);
-            let (bus, token, health, client) = (
-                bus.clone(),
-                shutdown.clone(),
-                health.clone(),
-                bigquery.client.clone(),
-            );
-            health.register("sink-bigquery");
-            health.register_consumers(&bus.names().sink_consumers("bigquery"));
-            let backoff = config.bus.consumer.clone();
-            services.spawn(async move {
-                let mut attempt = 0;
-                let mut made = first;
-                let mut writers = loop {
-                    match made {
-                        Ok(writers) => break writers,
-                        Err(error) => {
-                            attempt += 1;
-                            let delay = backoff
-                                .backoff(attempt)
-                                .min(std::time::Duration::from_secs(60));
-                            let reason = format!("{HINT}: {error}; retrying in {delay:?}");
-                            tracing::warn!(%reason, "the BigQuery sink is not ready");
-                            health.set_unready("sink-bigquery", reason);
-                            tokio::select! {
-                                _ = token.cancelled() => return,
-                                _ = tokio::time::sleep(delay) => {}
-                            }
-                            made = bigquery_writers(&client).await;
-                        }
-                    }
-                };
-                health.set_ready("sink-bigquery");
-                let made = paddock_sink::service::run(
-                    &bus,
-                    "bigquery",
-                    |stream| {
-                        writers.remove(&stream).ok_or_else(|| {
-                            paddock_sink::row::WriteError::permanent(
-                                "no BigQuery writer for this stream",
-                            )
-                        })
-                    },
-                    settings,
-                    token,
-                )
-                .await;
-                if let Err(error) = made {
-                    tracing::error!(%error, "the BigQuery sink stopped");
-                }
-            });
-        }
+        services
+            .start("static", |cx| paddock_static_service::run(analysis, cx))
+            .await?;
+    }
+    if wanted(ServiceName::Dynamic, config.dynamic.enabled) {
+        let analysis = paddock_dynamic_service::DynamicServiceConfig {
+            analysis: config.dynamic.analysis.clone(),
+            image_cache: crate::config::default_image_cache(env),
+            registries: discovered(),
+            max_artifact_bytes,
+        };
+        services
+            .start("dynamic", |cx| paddock_dynamic_service::run(analysis, cx))
+            .await?;
+    }
+    if wanted(ServiceName::Diff, config.diff.enabled) {
+        let diff = paddock_diff_service::DiffServiceConfig {
+            diff: config.diff.service.clone(),
+            max_deliver: config.bus.topology.max_deliver,
+        };
+        services
+            .start("diff", |cx| paddock_diff_service::run(diff, cx))
+            .await?;
+    }
+    // `paddock up` runs the sinks enabled; `paddock serve sink` runs those
+    // enabled too (Parquet unless turned off), and says when none is.
+    let (parquet, bigquery) = (&config.sink.parquet, &config.sink.bigquery);
+    if wanted(ServiceName::Sink, parquet.enabled || bigquery.enabled) {
+        let sink = paddock_sink_service::SinkServiceConfig {
+            parquet: parquet
+                .enabled
+                .then(|| paddock_sink_service::ParquetSinkConfig {
+                    root: parquet
+                        .dir
+                        .clone()
+                        .unwrap_or_else(|| data_dir.join("parquet")),
+                    writer: parquet.clone(),
+                }),
+            bigquery: bigquery
+                .enabled
+                .then(|| paddock_sink_service::BigQuerySinkConfig {
+                    client: bigquery.client.clone(),
+                    batch: bigquery.batch(),
+                }),
+            consumer: config.bus.consumer.clone(),
+            max_message_bytes: config.bus.max_message_bytes,
+        };
+        services
+            .start("sink", |cx| paddock_sink_service::run(sink, cx))
+            .await?;
     }
 
     let http = match config.http.listen {
@@ -316,7 +182,7 @@ pub async fn run(
             })?;
             let bound = listener.local_addr()?;
             println!("health and metrics: http://{bound}/healthz http://{bound}/readyz http://{bound}/metrics");
-            let (health, registry, token) = (health.clone(), Arc::new(registry), shutdown.clone());
+            let (health, registry, token) = (health.clone(), registry.clone(), shutdown.clone());
             Some(tokio::spawn(async move {
                 paddock_runtime::http::serve(listener, health, registry, token).await
             }))
@@ -330,7 +196,8 @@ pub async fn run(
     );
 
     shutdown.cancelled().await;
-    while services.join_next().await.is_some() {}
+    while services.running.join_next().await.is_some() {}
+    drop(services);
     if let Some(http) = http {
         match http.await {
             Ok(Ok(())) => {}
@@ -350,24 +217,47 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One BigQuery writer per stream the sink consumes (each keeps its own
-/// state); each ensures the dataset and tables.
-async fn bigquery_writers(
-    config: &paddock_sink::bigquery::BigQueryConfig,
-) -> Result<
-    std::collections::HashMap<paddock_bus::StreamKind, paddock_sink::bigquery::BigQueryWriter>,
-    paddock_sink::bigquery::BigQueryError,
-> {
-    let mut writers = std::collections::HashMap::new();
-    for stream in [
-        paddock_bus::StreamKind::Releases,
-        paddock_bus::StreamKind::Results,
-        paddock_bus::StreamKind::Alerts,
-    ] {
-        let writer = paddock_sink::bigquery::BigQueryWriter::new(config.clone()).await?;
-        writers.insert(stream, writer);
+/// The running services, and what each is given to start.
+struct Services {
+    running: JoinSet<()>,
+    bus: JetStreamBus,
+    health: Health,
+    metrics: SharedRegistry,
+    shutdown: CancellationToken,
+}
+
+impl Services {
+    /// Starts one service's `run`: drives it until it has started (an
+    /// error before that stops `paddock up`), then runs the rest beside the
+    /// others (an error then is logged).
+    async fn start<R, F, E>(&mut self, name: &'static str, run: R) -> anyhow::Result<()>
+    where
+        R: FnOnce(ServiceContext) -> F,
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let (context, starting) = ServiceContext::new(
+            self.bus.clone(),
+            self.health.clone(),
+            self.metrics.clone(),
+            self.shutdown.clone(),
+        );
+        match starting.drive(run(context)).await {
+            Ok(running) => {
+                self.running.spawn(async move {
+                    if let Err(error) = running.await {
+                        tracing::error!(%error, "the {name} service stopped");
+                    }
+                });
+                Ok(())
+            }
+            // Shutdown came before the start finished.
+            Err(Ok(())) => Ok(()),
+            Err(Err(error)) => {
+                Err(anyhow::Error::new(error).context(format!("starting the {name} service")))
+            }
+        }
     }
-    Ok(writers)
 }
 
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else

@@ -1,4 +1,4 @@
-//! The feed service: one loop per enabled ecosystem that polls its feed,
+//! The polling loops: one per enabled ecosystem, which polls its feed,
 //! publishes every new release, and only then advances its cursor.
 //!
 //! Durability: the cursor in the `feed-cursors` bucket moves only after
@@ -19,10 +19,11 @@ use paddock_registry::http::Http;
 use paddock_registry::{RegistriesConfig, RegistryClient};
 use tokio_util::sync::CancellationToken;
 
+use paddock_feed::publisher::{PublishError, ReleasePublisher};
+use paddock_feed::sources::{self, Cursor, SourceUrls};
+
 use crate::config::FeedConfig;
 use crate::metrics::FeedMetrics;
-use crate::publisher::{PublishError, ReleasePublisher};
-use crate::sources::{self, Cursor, SourceUrls};
 
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,10 +9,10 @@
 //! - BigQuery, into the emulator (`bqemulator`), insert requests of 100 and
 //!   500 rows, when the emulator is installed.
 //!
-//! Run with `cargo bench -p paddock-sink --bench sink_throughput [-- N]`
+//! Run with `cargo bench -p paddock-sink-service --bench sink_throughput [-- N]`
 //! (N results, default 5000).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../paddock-sink/tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use paddock_bus::metrics::BusMetrics;
 use paddock_bus::{Bus, BusConfig, ConsumerSettings, JetStreamBus, StreamKind};
 use paddock_proto::v1;
 use paddock_sink::row::Writer;
-use paddock_sink::service::{BatchConfig, SinkMetrics, SinkSettings};
+use paddock_sink_service::{BatchConfig, SinkMetrics, SinkSettings};
 use paddock_testkit::{unique_prefix, TestNats};
 
 fn settings(max_rows: usize) -> SinkSettings {
@@ -85,7 +85,7 @@ async fn drain<W: Writer>(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut made = made.into_iter();
         tokio::spawn(async move {
-            paddock_sink::service::run(
+            paddock_sink_service::consume(
                 &bus,
                 kind,
                 |_| Ok(made.next().expect("three writers")),

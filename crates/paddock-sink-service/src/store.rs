@@ -1,7 +1,7 @@
-//! The sink service: consumes releases, results and alerts (consumers
-//! `sink-<kind>-releases`, `-results`, `-alerts`), turns each message into
-//! rows, hands them to a [`Writer`] in batches, and acks each message only
-//! once every row of it is stored.
+//! One sink's consume loops: consumes releases, results and alerts
+//! (consumers `sink-<kind>-releases`, `-results`, `-alerts`), turns each
+//! message into rows, hands them to a [`Writer`] in batches, and acks each
+//! message only once every row of it is stored.
 //!
 //! Batching, progress, acks and dead letters are the bus's batch consumer
 //! ([`paddock_bus::batch`]); this module decides what becomes of each
@@ -35,89 +35,16 @@ use paddock_bus::{
 };
 use paddock_proto::ecosystem::cli_name;
 use paddock_proto::v1::{Alert, DynamicResult, PackageRef, Release, StaticResult};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
-use prost::Message as _;
-
-use crate::row::{
+use paddock_sink::row::{
     Disposition as Written, Output, ReferenceTable, Row, RowBody, WriteError, Writer,
 };
-use crate::Table;
+use paddock_sink::Table;
+use prost::Message as _;
+
+use crate::metrics::{SinkLabels, SinkMetrics, TableLabels};
 
 /// When a batch is flushed: the bus's batch settings.
 pub use paddock_bus::BatchConfig;
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct TableLabels {
-    pub sink: String,
-    pub table: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct SinkLabels {
-    pub sink: String,
-}
-
-/// `paddock_sink_*`.
-#[derive(Debug)]
-pub struct SinkMetrics {
-    pub rows: Family<TableLabels, Counter>,
-    pub duplicates: Family<TableLabels, Counter>,
-    pub dead_letters: Family<SinkLabels, Counter>,
-    pub refused: Family<TableLabels, Counter>,
-    pub write_failures: Family<SinkLabels, Counter>,
-    pub flush_seconds: Family<SinkLabels, Histogram>,
-}
-
-impl Default for SinkMetrics {
-    fn default() -> Self {
-        Self {
-            rows: Family::default(),
-            duplicates: Family::default(),
-            dead_letters: Family::default(),
-            refused: Family::default(),
-            write_failures: Family::default(),
-            flush_seconds: Family::new_with_constructor(|| {
-                Histogram::new([0.005, 0.02, 0.1, 0.5, 2.0, 10.0, 60.0])
-            }),
-        }
-    }
-}
-
-impl SinkMetrics {
-    pub fn register(&self, registry: &mut Registry) {
-        let r = registry.sub_registry_with_prefix("paddock_sink");
-        r.register("rows", "Rows stored, by sink and table", self.rows.clone());
-        r.register(
-            "duplicates",
-            "Redelivered rows found already stored and skipped",
-            self.duplicates.clone(),
-        );
-        r.register(
-            "dead_letters",
-            "Messages that can never be stored, sent to the dead-letter stream",
-            self.dead_letters.clone(),
-        );
-        r.register(
-            "refused",
-            "Reference-table rows refused (their message's own row was stored)",
-            self.refused.clone(),
-        );
-        r.register(
-            "write_failures",
-            "Flushes that failed and were retried",
-            self.write_failures.clone(),
-        );
-        r.register(
-            "flush_seconds",
-            "Time to store one batch",
-            self.flush_seconds.clone(),
-        );
-    }
-}
 
 /// What the sink needs besides its writers.
 #[derive(Debug, Clone)]
@@ -133,7 +60,7 @@ pub struct SinkSettings {
 
 /// Runs one sink: a writer per stream, made by `make_writer`, each fed by
 /// the bus's batch consumer, until `shutdown`.
-pub async fn run<W, F>(
+pub async fn consume<W, F>(
     bus: &JetStreamBus,
     kind: &str,
     mut make_writer: F,
@@ -443,7 +370,7 @@ pub fn rows_of(
                 rows.push(row(
                     Output::Reference(ReferenceTable::StaticAnalysis),
                     m.package.as_ref(),
-                    RowBody::Json(crate::reference::static_record(&m, &created)),
+                    RowBody::Json(paddock_sink::reference::static_record(&m, &created)),
                 ));
             }
         }
@@ -459,7 +386,7 @@ pub fn rows_of(
                 rows.push(row(
                     Output::Reference(ReferenceTable::Analysis),
                     m.package.as_ref(),
-                    RowBody::Json(crate::reference::dynamic_record(&m)),
+                    RowBody::Json(paddock_sink::reference::dynamic_record(&m)),
                 ));
             }
         }

@@ -1,6 +1,6 @@
 //! The feed's publish rate for a burst of fixture releases.
 //!
-//! `cargo bench -p paddock-feed --bench feed_burst [-- N]` (default N =
+//! `cargo bench -p paddock-feed-service --bench feed_burst [-- N]` (default N =
 //! 10000) serves N crates from the fixture registry on loopback, starts a
 //! nats-server, and times one poll of the crates.io feed that resolves,
 //! downloads, verifies, stores (object store) and publishes every release,
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use paddock_bus::metrics::BusMetrics;
 use paddock_bus::{BusConfig, JetStreamBus};
-use paddock_feed::{FeedConfig, FeedMetrics, FeedService};
+use paddock_feed_service::{FeedConfig, FeedMetrics, FeedService};
 use paddock_proto::v1::Ecosystem;
 use paddock_testkit::packages::{FixturePackage, Flavour};
 use paddock_testkit::registry::FixtureRegistry;

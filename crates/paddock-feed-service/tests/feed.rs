@@ -7,7 +7,7 @@ use std::time::Duration;
 use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::{headers, StreamKind};
 use paddock_bus::{Bus, BusConfig, JetStreamBus};
-use paddock_feed::{FeedConfig, FeedMetrics, FeedService};
+use paddock_feed_service::{FeedConfig, FeedMetrics, FeedService};
 use paddock_proto::ecosystem::ALL;
 use paddock_proto::v1::{Ecosystem, Release};
 use paddock_registry::digest::sha256_hex;
