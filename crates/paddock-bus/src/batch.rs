@@ -164,8 +164,7 @@ impl JetStreamBus {
         let mut oldest: Option<Instant> = None;
         let mut progress = tokio::time::interval(discipline.progress_every);
         progress.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut pull_failures = 0u64;
-        let mut ready = false;
+        let mut pulls = crate::consume::PullHealth::default();
         // A batch being handled when shutdown comes may run on for the
         // shutdown grace; then it is cut short and returned to the stream.
         let hard_stop = CancellationToken::new();
@@ -205,18 +204,11 @@ impl JetStreamBus {
                 .await;
             let mut pulled = match pulled {
                 Ok(pulled) => {
-                    if pull_failures > 0 || !ready {
-                        self.report(spec, Ok(()));
-                        ready = true;
-                    }
-                    pull_failures = 0;
+                    pulls.pulled(self, spec);
                     pulled
                 }
                 Err(error) => {
-                    pull_failures += 1;
-                    let delay = settings.backoff(pull_failures);
-                    self.report(spec, Err(format!("pull requests failing: {error}")));
-                    tracing::warn!(%error, consumer = %spec.durable, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
+                    let delay = pulls.failed(self, spec, &settings, &error);
                     tokio::select! {
                         _ = shutdown.cancelled() => break 'pull,
                         _ = tokio::time::sleep(delay) => continue 'pull,

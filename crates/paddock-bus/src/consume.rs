@@ -468,6 +468,43 @@ pub fn dead_letter_headers(
     dlq_headers
 }
 
+/// A consume loop's pull requests as readiness sees them: ready after the
+/// first pull that works, not ready (and backing off) while they fail.
+/// Shared by [`crate::JetStreamBus::consume`] and `consume_batches`.
+#[derive(Debug, Default)]
+pub(crate) struct PullHealth {
+    failures: u64,
+    ready: bool,
+}
+
+impl PullHealth {
+    /// A pull request worked.
+    pub(crate) fn pulled(&mut self, bus: &crate::JetStreamBus, spec: &ConsumerSpec) {
+        if self.failures > 0 || !self.ready {
+            bus.report(spec, Ok(()));
+            self.ready = true;
+        }
+        self.failures = 0;
+    }
+
+    /// A pull request failed: reports it and returns how long to wait
+    /// before the next.
+    pub(crate) fn failed(
+        &mut self,
+        bus: &crate::JetStreamBus,
+        spec: &ConsumerSpec,
+        settings: &ConsumerSettings,
+        error: &dyn std::fmt::Display,
+    ) -> Duration {
+        self.failures += 1;
+        self.ready = false;
+        let delay = settings.backoff(self.failures);
+        bus.report(spec, Err(format!("pull requests failing: {error}")));
+        tracing::warn!(%error, consumer = %spec.durable, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
+        delay
+    }
+}
+
 pub(crate) fn header_safe(text: &str) -> String {
     let mut out: String = text
         .chars()

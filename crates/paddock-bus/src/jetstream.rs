@@ -322,8 +322,7 @@ impl Bus for JetStreamBus {
         let mut workers = Workers::new(handler, discipline, self.clone());
         tracing::info!(consumer = %spec.durable, stream = %spec.stream_name, "consuming");
 
-        let mut pull_failures = 0u64;
-        let mut ready = false;
+        let mut pulls = crate::consume::PullHealth::default();
         'pull: while !shutdown.is_cancelled() {
             // Pull only as many messages as there are free handler slots, so
             // no message waits in this process with its ack timer running.
@@ -343,18 +342,11 @@ impl Bus for JetStreamBus {
                 .await;
             let mut batch = match batch {
                 Ok(batch) => {
-                    if pull_failures > 0 || !ready {
-                        self.report(spec, Ok(()));
-                        ready = true;
-                    }
-                    pull_failures = 0;
+                    pulls.pulled(self, spec);
                     batch
                 }
                 Err(error) => {
-                    pull_failures += 1;
-                    let delay = settings.backoff(pull_failures);
-                    self.report(spec, Err(format!("pull requests failing: {error}")));
-                    tracing::warn!(%error, delay_ms = delay.as_millis() as u64, "pull request failed; retrying");
+                    let delay = pulls.failed(self, spec, settings, &error);
                     drop(slots);
                     tokio::select! {
                         _ = shutdown.cancelled() => break 'pull,

@@ -290,14 +290,7 @@ impl DynamicAnalyzer {
         // a directory that was never mounted does nothing).
         cleanup.work = Some(work.clone());
         cleanup.mount = Some(work.join("rw"));
-        let Layout {
-            app,
-            home,
-            artifact_dir,
-            filename,
-            drivers,
-            baits,
-        } = {
+        let layout = {
             let (work, artifact, bytes) = (
                 work.clone(),
                 artifact.to_owned(),
@@ -317,7 +310,7 @@ impl DynamicAnalyzer {
                 // The internet host's namespace is named after the
                 // sandbox's, so the clean-up finds both.
                 cleanup.netns.push(format!("{}-net", ns.name()));
-                let recorder = Arc::new(Recorder::new(baits.detector()));
+                let recorder = Arc::new(Recorder::new(layout.baits.detector()));
                 let host = InternetHost::start(
                     &ns,
                     recorder,
@@ -337,7 +330,7 @@ impl DynamicAnalyzer {
         let mut tls = None;
         if let Some(host) = &internet {
             let (home, dir, rootfs, ca) = (
-                home.clone(),
+                layout.home.clone(),
                 work.join("tls"),
                 self.rootfs.clone(),
                 host.ca_pem().to_owned(),
@@ -356,13 +349,8 @@ impl DynamicAnalyzer {
         }
         Ok(Prepared {
             work,
-            app,
-            home,
-            artifact_dir,
-            artifact_name: filename,
-            drivers,
+            layout,
             netns,
-            baits,
             internet,
             tls,
         })
@@ -372,27 +360,29 @@ impl DynamicAnalyzer {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub(crate) work: PathBuf,
-    pub(crate) app: PathBuf,
-    pub(crate) home: PathBuf,
-    pub(crate) artifact_dir: PathBuf,
-    pub(crate) artifact_name: String,
-    pub(crate) drivers: PathBuf,
+    pub(crate) layout: Layout,
     pub(crate) netns: Option<PathBuf>,
-    pub(crate) baits: baits::Baits,
     pub(crate) internet: Option<InternetHost>,
     /// The analysis's TLS authority's certificate and the trust bundle
     /// with it (no key: that stays in the internet host).
     pub(crate) tls: Option<PathBuf>,
 }
 
-/// The work directory of one analysis, laid out on disk.
-struct Layout {
-    app: PathBuf,
-    home: PathBuf,
-    artifact_dir: PathBuf,
-    filename: String,
-    drivers: PathBuf,
-    baits: baits::Baits,
+/// The work directory of one analysis, laid out on disk: where each of
+/// the sandbox's directories comes from.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// The install area ([`paddock_proto::sandbox::INSTALL_DIR`]).
+    pub(crate) app: PathBuf,
+    /// The home ([`paddock_proto::sandbox::HOME_DIR`]), baits planted.
+    pub(crate) home: PathBuf,
+    /// What is mounted at [`paddock_proto::sandbox::ARTIFACT_DIR`].
+    pub(crate) artifact_dir: PathBuf,
+    /// The artifact's file name in it.
+    pub(crate) filename: String,
+    /// What is mounted at [`paddock_proto::sandbox::DRIVER_DIR`].
+    pub(crate) drivers: PathBuf,
+    pub(crate) baits: baits::Baits,
 }
 
 /// Lays out `work`: the size-limited tmpfs with `/app` and `/root` (the

@@ -48,15 +48,18 @@ impl DynamicAnalyzer {
             env.extend(proxy_env());
         }
         let mut read_only_binds = vec![
-            (p.drivers.clone(), mount_point(DRIVER_DIR).into()),
-            (p.artifact_dir.clone(), mount_point(ARTIFACT_DIR).into()),
+            (p.layout.drivers.clone(), mount_point(DRIVER_DIR).into()),
+            (
+                p.layout.artifact_dir.clone(),
+                mount_point(ARTIFACT_DIR).into(),
+            ),
         ];
         if let Some(dir) = &p.tls {
             env.extend(trust_env());
             read_only_binds.push((dir.clone(), TRUST_DIR.into()));
             read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
         }
-        env.extend(p.baits.env_entries());
+        env.extend(p.layout.baits.env_entries());
         if gated {
             env.extend(gated_env());
         }
@@ -68,15 +71,15 @@ impl DynamicAnalyzer {
                 phase.as_str().into(),
                 package.name.clone(),
                 package.version.clone(),
-                format!("{ARTIFACT_DIR}{}", p.artifact_name),
+                format!("{ARTIFACT_DIR}{}", p.layout.filename),
             ],
             env,
             cwd: mount_point(INSTALL_DIR).into(),
             tmpfs: vec!["/tmp".into()],
             read_only_binds,
             read_write_binds: vec![
-                (p.app.clone(), mount_point(INSTALL_DIR).into()),
-                (p.home.clone(), mount_point(HOME_DIR).into()),
+                (p.layout.app.clone(), mount_point(INSTALL_DIR).into()),
+                (p.layout.home.clone(), mount_point(HOME_DIR).into()),
             ],
             timeout: self.config.timeout(phase),
             id: container.to_owned(),
@@ -159,7 +162,7 @@ impl DynamicAnalyzer {
             oom_killed: outcome.usage.memory_limit_hit,
             pids_limit_hit: outcome.usage.pids_limit_hit,
         });
-        result.bait_accesses = p.baits.accesses(t);
+        result.bait_accesses = p.layout.baits.accesses(t);
         result.files = t.files();
         result.file_events = t.file_events.clone();
         result.sockets = t.sockets.clone();
