@@ -4,29 +4,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::{headers, StreamKind};
-use paddock_bus::{Bus, BusConfig, JetStreamBus};
+use paddock_bus::{Bus, JetStreamBus};
 use paddock_feed_service::{FeedConfig, FeedMetrics, FeedService};
 use paddock_proto::ecosystem::ALL;
 use paddock_proto::v1::{Ecosystem, Release};
 use paddock_registry::digest::sha256_hex;
 use paddock_testkit::registry::{Fault, FixtureRegistry};
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message;
 use tokio::io::AsyncReadExt;
-
-async fn bus(url: &str) -> JetStreamBus {
-    let config = BusConfig {
-        prefix: unique_prefix(),
-        ..Default::default()
-    };
-    let bus = JetStreamBus::connect(url, &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
-    bus
-}
 
 /// Feeds that start at the beginning of the fixture data.
 fn feed_config() -> FeedConfig {
@@ -95,7 +82,7 @@ fn normalise(
 #[tokio::test]
 async fn every_fixture_release_is_published_once_with_its_artifact_stored() {
     let nats = TestNats::start().await;
-    let bus = bus(nats.url()).await;
+    let (bus, _) = nats.bus().await;
     let registry = FixtureRegistry::start().await;
     let feed = service(&bus, &registry).await;
     assert_eq!(feed.ecosystems().len(), 5);
@@ -141,7 +128,7 @@ async fn every_fixture_release_is_published_once_with_its_artifact_stored() {
 #[tokio::test]
 async fn a_feed_killed_mid_poll_and_restarted_loses_and_duplicates_nothing() {
     let nats = TestNats::start().await;
-    let bus = bus(nats.url()).await;
+    let (bus, _) = nats.bus().await;
     let registry = FixtureRegistry::start().await;
     // Slow downloads, so that the kill lands in the middle of the polls.
     for prefix in [
@@ -193,7 +180,7 @@ async fn a_feed_killed_mid_poll_and_restarted_loses_and_duplicates_nothing() {
 #[tokio::test]
 async fn broken_registries_are_retried_or_skipped_and_the_others_keep_going() {
     let nats = TestNats::start().await;
-    let bus = bus(nats.url()).await;
+    let (bus, _) = nats.bus().await;
     let registry = FixtureRegistry::start().await;
     registry.fault(
         "/npm-replicate/",
@@ -287,7 +274,7 @@ async fn broken_registries_are_retried_or_skipped_and_the_others_keep_going() {
 #[tokio::test]
 async fn watch_lists_publish_only_the_watched_packages() {
     let nats = TestNats::start().await;
-    let bus = bus(nats.url()).await;
+    let (bus, _) = nats.bus().await;
     let registry = FixtureRegistry::start().await;
     let mut config = feed_config();
     config.npm.watch = vec!["@paddock/hook".into()];

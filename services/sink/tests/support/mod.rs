@@ -3,15 +3,13 @@
 //! and waiting until a sink's consumers are drained.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use paddock_bus::metrics::BusMetrics;
 use paddock_bus::{Bus, BusConfig, JetStreamBus};
 use paddock_proto::v1::{self, Severity};
 use paddock_sink::Table;
 use paddock_testkit::rng::XorShift;
-use paddock_testkit::{unique_prefix, TestNats};
+use paddock_testkit::TestNats;
 use prost::Message as _;
 use prost_reflect::DynamicMessage;
 
@@ -28,17 +26,8 @@ pub async fn bus_with(
     nats: &TestNats,
     adjust: impl FnOnce(&mut BusConfig),
 ) -> (JetStreamBus, String) {
-    let prefix = unique_prefix();
-    let mut config = BusConfig {
-        prefix: prefix.clone(),
-        ..Default::default()
-    };
-    adjust(&mut config);
-    let bus = JetStreamBus::connect(nats.url(), &config, Arc::new(BusMetrics::default()))
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
-    (bus, prefix)
+    let (bus, config) = nats.bus_with(adjust).await;
+    (bus, config.prefix)
 }
 
 /// `paddock-sink` with the settings every acceptance run shares; each test
