@@ -1,6 +1,13 @@
 //! A small client for the BigQuery REST API (v2): the dataset and tables
 //! the sink needs, streaming inserts, and queries.
 //!
+//! Written here rather than taken from `gcp-bigquery-client`: that crate
+//! brings its own HTTP and OAuth stacks (yup-oauth2, a second reqwest),
+//! and the sink needs what it does not give: per-row outcomes sorted into
+//! refused and retried, a refused request split until the bad rows are
+//! alone, and insert ids bounded to BigQuery's limit. The requests and
+//! answers are typed in [`super::model`]; tokens come from `gcp_auth`.
+//!
 //! # Failures
 //!
 //! Every request is retried, up to [`BigQueryConfig::retries`] times with
