@@ -59,22 +59,7 @@ pub fn display_address(address: &str) -> String {
     }
 }
 
-/// Programs that install packages. The driver launches exactly one of
-/// them per install (and `cargo run` for a crate's import and execute).
-const PACKAGE_MANAGERS: &[&str] = &[
-    "npm",
-    "npx",
-    "yarn",
-    "pnpm",
-    "pip",
-    "pip3",
-    "gem",
-    "bundle",
-    "bundler",
-    "composer",
-    "composer.phar",
-    "cargo",
-];
+use paddock_proto::sandbox::PACKAGE_MANAGERS;
 
 pub(crate) fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use paddock_proto::v1::Ecosystem;
 use paddock_proto::v1::Phase;
 use paddock_sandbox::{NetworkMode, SandboxConfig};
 use serde::{Deserialize, Serialize};
@@ -36,16 +35,7 @@ pub const DRIVERS: [(&str, &str); 5] = [
     ),
 ];
 
-/// The interpreter and driver of an ecosystem.
-pub fn driver(eco: Ecosystem) -> (&'static str, &'static str) {
-    match eco {
-        Ecosystem::Npm => ("node", "analyze-node.js"),
-        Ecosystem::Rubygems => ("ruby", "analyze-ruby.rb"),
-        Ecosystem::Packagist => ("php", "analyze-php.php"),
-        Ecosystem::CratesIo => ("python3", "analyze-rust.py"),
-        Ecosystem::Pypi | Ecosystem::Unspecified => ("python3", "analyze-python.py"),
-    }
-}
+pub use paddock_proto::sandbox::driver;
 
 /// A phase, as configuration names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +191,30 @@ impl DynamicConfig {
             PhaseName::Install => self.install_timeout,
             PhaseName::Import => self.import_timeout,
             PhaseName::Execute => self.execute_timeout,
+        }
+    }
+}
+
+#[cfg(test)]
+mod driver_tests {
+    use paddock_proto::v1::Ecosystem;
+
+    use super::*;
+
+    #[test]
+    fn every_ecosystem_s_driver_is_installed_in_the_sandbox() {
+        for eco in [
+            Ecosystem::Npm,
+            Ecosystem::Pypi,
+            Ecosystem::Rubygems,
+            Ecosystem::Packagist,
+            Ecosystem::CratesIo,
+        ] {
+            let (_, file) = driver(eco);
+            assert!(
+                DRIVERS.iter().any(|(name, _)| *name == file),
+                "{eco:?}: {file} is not among the drivers copied into the sandbox"
+            );
         }
     }
 }

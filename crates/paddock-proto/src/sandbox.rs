@@ -1,12 +1,13 @@
 //! Facts about the sandbox that every crate reading or writing its records
 //! must agree on, in one place: the simulated internet's addresses and
-//! ports, where the harness lives inside the sandbox, and which file
-//! operations write. The trace, the simulated internet, the diff and the
+//! ports, where the harness lives inside the sandbox, its own programs
+//! (drivers and package managers), the install, artifact and home paths,
+//! and which file operations write. The trace, the simulated internet, the diff and the
 //! dynamic analysis all read them from here.
 
 use std::net::Ipv4Addr;
 
-use crate::v1::FileOp;
+use crate::v1::{Ecosystem, FileOp};
 
 /// The sandbox's address on its link to the internet host.
 pub const SANDBOX_ADDR: Ipv4Addr = Ipv4Addr::new(10, 231, 0, 2);
@@ -39,6 +40,36 @@ pub const INSTALL_DIR: &str = "/app/";
 pub const ARTIFACT_DIR: &str = "/artifact/";
 /// The sandbox user's home, writable like the install area.
 pub const HOME_DIR: &str = "/root/";
+
+/// The interpreter and the driver (a file in [`DRIVER_DIR`]) that run an
+/// ecosystem's phases: the harness's own processes.
+pub fn driver(eco: Ecosystem) -> (&'static str, &'static str) {
+    match eco {
+        Ecosystem::Npm => ("node", "analyze-node.js"),
+        Ecosystem::Rubygems => ("ruby", "analyze-ruby.rb"),
+        Ecosystem::Packagist => ("php", "analyze-php.php"),
+        Ecosystem::CratesIo => ("python3", "analyze-rust.py"),
+        Ecosystem::Pypi | Ecosystem::Unspecified => ("python3", "analyze-python.py"),
+    }
+}
+
+/// The programs that install packages, by name: a driver launches exactly
+/// one of them per install (and `cargo run` for a crate's import and
+/// execute). What they do is the harness's, not the package's.
+pub const PACKAGE_MANAGERS: &[&str] = &[
+    "npm",
+    "npx",
+    "yarn",
+    "pnpm",
+    "pip",
+    "pip3",
+    "gem",
+    "bundle",
+    "bundler",
+    "composer",
+    "composer.phar",
+    "cargo",
+];
 
 /// A directory above without its trailing `/`: a mount point, a `cwd`.
 pub fn mount_point(dir: &str) -> &str {
