@@ -17,12 +17,14 @@
 //!
 //! - [`npm`]: `package-lock.json` v1/v2/v3 and `npm-shrinkwrap.json`.
 //! - [`python`]: `requirements.txt`, `Pipfile.lock`, `poetry.lock`,
-//!   `uv.lock`.
-//! - [`php`]: `composer.lock`. [`rust`]: `Cargo.lock`.
+//!   `uv.lock`, `pylock.toml` (PEP 751).
+//! - [`ruby`]: `Gemfile.lock`. [`php`]: `composer.lock`. [`rust`]:
+//!   `Cargo.lock`.
 
 pub mod npm;
 pub mod php;
 pub mod python;
+pub mod ruby;
 pub mod rust;
 
 use std::path::{Path, PathBuf};
@@ -96,6 +98,8 @@ pub enum Format {
     PipfileLock,
     PoetryLock,
     UvLock,
+    Pylock,
+    GemfileLock,
     ComposerLock,
     CargoLock,
 }
@@ -110,9 +114,13 @@ impl Format {
             "Pipfile.lock" => Format::PipfileLock,
             "poetry.lock" => Format::PoetryLock,
             "uv.lock" => Format::UvLock,
+            "pylock.toml" => Format::Pylock,
+            "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
             "composer.lock" => Format::ComposerLock,
             "Cargo.lock" => Format::CargoLock,
             n if n.ends_with(".txt") && n.contains("requirements") => Format::Requirements,
+            // PEP 751's named form, `pylock.<name>.toml`.
+            n if n.starts_with("pylock.") && n.ends_with(".toml") => Format::Pylock,
             _ => return None,
         })
     }
@@ -120,9 +128,12 @@ impl Format {
     pub fn ecosystem(self) -> Ecosystem {
         match self {
             Format::NpmPackageLock | Format::NpmShrinkwrap => Ecosystem::Npm,
-            Format::Requirements | Format::PipfileLock | Format::PoetryLock | Format::UvLock => {
-                Ecosystem::Pypi
-            }
+            Format::Requirements
+            | Format::PipfileLock
+            | Format::PoetryLock
+            | Format::UvLock
+            | Format::Pylock => Ecosystem::Pypi,
+            Format::GemfileLock => Ecosystem::Rubygems,
             Format::ComposerLock => Ecosystem::Packagist,
             Format::CargoLock => Ecosystem::CratesIo,
         }
@@ -162,7 +173,7 @@ pub struct Lockfile {
 /// Why a lockfile could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
-    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, composer.lock, Cargo.lock)")]
+    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, Gemfile.lock, composer.lock, Cargo.lock)")]
     Unknown { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
@@ -228,6 +239,8 @@ pub fn parse(
         Format::PipfileLock => python::pipfile_lock(text, &mut out)?,
         Format::PoetryLock => python::poetry_lock(text, &mut out)?,
         Format::UvLock => python::uv_lock(text, &mut out)?,
+        Format::Pylock => python::pylock(text, &mut out)?,
+        Format::GemfileLock => ruby::gemfile_lock(text, &mut out)?,
         Format::ComposerLock => php::composer_lock(text, &mut out)?,
         Format::CargoLock => rust::cargo_lock(text, &mut out)?,
     }

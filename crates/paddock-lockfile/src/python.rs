@@ -327,3 +327,102 @@ wheels = [{{ url = "http://127.0.0.1:1/idna-3.7-py3-none-any.whl", hash = "sha25
         assert!(parse("[[package]]\nname = ", Format::UvLock, &Limits::default()).is_err());
     }
 }
+
+/// PEP 751's `pylock.toml`: `[[packages]]` with `version`, and `sdist` /
+/// `wheels` each carrying `hashes = {sha256 = …}`; `vcs`, `directory`
+/// and `archive` packages are not registry releases.
+pub(crate) fn pylock(text: &str, out: &mut Parsed) -> Result<(), String> {
+    #[derive(Deserialize)]
+    struct Pylock {
+        #[serde(default)]
+        packages: Vec<Package>,
+    }
+    #[derive(Deserialize)]
+    struct Package {
+        name: String,
+        #[serde(default)]
+        version: Option<String>,
+        #[serde(default)]
+        sdist: Option<File>,
+        #[serde(default)]
+        wheels: Vec<File>,
+        #[serde(default)]
+        vcs: Option<toml::Table>,
+        #[serde(default)]
+        directory: Option<toml::Table>,
+        #[serde(default)]
+        archive: Option<toml::Table>,
+    }
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        hashes: toml::Table,
+    }
+    let lock: Pylock = toml::from_str(text).map_err(|e| e.to_string())?;
+    for package in lock.packages {
+        let elsewhere =
+            package.vcs.is_some() || package.directory.is_some() || package.archive.is_some();
+        let Some(version) = package.version.filter(|_| !elsewhere) else {
+            out.warnings.push(format!(
+                "{}: not a registry release (a vcs, directory or archive package, or no version): not checked",
+                package.name
+            ));
+            continue;
+        };
+        let mut digests: Vec<Digest> = package
+            .sdist
+            .iter()
+            .chain(&package.wheels)
+            .flat_map(|f| f.hashes.iter())
+            .filter_map(|(algorithm, hex)| Digest::new(algorithm, hex.as_str()?))
+            .collect();
+        digests.sort();
+        digests.dedup();
+        out.pin(
+            Ecosystem::Pypi,
+            &pypi_name(&package.name),
+            &version,
+            digests,
+        );
+    }
+    out.check_flat();
+    Ok(())
+}
+
+#[cfg(test)]
+mod pylock_tests {
+    use crate::{parse, Format, Limits};
+
+    #[test]
+    fn pylock_pins_registry_packages_with_every_file_hash() {
+        let h = "f".repeat(64);
+        let text = format!(
+            r#"
+lock-version = "1.0"
+created-by = "test"
+
+[[packages]]
+name = "Attrs"
+version = "25.1.0"
+sdist = {{ url = "http://127.0.0.1:1/attrs-25.1.0.tar.gz", hashes = {{ sha256 = "{h}" }} }}
+wheels = [{{ url = "http://127.0.0.1:1/attrs-25.1.0-py3-none-any.whl", hashes = {{ sha256 = "{a}" }} }}]
+
+[[packages]]
+name = "mine"
+directory = {{ path = "." }}
+"#,
+            a = "a".repeat(64)
+        );
+        let (pins, warnings) = parse(&text, Format::Pylock, &Limits::default()).unwrap();
+        assert_eq!(pins.len(), 1);
+        assert_eq!(
+            (pins[0].name.as_str(), pins[0].version.as_str()),
+            ("attrs", "25.1.0")
+        );
+        assert_eq!(pins[0].digests.len(), 2);
+        assert!(
+            warnings[0].starts_with("mine: not a registry release"),
+            "{warnings:?}"
+        );
+    }
+}
