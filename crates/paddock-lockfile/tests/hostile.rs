@@ -1,0 +1,58 @@
+//! Lockfiles written by an attacker: every prefix of a real-shaped lockfile
+//! of each format, and random bytes, give pins or an error, never a panic;
+//! a 50 MB lockfile is refused with a clear error before it is read.
+
+use paddock_lockfile::{parse, read, Format, Limits, LockfileError};
+use paddock_testkit::rng::XorShift;
+
+const SAMPLES: &[(Format, &str)] = &[
+    (
+        Format::NpmPackageLock,
+        r#"{"lockfileVersion": 3, "packages": {"": {"name": "a"}, "node_modules/x": {"version": "1.0.0", "integrity": "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="}}}"#,
+    ),
+    (Format::Requirements, "a==1.0 \\\n  --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\nb==2\n"),
+    (Format::PipfileLock, r#"{"default": {"a": {"version": "==1.0", "hashes": ["sha256:00"]}}}"#),
+    (Format::PoetryLock, "[[package]]\nname = \"a\"\nversion = \"1.0\"\nfiles = [{file = \"a.tar.gz\", hash = \"sha256:00\"}]\n"),
+    (Format::UvLock, "[[package]]\nname = \"a\"\nversion = \"1.0\"\nsource = { registry = \"x\" }\n"),
+    (Format::Pylock, "[[packages]]\nname = \"a\"\nversion = \"1.0\"\nsdist = { hashes = { sha256 = \"00\" } }\n"),
+    (Format::GemfileLock, "GEM\n  remote: x\n  specs:\n    a (1.0)\n      b (>= 0)\n\nCHECKSUMS\n  a (1.0) sha256=00\n"),
+    (Format::ComposerLock, r#"{"packages": [{"name": "a/b", "version": "1.0.0", "dist": {"shasum": "00"}}]}"#),
+    (Format::CargoLock, "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\nchecksum = \"00\"\n"),
+];
+
+#[test]
+fn every_prefix_and_random_bytes_give_pins_or_an_error_never_a_panic() {
+    let limits = Limits::default();
+    let mut rng = XorShift(0x5eed_1234);
+    for (format, sample) in SAMPLES {
+        let full =
+            parse(sample, *format, &limits).unwrap_or_else(|e| panic!("{format:?} sample: {e}"));
+        assert_eq!(
+            full.0.len(),
+            1 + usize::from(*format == Format::Requirements),
+            "{format:?}: {full:?}"
+        );
+        for end in (0..sample.len()).filter(|&i| sample.is_char_boundary(i)) {
+            let _ = parse(&sample[..end], *format, &limits);
+        }
+        for _ in 0..200 {
+            let bytes = rng.bytes(256);
+            let _ = parse(&String::from_utf8_lossy(&bytes), *format, &limits);
+        }
+    }
+}
+
+#[test]
+fn a_fifty_megabyte_lockfile_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("package-lock.json");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(50 << 20).unwrap(); // sparse: no 50 MB written
+    match read(&path, &Limits::default()) {
+        Err(LockfileError::TooLarge { size, limit, .. }) => {
+            assert_eq!(size, 50 << 20);
+            assert!(limit < size);
+        }
+        other => panic!("{other:?}"),
+    }
+}
