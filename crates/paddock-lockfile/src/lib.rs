@@ -15,7 +15,8 @@
 //!
 //! # Layout
 //!
-//! - [`npm`]: `package-lock.json` v1/v2/v3 and `npm-shrinkwrap.json`.
+//! - [`npm`]: `package-lock.json` v1/v2/v3 and `npm-shrinkwrap.json`;
+//!   [`yarn`]: yarn classic's `yarn.lock`.
 //! - [`python`]: `requirements.txt`, `Pipfile.lock`, `poetry.lock`,
 //!   `uv.lock`, `pylock.toml` (PEP 751).
 //! - [`ruby`]: `Gemfile.lock`. [`php`]: `composer.lock`. [`rust`]:
@@ -26,6 +27,7 @@ pub mod php;
 pub mod python;
 pub mod ruby;
 pub mod rust;
+pub mod yarn;
 
 use std::path::{Path, PathBuf};
 
@@ -94,6 +96,7 @@ impl Digest {
 pub enum Format {
     NpmPackageLock,
     NpmShrinkwrap,
+    YarnLock,
     Requirements,
     PipfileLock,
     PoetryLock,
@@ -111,6 +114,7 @@ impl Format {
         Some(match name {
             "package-lock.json" => Format::NpmPackageLock,
             "npm-shrinkwrap.json" => Format::NpmShrinkwrap,
+            "yarn.lock" => Format::YarnLock,
             "Pipfile.lock" => Format::PipfileLock,
             "poetry.lock" => Format::PoetryLock,
             "uv.lock" => Format::UvLock,
@@ -127,7 +131,7 @@ impl Format {
 
     pub fn ecosystem(self) -> Ecosystem {
         match self {
-            Format::NpmPackageLock | Format::NpmShrinkwrap => Ecosystem::Npm,
+            Format::NpmPackageLock | Format::NpmShrinkwrap | Format::YarnLock => Ecosystem::Npm,
             Format::Requirements
             | Format::PipfileLock
             | Format::PoetryLock
@@ -173,7 +177,7 @@ pub struct Lockfile {
 /// Why a lockfile could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
-    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, Gemfile.lock, composer.lock, Cargo.lock)")]
+    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, yarn.lock, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, Gemfile.lock, composer.lock, Cargo.lock)")]
     Unknown { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
@@ -235,6 +239,7 @@ pub fn parse(
     let mut out = Parsed::default();
     match format {
         Format::NpmPackageLock | Format::NpmShrinkwrap => npm::parse(text, limits, &mut out)?,
+        Format::YarnLock => yarn::yarn_lock(text, &mut out)?,
         Format::Requirements => python::requirements(text, &mut out),
         Format::PipfileLock => python::pipfile_lock(text, &mut out)?,
         Format::PoetryLock => python::poetry_lock(text, &mut out)?,

@@ -10,6 +10,7 @@ const SAMPLES: &[(Format, &str)] = &[
         Format::NpmPackageLock,
         r#"{"lockfileVersion": 3, "packages": {"": {"name": "a"}, "node_modules/x": {"version": "1.0.0", "integrity": "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="}}}"#,
     ),
+    (Format::YarnLock, "\"a@^1\", a@~1:\n  version \"1.0.0\"\n  integrity sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==\n"),
     (Format::Requirements, "a==1.0 \\\n  --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\nb==2\n"),
     (Format::PipfileLock, r#"{"default": {"a": {"version": "==1.0", "hashes": ["sha256:00"]}}}"#),
     (Format::PoetryLock, "[[package]]\nname = \"a\"\nversion = \"1.0\"\nfiles = [{file = \"a.tar.gz\", hash = \"sha256:00\"}]\n"),
