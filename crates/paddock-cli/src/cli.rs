@@ -45,6 +45,9 @@ pub enum Command {
     Submit(SubmitArgs),
     /// Show what changed in behaviour between two releases of a package.
     Diff(DiffArgs),
+    /// Check every release your lockfiles pin against Paddock's results
+    /// (and known-malicious records): exit 3 when one reaches --fail-on.
+    Verify(VerifyArgs),
     /// Follow the alert stream.
     #[command(subcommand)]
     Alerts(AlertsCommand),
@@ -221,6 +224,53 @@ pub struct DiffArgs {
     /// An allow-list of reviewed behaviours (default: diff.suppressions).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Lockfiles, or directories to find them in the way each ecosystem's
+    /// tool does (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// The sink's Parquet directory (default: sink.parquet.dir, else
+    /// `paddock up`'s <data dir>/parquet when it exists).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Analyse here the releases no store knows (downloads them from the
+    /// configured registries).
+    #[arg(long)]
+    pub analyze_missing: bool,
+    /// With --analyze-missing: static analysis only, no sandbox.
+    #[arg(long = "static")]
+    pub static_only: bool,
+    /// With --analyze-missing: how many releases at once (default: the
+    /// number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Exit with 3 when a pinned release's level is at or above this
+    /// (info, low, medium, high, critical). A known-malicious record is
+    /// critical; a lockfile digest that is not the analysed artifact's is
+    /// at least high.
+    #[arg(long, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: String,
+    /// Also exit with 3 when a pinned release was never analysed.
+    #[arg(long)]
+    pub fail_on_missing: bool,
+    /// Do not compare the lockfiles' digests with the analysed artifacts'.
+    #[arg(long)]
+    pub ignore_digests: bool,
+    /// `text`: a table of what is not clean, worst first; `json`: every
+    /// pinned release.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+    /// In the table, list the clean releases too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

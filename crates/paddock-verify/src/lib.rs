@@ -104,10 +104,10 @@ pub enum Status {
     Clean,
     /// No store knows the release.
     NotAnalysed,
-    /// Analysed, and the verdict is low or worse.
-    Flagged,
     /// The lockfile's artifact is not the one that was analysed.
     DigestMismatch,
+    /// Analysed, and the verdict is low or worse.
+    Flagged,
     /// Others' known-malicious records cover the release.
     KnownMalicious,
 }
@@ -142,12 +142,11 @@ impl Check {
     pub fn status(&self) -> Status {
         if !self.known.is_empty() {
             Status::KnownMalicious
-        } else if matches!(self.digest, DigestCheck::Mismatch { .. }) {
-            Status::DigestMismatch
         } else {
             match &self.analysed {
-                None => Status::NotAnalysed,
                 Some(a) if a.severity >= Severity::Low => Status::Flagged,
+                _ if matches!(self.digest, DigestCheck::Mismatch { .. }) => Status::DigestMismatch,
+                None => Status::NotAnalysed,
                 Some(_) => Status::Clean,
             }
         }
@@ -296,12 +295,14 @@ impl Verification {
         self.sort();
     }
 
-    /// Worst first: by level, then status, then lockfile order.
+    /// Worst first: by level, then status, then score, then lockfile
+    /// order.
     pub fn sort(&mut self) {
         self.checks.sort_by(|a, b| {
             b.level()
                 .cmp(&a.level())
                 .then(b.status().cmp(&a.status()))
+                .then_with(|| score(b).total_cmp(&score(a)))
                 .then_with(|| a.lockfile.cmp(&b.lockfile))
                 .then(a.pin.line.cmp(&b.pin.line))
         });
@@ -324,6 +325,10 @@ impl Verification {
         }
         counts
     }
+}
+
+fn score(check: &Check) -> f64 {
+    check.analysed.as_ref().map_or(0.0, |a| a.score)
 }
 
 /// The lockfile's digests against the analysed artifact's.

@@ -11,6 +11,8 @@ use crate::{location, Check, DigestCheck, KnownRecord, LockfileSummary, Status, 
 
 /// How many of a verdict's reasons the outputs show.
 const TOP_REASONS: usize = 3;
+/// How much of an evidence line the table shows (JSON has all of it).
+const CELL: usize = 140;
 
 pub(crate) fn severity<S: Serializer>(severity: &Severity, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(severity_token(*severity))
@@ -103,7 +105,7 @@ pub fn table(v: &Verification, all: bool) -> String {
                 out,
                 "{level:<8}  {:<width$}  {status:<34}  {}  ({})",
                 release(c),
-                evidence(c),
+                clip(&evidence(c)),
                 location(c)
             );
             if let Some(a) = &c.analysed {
@@ -122,6 +124,14 @@ pub fn table(v: &Verification, all: bool) -> String {
     }
     let _ = writeln!(out, "{}", summary_line(v));
     out
+}
+
+/// A table cell's text, cut at [`CELL`] characters.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(CELL) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }
 
 /// `2,000 pinned releases in 1 lockfile: 1 known malicious, …`.

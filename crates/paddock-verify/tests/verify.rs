@@ -56,7 +56,13 @@ async fn a_package_lock_is_checked_release_by_release_against_the_sinks_parquet(
     .unwrap();
 
     let store = ParquetStore::open(&store_dir).unwrap();
-    let v = verify(std::slice::from_ref(&app), &[&store], &[], &Options::default()).unwrap();
+    let v = verify(
+        std::slice::from_ref(&app),
+        &[&store],
+        &[],
+        &Options::default(),
+    )
+    .unwrap();
     assert!(v.errors.is_empty(), "{:?}", v.errors);
     let by_name = |n: &str| v.checks.iter().find(|c| c.pin.name == n).unwrap();
     assert_eq!(v.checks.len(), 4);

@@ -19,7 +19,8 @@ fn help_lists_every_command_of_the_product() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     for command in [
-        "analyze", "fetch", "submit", "diff", "alerts", "rules", "up", "topology", "config",
+        "analyze", "fetch", "submit", "diff", "verify", "alerts", "rules", "up", "topology",
+        "config",
     ] {
         assert!(
             help.contains(&format!("\n  {command} ")),

@@ -201,6 +201,9 @@ pub fn verdict_lines(label: &str, verdict: &paddock_proto::v1::Verdict) -> Strin
 pub struct Prepared {
     pub package: PackageRef,
     pub artifact_name: String,
+    /// The artifact analysed, with its digests (the registry's, and the
+    /// sha256 of the bytes).
+    pub artifact: paddock_proto::v1::Artifact,
     gem_metadata: Option<String>,
     artifact_path: std::path::PathBuf,
     root: std::path::PathBuf,
@@ -233,6 +236,13 @@ pub async fn prepare(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let bytes = std::fs::read(local).with_context(|| format!("reading {}", local.display()))?;
+        let artifact = paddock_proto::v1::Artifact {
+            filename: name.clone(),
+            size: bytes.len() as u64,
+            sha256: paddock_registry::digest::sha256_hex(&bytes),
+            ..Default::default()
+        };
         return Ok(Prepared {
             package: PackageRef {
                 ecosystem: found.eco as i32,
@@ -240,6 +250,7 @@ pub async fn prepare(
                 version: found.version,
             },
             artifact_name: name,
+            artifact,
             gem_metadata: report.gem_metadata,
             artifact_path: local.clone(),
             root,
@@ -258,7 +269,8 @@ pub async fn prepare(
     let (archive, report) = client.extract_into(&downloaded, work)?;
     Ok(Prepared {
         package: release.package.unwrap_or_default(),
-        artifact_name: downloaded.artifact.filename,
+        artifact_name: downloaded.artifact.filename.clone(),
+        artifact: downloaded.artifact,
         gem_metadata: report.gem_metadata,
         artifact_path: archive,
         root,
@@ -317,7 +329,8 @@ pub async fn run_analyses(
         }
     };
     let (result, dynamic_result) = tokio::join!(static_task, dynamic_task);
-    let result = result.context("the analysis task failed")?;
+    let mut result = result.context("the analysis task failed")?;
+    result.artifact.get_or_insert(prepared.artifact);
     Ok((result, dynamic_result))
 }
 

@@ -11,6 +11,7 @@ mod rules;
 mod submit;
 mod topology;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
         Command::Submit(submit) => Box::pin(submit::run(submit, config, &env)).await,
         Command::Diff(d) => diff::run(d, config, &env).await,
+        Command::Verify(v) => verify::run(v, config, &env).await,
         Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => alerts::tail(tail, config).await,
         Command::Rules(r) => rules::run(r, &config),
         Command::Eval(e) => eval::run(e, config, &env).await,

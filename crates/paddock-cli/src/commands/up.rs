@@ -262,7 +262,7 @@ impl Services {
 
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else
 /// `./paddock-data`.
-fn default_data_dir(env: &[(String, String)]) -> PathBuf {
+pub(crate) fn default_data_dir(env: &[(String, String)]) -> PathBuf {
     use crate::config::env_path;
     if let Some(xdg) = env_path(env, "XDG_DATA_HOME") {
         return xdg.join("paddock");

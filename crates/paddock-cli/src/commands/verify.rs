@@ -1,0 +1,230 @@
+//! `paddock verify`: every release the lockfiles pin, against Paddock's
+//! results and known-malicious records.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use paddock_proto::ecosystem::{self, cli_name, severity_token};
+use paddock_proto::v1::Severity;
+use paddock_verify::{
+    output, Analysed, AnalysedArtifact, Options, ParquetStore, ReleaseKey, Store,
+};
+
+use crate::cli::{PackageArgs, VerifyArgs, VerifyFormat};
+use crate::config::PaddockConfig;
+
+pub async fn run(
+    args: VerifyArgs,
+    config: PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
+    let fail_on = Some(ecosystem::parse_severity(&args.fail_on)?);
+    let options = Options {
+        ignore_digests: args.ignore_digests,
+        ..Options::default()
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+
+    let parquet = parquet_store(&args, &config, env)?;
+    let stores: Vec<&dyn Store> = parquet.iter().map(|s| s as &dyn Store).collect();
+    let mut v = paddock_verify::verify(&paths, &stores, &[], &options)?;
+    for lockfile in &v.lockfiles {
+        for warning in &lockfile.warnings {
+            eprintln!("paddock: {}: {warning}", lockfile.path.display());
+        }
+    }
+    for error in &v.errors {
+        eprintln!("paddock: {error}");
+    }
+
+    let missing = v.missing();
+    if args.analyze_missing && !missing.is_empty() {
+        let analysed = analyze_missing(&args, &config, env, &v, &missing).await?;
+        for (key, found) in &analysed {
+            v.fill(key, found, &options);
+        }
+        v.sources.push("analysed now".to_owned());
+    } else if !missing.is_empty() && stores.is_empty() {
+        eprintln!(
+            "paddock: no results store to look releases up in: run `paddock up` (its sink writes the Parquet store), pass --store DIR, or pass --analyze-missing to analyse here"
+        );
+    }
+
+    let failed = v.fails(fail_on, args.fail_on_missing);
+    match args.format {
+        VerifyFormat::Text => print!("{}", output::table(&v, args.all)),
+        VerifyFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&output::document(&v, failed))?
+        ),
+    }
+    if failed {
+        eprintln!(
+            "paddock: a pinned release at {} or above{}; exiting with {}",
+            args.fail_on,
+            if args.fail_on_missing {
+                " (or not analysed)"
+            } else {
+                ""
+            },
+            crate::EXIT_FINDINGS
+        );
+        return Ok(ExitCode::from(crate::EXIT_FINDINGS));
+    }
+    if !v.errors.is_empty() {
+        return Ok(ExitCode::from(crate::EXIT_FAILURE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--store`, else the sink's Parquet directory (`sink.parquet.dir`, else
+/// `paddock up`'s `<data dir>/parquet`) when it exists.
+fn parquet_store(
+    args: &VerifyArgs,
+    config: &PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<Option<ParquetStore>> {
+    if let Some(dir) = &args.store {
+        return Ok(Some(ParquetStore::open(dir)?));
+    }
+    let dir = config.sink.parquet.dir.clone().unwrap_or_else(|| {
+        config
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| super::up::default_data_dir(env))
+            .join("parquet")
+    });
+    Ok(ParquetStore::open(&dir).ok())
+}
+
+/// Analyses the releases no store knows, `--jobs` at a time, with progress
+/// on stderr: one updating line on a terminal, plain lines otherwise.
+async fn analyze_missing(
+    args: &VerifyArgs,
+    config: &PaddockConfig,
+    env: &[(String, String)],
+    v: &paddock_verify::Verification,
+    missing: &[ReleaseKey],
+) -> anyhow::Result<Vec<(ReleaseKey, Analysed)>> {
+    let terminal = std::io::stderr().is_terminal();
+    let quiet = |_: &str| {};
+    let sandbox = if args.static_only {
+        None
+    } else {
+        Some(super::analyze::sandbox(config, env, &quiet).await?)
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let total = missing.len();
+    eprintln!(
+        "paddock: analysing {total} release{} no store knows ({}, {jobs} at a time)",
+        if total == 1 { "" } else { "s" },
+        if sandbox.is_some() {
+            "static and dynamic"
+        } else {
+            "static only"
+        }
+    );
+    let sandbox = sandbox.as_ref();
+    let mut done = 0usize;
+    let mut out = Vec::new();
+    let mut tasks = futures::stream::iter(missing.iter().cloned())
+        .map(|key| {
+            // The name as the lockfile spells it.
+            let name = v
+                .checks
+                .iter()
+                .find(|c| c.key() == key)
+                .map_or_else(|| key.name.clone(), |c| c.pin.name.clone());
+            let config = config.clone();
+            async move {
+                let outcome = analyse_one(&key, &name, config, env, sandbox).await;
+                (key, name, outcome)
+            }
+        })
+        .buffer_unordered(jobs.max(1));
+    while let Some((key, name, outcome)) = tasks.next().await {
+        done += 1;
+        let release = format!("{} {name}@{}", cli_name(key.ecosystem), key.version);
+        let what = match &outcome {
+            Ok(a) => format!("{} (score {:.0})", severity_token(a.severity), a.score),
+            Err(e) => format!("not analysed: {e:#}"),
+        };
+        if terminal {
+            eprint!("\r\x1b[K[{done}/{total}] {release}: {what}");
+            if outcome.is_err() || done == total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("paddock: analysed {done}/{total} {release}: {what}");
+        }
+        if let Ok(a) = outcome {
+            out.push((key, a));
+        }
+    }
+    Ok(out)
+}
+
+/// Downloads, analyses and judges one release, as `paddock analyze` does.
+async fn analyse_one(
+    key: &ReleaseKey,
+    name: &str,
+    mut config: PaddockConfig,
+    env: &[(String, String)],
+    sandbox: Option<&paddock_dynamic::DynamicAnalyzer>,
+) -> anyhow::Result<Analysed> {
+    let work = tempfile::Builder::new()
+        .prefix("paddock-verify-")
+        .tempdir()
+        .context("creating a work directory")?;
+    let target = PackageArgs {
+        ecosystem: Some(cli_name(key.ecosystem).to_owned()),
+        package: Some(format!("{name}@{}", key.version)),
+        local: None,
+    };
+    let prepared =
+        super::analyze::prepare(&target, None, &mut config, env, work.path(), &|_| {}).await?;
+    let (result, dynamic) = super::analyze::run_analyses(prepared, &config, sandbox).await?;
+    let verdict = super::analyze::verdict_of(&result, dynamic.as_ref(), &config)?;
+    let mut reasons: Vec<paddock_verify::Reason> = verdict
+        .reasons
+        .iter()
+        .map(|r| paddock_verify::Reason {
+            code: r.code.clone(),
+            description: r.description.clone(),
+            weight: r.weight,
+            severity: Severity::try_from(r.severity).unwrap_or_default(),
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    let artifact = result.artifact.as_ref().map(|a| {
+        AnalysedArtifact::new(
+            &a.filename,
+            &a.sha256,
+            a.registry_digests
+                .iter()
+                .map(|d| (d.algorithm.clone(), d.value.clone())),
+        )
+    });
+    Ok(Analysed {
+        name: result
+            .package
+            .as_ref()
+            .map_or_else(|| name.to_owned(), |p| p.name.clone()),
+        severity: Severity::try_from(verdict.severity).unwrap_or_default(),
+        score: verdict.score,
+        reasons,
+        judged_at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        artifact,
+        store: "analysed now".to_owned(),
+    })
+}

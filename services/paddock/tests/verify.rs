@@ -1,0 +1,195 @@
+//! `paddock verify` as a user runs it, against the fixture registry.
+#![allow(clippy::disallowed_methods)] // a test may read its own environment
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use paddock_proto::v1::Ecosystem;
+use paddock_testkit::packages::{catalogue, FixturePackage};
+use paddock_testkit::registry::{artifacts_of, FixtureRegistry};
+use paddock_testkit::updates::trojan_pair;
+
+fn paddock(registry: &FixtureRegistry, home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paddock"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PADDOCK") && key != "PADDOCK_NATS_SERVER" {
+            cmd.env_remove(key);
+        }
+    }
+    // Never the user's own `paddock up` data.
+    cmd.env("XDG_DATA_HOME", home).env("HOME", home);
+    cmd.envs(registry.env_vars());
+    cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
+    cmd
+}
+
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The npm integrity of a fixture release's tarball.
+fn integrity(pkg: &FixturePackage) -> String {
+    let built = artifacts_of(pkg);
+    paddock_registry::digest::sri_sha512(&built[0].bytes)
+}
+
+fn npm(packages: &[FixturePackage], name: &str, version: &str) -> FixturePackage {
+    packages
+        .iter()
+        .find(|p| p.eco == Ecosystem::Npm && p.name == name && p.version == version)
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn verify_analyses_what_is_missing_names_the_trojan_and_the_swapped_artifact() {
+    let (before, trojan) = trojan_pair(Ecosystem::Npm);
+    let mut packages = catalogue();
+    packages.extend([before, trojan.clone()]);
+    let registry = FixtureRegistry::with_packages(packages.clone()).await;
+    let honest = npm(&packages, "paddock-honest", "1.0.0");
+    let hook = npm(&packages, "@paddock/hook", "2.0.0");
+    let other = npm(&packages, "paddock-honest", "1.1.0");
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let entry = |p: &FixturePackage, integrity: String| serde_json::json!({"version": p.version, "resolved": format!("{}/{}/-/x.tgz", registry.url(Ecosystem::Npm), p.name), "integrity": integrity});
+    let lock = serde_json::json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0"},
+            "node_modules/paddock-honest": entry(&honest, integrity(&honest)),
+            "node_modules/paddock-trojaned": entry(&trojan, integrity(&trojan)),
+            // The lockfile says @paddock/hook is another tarball.
+            "node_modules/@paddock/hook": entry(&hook, integrity(&other)),
+        }
+    });
+    std::fs::write(
+        app.join("package-lock.json"),
+        serde_json::to_string_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+
+    // No store: nothing is known, and nothing fails unless asked to.
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.arg("verify").arg(&app);
+    let out = run(cmd).await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("3 not analysed"), "{stdout}");
+    assert!(stderr.contains("--analyze-missing"), "{stderr}");
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.arg("verify").arg(&app).arg("--fail-on-missing");
+    assert_eq!(run(cmd).await.status.code(), Some(3));
+
+    // Analysed here: the trojan is named, worst first, with its evidence.
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.args(["verify", "--analyze-missing", "--static"])
+        .arg(&app);
+    let out = run(cmd).await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stderr.contains("analysing 3 releases"), "{stderr}");
+    assert!(stderr.contains("analysed 3/3"), "{stderr}");
+    let first = stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.contains("npm paddock-trojaned@1.4.1") && first.contains("package-lock.json:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("npm @paddock/hook@2.0.0")
+            && stdout.contains("not the artifact that was analysed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 clean"), "{stdout}");
+
+    // JSON says the same, for every pinned release.
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.args([
+        "verify",
+        "--analyze-missing",
+        "--static",
+        "--format",
+        "json",
+    ])
+    .arg(app.join("package-lock.json"));
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["name"], "paddock-trojaned");
+    assert!(
+        ["high", "critical"].contains(&results[0]["level"].as_str().unwrap()),
+        "{json:#}"
+    );
+    let hook = results
+        .iter()
+        .find(|r| r["name"] == "@paddock/hook")
+        .unwrap();
+    assert_eq!(hook["status"], "digest_mismatch", "{hook:#}");
+    assert_eq!(json["failed"], true);
+
+    // A threshold above every level passes, but the mismatch is high.
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.args([
+        "verify",
+        "--analyze-missing",
+        "--static",
+        "--fail-on",
+        "critical",
+        "--ignore-digests",
+    ])
+    .arg(&app);
+    let out = run(cmd).await;
+    let verdict = results[0]["level"].as_str().unwrap();
+    let expected = if verdict == "critical" { 3 } else { 0 };
+    assert_eq!(out.status.code(), Some(expected), "{}", text(&out.stdout));
+}
+
+#[tokio::test]
+async fn verify_errors_name_the_lockfile_and_exit_1() {
+    let registry = FixtureRegistry::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Cargo.lock"), "[[package]\n").unwrap();
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.arg("verify").arg(dir.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("Cargo.lock"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.arg("verify").arg(empty.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no lockfile Paddock reads"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.arg("verify")
+        .arg(dir.path())
+        .arg("--store")
+        .arg(empty.path());
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no verdicts here"),
+        "{}",
+        text(&out.stderr)
+    );
+}
