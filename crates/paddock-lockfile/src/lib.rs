@@ -277,16 +277,32 @@ impl Parsed {
         });
     }
 
-    /// Warns about a name pinned at two versions where the format allows
-    /// one (a flat lock), and gives entries without a line the first line
-    /// that names them.
+    /// Gives entries without a line the first line whose quoted string is
+    /// their name, or ends in `/name` (npm's `node_modules/name` keys).
+    /// One pass over the text, whatever the number of entries.
     fn locate(&mut self, text: &str) {
+        if self.pins.iter().all(|p| p.line.is_some()) {
+            return;
+        }
+        let mut first: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let mut rest = line;
+            while let Some(open) = rest.find('"') {
+                let after = &rest[open + 1..];
+                let Some(close) = after.find('"') else {
+                    break;
+                };
+                let quoted = &after[..close];
+                first.entry(quoted).or_insert(number);
+                for (slash, _) in quoted.match_indices('/') {
+                    first.entry(&quoted[slash + 1..]).or_insert(number);
+                }
+                rest = &after[close + 1..];
+            }
+        }
         for pin in self.pins.iter_mut().filter(|p| p.line.is_none()) {
-            let quoted = format!("\"{}\"", pin.name);
-            pin.line = text
-                .lines()
-                .position(|l| l.contains(&quoted) || l.contains(&format!("/{}\"", pin.name)))
-                .and_then(|i| u32::try_from(i + 1).ok());
+            pin.line = first.get(pin.name.as_str()).copied();
         }
     }
 
