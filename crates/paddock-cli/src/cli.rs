@@ -235,6 +235,10 @@ pub struct VerifyArgs {
     /// `paddock up`'s <data dir>/parquet when it exists).
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Also look releases up in the BigQuery dataset the sink writes
+    /// (sink.bigquery: project, dataset, endpoint, credentials).
+    #[arg(long)]
+    pub bigquery: bool,
     /// Analyse here the releases no store knows (downloads them from the
     /// configured registries).
     #[arg(long)]

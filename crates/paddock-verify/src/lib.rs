@@ -13,6 +13,7 @@
 //!
 //! - [`store`]: [`ReleaseKey`], [`Analysed`] and the [`Store`] trait;
 //!   [`parquet_store`]: the sink's Parquet dataset.
+//!   [`bigquery_store`]: the BigQuery sink's dataset.
 //! - [`known`]: the [`KnownSource`] trait for known-malicious records.
 //! - [`output`]: the readable table and the JSON document.
 //!
@@ -25,6 +26,7 @@
 //! judged. A release no store knows has no level (`--fail-on-missing`
 //! makes it count).
 
+pub mod bigquery_store;
 pub mod known;
 pub mod output;
 pub mod parquet_store;
@@ -37,6 +39,7 @@ use paddock_lockfile::{Format, Limits, Pin};
 use paddock_proto::v1::Severity;
 use serde::Serialize;
 
+pub use bigquery_store::BigQueryStore;
 pub use known::{KnownRecord, KnownSource};
 pub use parquet_store::ParquetStore;
 pub use store::{Analysed, AnalysedArtifact, Reason, ReleaseKey, Store, StoreError};
@@ -218,42 +221,31 @@ pub fn verify(
     known: &[&dyn KnownSource],
     options: &Options,
 ) -> Result<Verification, VerifyError> {
-    let mut verification = Verification {
-        sources: stores
-            .iter()
-            .map(|s| s.describe())
-            .chain(known.iter().map(|k| k.describe()))
-            .collect(),
-        ..Verification::default()
-    };
+    let mut verification = read(paths, options)?;
+    for store in stores {
+        let wanted = verification.wanted();
+        if wanted.is_empty() {
+            break;
+        }
+        verification.sources.push(store.describe());
+        let found = store.lookup(&wanted)?;
+        verification.answer(&found, options);
+    }
+    verification.check_known(known);
+    Ok(verification)
+}
+
+/// Reads the lockfiles under `paths`: every pinned release, not yet
+/// looked up. A lockfile that cannot be read is an error in
+/// [`Verification::errors`] beside the others.
+pub fn read(paths: &[PathBuf], options: &Options) -> Result<Verification, VerifyError> {
+    let mut verification = Verification::default();
     for path in lockfiles(paths)? {
         match paddock_lockfile::read(&path, &options.limits) {
             Ok(lockfile) => verification.add_lockfile(lockfile),
             Err(e) => verification.errors.push(e.to_string()),
         }
     }
-    let mut wanted: HashSet<ReleaseKey> = verification.checks.iter().map(Check::key).collect();
-    let mut answers: HashMap<ReleaseKey, Analysed> = HashMap::new();
-    for store in stores {
-        if wanted.is_empty() {
-            break;
-        }
-        let found = store.lookup(&wanted)?;
-        for key in found.keys() {
-            wanted.remove(key);
-        }
-        answers.extend(found);
-    }
-    for check in &mut verification.checks {
-        let key = check.key();
-        if let Some(analysed) = answers.get(&key) {
-            check.set_analysed(analysed.clone(), options);
-        }
-        for source in known {
-            check.known.extend(source.lookup(&key));
-        }
-    }
-    verification.sort();
     Ok(verification)
 }
 
@@ -274,6 +266,38 @@ impl Verification {
             pins,
             warnings: lockfile.warnings,
         });
+    }
+
+    /// The releases no store has answered for yet.
+    pub fn wanted(&self) -> HashSet<ReleaseKey> {
+        self.checks
+            .iter()
+            .filter(|c| c.analysed.is_none())
+            .map(Check::key)
+            .collect()
+    }
+
+    /// Records a store's answers; releases already answered keep the
+    /// earlier store's.
+    pub fn answer(&mut self, found: &HashMap<ReleaseKey, Analysed>, options: &Options) {
+        for check in self.checks.iter_mut().filter(|c| c.analysed.is_none()) {
+            if let Some(analysed) = found.get(&check.key()) {
+                check.set_analysed(analysed.clone(), options);
+            }
+        }
+        self.sort();
+    }
+
+    /// Looks every release up in the known-malicious sources.
+    pub fn check_known(&mut self, known: &[&dyn KnownSource]) {
+        self.sources.extend(known.iter().map(|k| k.describe()));
+        for check in &mut self.checks {
+            let key = check.key();
+            for source in known {
+                check.known.extend(source.lookup(&key));
+            }
+        }
+        self.sort();
     }
 
     /// The releases no store knows, once each.

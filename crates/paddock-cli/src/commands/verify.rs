@@ -32,9 +32,28 @@ pub async fn run(
         args.paths.clone()
     };
 
+    let mut v = paddock_verify::read(&paths, &options)?;
     let parquet = parquet_store(&args, &config, env)?;
-    let stores: Vec<&dyn Store> = parquet.iter().map(|s| s as &dyn Store).collect();
-    let mut v = paddock_verify::verify(&paths, &stores, &[], &options)?;
+    let mut stores = 0;
+    if let Some(store) = &parquet {
+        stores += 1;
+        v.sources.push(store.describe());
+        let found = store.lookup(&v.wanted())?;
+        v.answer(&found, &options);
+    }
+    if args.bigquery {
+        stores += 1;
+        let client =
+            paddock_sink::bigquery::BigQueryClient::new(config.sink.bigquery.client.clone())
+                .await
+                .context(
+                    "the BigQuery store (sink.bigquery: project, dataset, endpoint, credentials)",
+                )?;
+        let store = paddock_verify::BigQueryStore::new(client);
+        v.sources.push(store.describe());
+        let found = store.lookup(&v.wanted()).await?;
+        v.answer(&found, &options);
+    }
     for lockfile in &v.lockfiles {
         for warning in &lockfile.warnings {
             eprintln!("paddock: {}: {warning}", lockfile.path.display());
@@ -51,7 +70,7 @@ pub async fn run(
             v.fill(key, found, &options);
         }
         v.sources.push("analysed now".to_owned());
-    } else if !missing.is_empty() && stores.is_empty() {
+    } else if !missing.is_empty() && stores == 0 {
         eprintln!(
             "paddock: no results store to look releases up in: run `paddock up` (its sink writes the Parquet store), pass --store DIR, or pass --analyze-missing to analyse here"
         );
