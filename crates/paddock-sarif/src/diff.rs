@@ -9,14 +9,15 @@
 //!    of the verdict;
 //! 2. for a change that stands for a detection rule firing (kinds
 //!    `capability` and `finding`, whose value is the rule id), that
-//!    detection rule, when the log has it;
+//!    detection rule: from the caller's rules, else made from the newer
+//!    release's finding of it ([`RuleInfo::from_finding`]);
 //! 3. else `change.<kind>` ([`crate::rules::change_rule`]), at info.
 //!
 //! Added behaviour is a problem at its rule's level; removed behaviour is
 //! reported for the record (kind `informational`, level `none`).
 //!
 //! A change is located in the package's files where it can be: a new
-//! finding at the newer release's finding of that rule (`next_static`), a
+//! finding at the newer release's finding of that rule, a
 //! bundled binary or an obfuscated file at its path. The rest (network,
 //! commands, files in the sandbox, hooks, dependencies) is located at the
 //! package root with the phase as a logical location.
@@ -24,7 +25,8 @@
 use std::collections::BTreeMap;
 
 use paddock_proto::v1::{
-    BehaviorChange, Change, ChangeAction, ChangeKind, Phase, StaticResult, Verdict,
+    BehaviorChange, Change, ChangeAction, ChangeKind, DynamicResult, Finding, Phase, StaticResult,
+    Verdict,
 };
 use serde_json::json;
 
@@ -36,18 +38,38 @@ use crate::rules::{change_kind_token, change_rule, RuleInfo};
 use crate::uri::relative_uri;
 use crate::verdict::{category, package_property, verdict_property, with_reason};
 
+/// What [`diff_log`] needs beside the changes and the verdict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiffContext<'a> {
+    /// A change's evidence hash → the scoring rule that claims it (the
+    /// caller has the scoring rules).
+    pub claims: Option<&'a BTreeMap<String, String>>,
+    /// The newer release's results: where its findings are, and what
+    /// they say.
+    pub next_static: Option<&'a StaticResult>,
+    pub next_dynamic: Option<&'a DynamicResult>,
+}
+
+impl DiffContext<'_> {
+    /// The newer release's finding of `rule_id`, static first.
+    fn finding(&self, rule_id: &str) -> Option<&Finding> {
+        let statics = self.next_static.map(|s| s.findings.as_slice());
+        let dynamics = self.next_dynamic.map(|d| d.findings.as_slice());
+        statics
+            .unwrap_or_default()
+            .iter()
+            .chain(dynamics.unwrap_or_default())
+            .find(|f| f.rule_id == rule_id)
+    }
+}
+
 /// The SARIF log of `paddock diff`: the rules, one result per change, and
 /// the newer release's verdict.
-///
-/// `claims` maps a change's evidence hash to the scoring rule that claims
-/// it; `next_static` is the newer release's static result, to locate
-/// changes in its files.
 pub fn diff_log(
     rules: &[RuleInfo],
     change: &BehaviorChange,
     verdict: &Verdict,
-    claims: &BTreeMap<String, String>,
-    next_static: Option<&StaticResult>,
+    context: &DiffContext<'_>,
 ) -> Log {
     let mut log = LogBuilder::paddock();
     log.base(PACKAGE_ROOT, PACKAGE_ROOT_DESCRIPTION);
@@ -69,8 +91,8 @@ pub fn diff_log(
             json!({"added": added, "removed": change.changes.len() - added}),
         );
     for c in &change.changes {
-        let rule_id = rule_of(&mut log, c, claims);
-        let r = change_result(&rule_id, c, next_static);
+        let rule_id = rule_of(&mut log, c, context);
+        let r = change_result(&rule_id, c, context.next_static);
         log.result(with_reason(r, verdict))
             .expect("the rule is added and the locations are checked");
     }
@@ -78,15 +100,25 @@ pub fn diff_log(
 }
 
 /// The rule a change counts under (see the module documentation), added
-/// to the log when it is a `change.<kind>` rule.
-fn rule_of(log: &mut LogBuilder, c: &Change, claims: &BTreeMap<String, String>) -> String {
+/// to the log when the caller did not list it.
+fn rule_of(log: &mut LogBuilder, c: &Change, context: &DiffContext<'_>) -> String {
     if c.action() == ChangeAction::Added {
-        if let Some(id) = claims.get(&c.evidence_hash).filter(|id| log.has_rule(id)) {
+        let claimed = context
+            .claims
+            .and_then(|claims| claims.get(&c.evidence_hash))
+            .filter(|id| log.has_rule(id));
+        if let Some(id) = claimed {
             return id.clone();
         }
     }
-    if matches!(c.kind(), ChangeKind::Capability | ChangeKind::Finding) && log.has_rule(&c.value) {
-        return c.value.clone();
+    if matches!(c.kind(), ChangeKind::Capability | ChangeKind::Finding) {
+        if log.has_rule(&c.value) {
+            return c.value.clone();
+        }
+        if let Some(f) = context.finding(&c.value) {
+            log.rule(&RuleInfo::from_finding(f));
+            return c.value.clone();
+        }
     }
     let rule = change_rule(c.kind());
     log.rule(&rule);

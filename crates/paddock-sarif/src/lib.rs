@@ -51,7 +51,7 @@ pub mod verdict;
 
 pub use analyze::analyze_log;
 pub use builder::{Location, LogBuilder, NewResult, SarifError, PACKAGE_ROOT};
-pub use diff::diff_log;
+pub use diff::{diff_log, DiffContext};
 pub use fingerprint::{fingerprint, EVIDENCE_HASH_SCHEME, FINDING_SCHEME};
 pub use model::{Level, Log, LogicalLocation};
 pub use rules::{Help, RuleExample, RuleInfo};

@@ -14,8 +14,8 @@ use paddock_proto::v1::{
     Reachability, Reason, Severity, StaticResult, Verdict,
 };
 use paddock_sarif::{
-    analyze_log, diff_log, Help, Location, LogBuilder, NewResult, RuleExample, RuleInfo,
-    EVIDENCE_HASH_SCHEME, FINDING_SCHEME,
+    analyze_log, diff_log, DiffContext, Help, Location, LogBuilder, NewResult, RuleExample,
+    RuleInfo, EVIDENCE_HASH_SCHEME, FINDING_SCHEME,
 };
 use serde_json::Value;
 
@@ -695,6 +695,13 @@ fn behaviour_change() -> BehaviorChange {
                 "/root/.ssh/id_ed25519",
             ),
             change(
+                ChangeKind::Finding,
+                Added,
+                Phase::Install,
+                "exfiltration.bait-in-traffic",
+                "POST telemetry.update-cdn.example/c",
+            ),
+            change(
                 ChangeKind::Dependency,
                 Removed,
                 Phase::Unspecified,
@@ -731,13 +738,13 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
     .map(|(c, rule)| (c.evidence_hash.clone(), rule.to_owned()))
     .collect();
     let next = static_result();
-    let log = checked(&diff_log(
-        &scoring_rules(),
-        &changes,
-        &verdict(),
-        &claims,
-        Some(&next),
-    ));
+    let next_dynamic = dynamic_result();
+    let context = DiffContext {
+        claims: Some(&claims),
+        next_static: Some(&next),
+        next_dynamic: Some(&next_dynamic),
+    };
+    let log = checked(&diff_log(&scoring_rules(), &changes, &verdict(), &context));
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), changes.changes.len(), "one per change");
@@ -753,6 +760,7 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
             "bundled-binary-added",
             "change.obfuscation",
             "credential-read-added",
+            "exfiltration.bait-in-traffic",
             "change.dependency"
         ]
     );
@@ -762,9 +770,9 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
         .collect();
     assert_eq!(
         levels,
-        ["error", "error", "warning", "note", "error", "none"]
+        ["error", "error", "warning", "note", "error", "error", "none"]
     );
-    assert_eq!(results[5]["kind"], "informational");
+    assert_eq!(results[6]["kind"], "informational");
     // The fingerprint is the change's evidence hash.
     for (r, c) in results.iter().zip(&changes.changes) {
         assert_eq!(
@@ -798,7 +806,7 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
     assert_eq!(run["properties"]["verdict"]["severity"], "critical");
     assert_eq!(run["properties"]["verdict"]["score"], 142.5);
     assert_eq!(run["properties"]["previousVersion"], "1.0.0");
-    assert_eq!(run["properties"]["changes"]["added"], 5);
+    assert_eq!(run["properties"]["changes"]["added"], 6);
     assert_eq!(results[0]["properties"]["verdictReason"], 1);
     assert_eq!(results[1]["properties"]["verdictReason"], 0);
     assert_eq!(
@@ -811,6 +819,43 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
         .find(|r| r["id"] == "change.dependency")
         .unwrap();
     assert_eq!(made["defaultConfiguration"]["level"], "note");
+    // A new dynamic finding no rule was listed for: its rule is made from
+    // the newer release's finding, critical as the finding is.
+    let made = rules
+        .iter()
+        .find(|r| r["id"] == "exfiltration.bait-in-traffic")
+        .unwrap();
+    assert_eq!(made["properties"]["security-severity"], "9.5");
+    assert_eq!(uri_of(&results[5]), ".");
+    assert_eq!(
+        results[5]["locations"][0]["logicalLocations"][0]["name"],
+        "install"
+    );
+    // Without the newer release's results, it is a change of its kind.
+    let bare = checked(&diff_log(
+        &scoring_rules(),
+        &changes,
+        &verdict(),
+        &DiffContext::default(),
+    ));
+    let ids: Vec<&str> = bare["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "change.host",
+            "threat.exec-decoded",
+            "change.bundled_binary",
+            "change.obfuscation",
+            "change.file_read",
+            "change.finding",
+            "change.dependency"
+        ]
+    );
 }
 
 #[test]
