@@ -209,7 +209,10 @@ fn message(f: &Finding, e: Option<&Evidence>) -> String {
 fn finding_properties(mut r: NewResult, f: &Finding) -> NewResult {
     r = r.property("paddockSeverity", severity_token(f.severity()));
     if f.confidence > 0.0 {
-        r = r.property("confidence", f64::from(f.confidence));
+        r = r.property(
+            "confidence",
+            crate::verdict::finite(f64::from(f.confidence)),
+        );
     }
     if let Some(c) = category_tag(f.category()) {
         r = r.property("category", c);

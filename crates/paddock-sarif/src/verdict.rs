@@ -43,10 +43,12 @@ pub fn verdict_property(verdict: &Verdict) -> Value {
     v
 }
 
-/// JSON has no NaN or infinity: those are written as 0.
-fn finite(x: f64) -> f64 {
+/// `x` to three decimals (weights and confidences are computed from
+/// `f32` confidences, whose noise digits say nothing), and 0 for NaN or
+/// infinity, which JSON cannot hold.
+pub(crate) fn finite(x: f64) -> f64 {
     if x.is_finite() {
-        x
+        (x * 1000.0).round() / 1000.0
     } else {
         0.0
     }

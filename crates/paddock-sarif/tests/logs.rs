@@ -335,6 +335,8 @@ fn an_analyze_log_locates_every_finding_in_the_package() {
         "threat.exec-decoded title: decoded base64 reaches eval"
     );
     assert_eq!(threat["properties"]["reachability"], "install");
+    // An f32 confidence is written as the number it was meant to be.
+    assert_eq!(threat["properties"]["confidence"], 0.85);
     assert_eq!(threat["properties"]["technique"], "T1059");
     assert_eq!(threat["properties"]["tags"], serde_json::json!(["network"]));
     // It is the verdict's first reason.
