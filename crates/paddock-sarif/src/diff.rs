@@ -17,13 +17,15 @@
 //! reported for the record (kind `informational`, level `none`).
 //!
 //! A change is located in the package's files where it can be: a new
-//! finding at the newer release's finding of that rule, a
-//! bundled binary or an obfuscated file at its path. The rest (network,
-//! commands, files in the sandbox, hooks, dependencies) is located at the
-//! package root with the phase as a logical location.
+//! finding at the newer release's finding of that rule, a new install hook
+//! at the file that declares it, a bundled binary or an obfuscated file at
+//! its path. The rest (network, commands, files in the sandbox,
+//! dependencies) is located at the package root with the phase as a
+//! logical location.
 
 use std::collections::BTreeMap;
 
+use paddock_proto::ecosystem::hook_kind_token;
 use paddock_proto::v1::{
     BehaviorChange, Change, ChangeAction, ChangeKind, DynamicResult, Finding, Phase, StaticResult,
     Verdict,
@@ -159,6 +161,20 @@ fn file_location(c: &Change, next: Option<&StaticResult>) -> Option<Location> {
             .map(|e| e.file.as_str())
             .filter(|f| !f.is_empty() && relative_uri(f).is_ok())
             .map(|f| Location::file(PACKAGE_ROOT, f)),
+        // `<kind> <name>: <command>`, as the profile records it: at the
+        // file that declares the hook (the manifest, setup.py…).
+        ChangeKind::InstallHook => {
+            let detail = first?.detail.as_str();
+            next?
+                .metadata
+                .as_ref()?
+                .install_hooks
+                .iter()
+                .find(|h| detail.starts_with(&format!("{} {}:", hook_kind_token(h.kind()), h.name)))
+                .map(|h| h.file.as_str())
+                .filter(|f| !f.is_empty() && relative_uri(f).is_ok())
+                .map(|f| Location::file(PACKAGE_ROOT, f))
+        }
         // `path signal`, as the profile records it.
         ChangeKind::Obfuscation => first
             .and_then(|e| e.detail.rsplit_once(' '))

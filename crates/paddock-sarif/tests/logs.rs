@@ -10,8 +10,9 @@ use std::sync::LazyLock;
 
 use paddock_proto::v1::{
     AnalysisRun, AnalysisStatus, Artifact, BehaviorChange, Change, ChangeAction, ChangeKind,
-    DynamicResult, Ecosystem, Evidence, Finding, FindingCategory, PackageRef, Phase, PhaseResult,
-    Reachability, Reason, Severity, StaticResult, Verdict,
+    DynamicResult, Ecosystem, Evidence, Finding, FindingCategory, InstallHook, InstallHookKind,
+    PackageMetadata, PackageRef, Phase, PhaseResult, Reachability, Reason, Severity, StaticResult,
+    Verdict,
 };
 use paddock_sarif::{
     analyze_log, diff_log, DiffContext, Help, Location, LogBuilder, NewResult, RuleExample,
@@ -187,6 +188,15 @@ fn static_result() -> StaticResult {
             filename: "acme-left-padder-1.0.1.tgz".into(),
             size: 2048,
             sha256: "ab".repeat(32),
+            ..Default::default()
+        }),
+        metadata: Some(PackageMetadata {
+            install_hooks: vec![InstallHook {
+                kind: InstallHookKind::NpmLifecycle.into(),
+                name: "postinstall".into(),
+                command: "node install.js".into(),
+                file: "package/package.json".into(),
+            }],
             ..Default::default()
         }),
         findings: vec![
@@ -710,6 +720,13 @@ fn behaviour_change() -> BehaviorChange {
                 "chalk",
                 "chalk ^4",
             ),
+            change(
+                ChangeKind::InstallHook,
+                Added,
+                Phase::Unspecified,
+                "npm-lifecycle postinstall: node install.js",
+                "npm-lifecycle postinstall: node install.js",
+            ),
         ],
     }
 }
@@ -720,6 +737,7 @@ fn scoring_rules() -> Vec<RuleInfo> {
         ("install-network-added", Severity::High),
         ("credential-read-added", Severity::High),
         ("bundled-binary-added", Severity::Medium),
+        ("install-hook-added", Severity::High),
     ] {
         let mut r = RuleInfo::new(id, id, "", severity);
         r.tags = vec!["behaviour-change".into()];
@@ -735,6 +753,7 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
         (&changes.changes[0], "install-network-added"),
         (&changes.changes[2], "bundled-binary-added"),
         (&changes.changes[4], "credential-read-added"),
+        (&changes.changes[7], "install-hook-added"),
     ]
     .into_iter()
     .map(|(c, rule)| (c.evidence_hash.clone(), rule.to_owned()))
@@ -763,7 +782,8 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
             "change.obfuscation",
             "credential-read-added",
             "exfiltration.bait-in-traffic",
-            "change.dependency"
+            "change.dependency",
+            "install-hook-added"
         ]
     );
     let levels: Vec<&str> = results
@@ -772,7 +792,7 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
         .collect();
     assert_eq!(
         levels,
-        ["error", "error", "warning", "note", "error", "error", "none"]
+        ["error", "error", "warning", "note", "error", "error", "none", "error"]
     );
     assert_eq!(results[6]["kind"], "informational");
     // The fingerprint is the change's evidence hash.
@@ -796,6 +816,8 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
     assert_eq!(uri_of(&results[2]), "package/bin/up%20date");
     assert_eq!(uri_of(&results[3]), "package/lib/x.js");
     assert_eq!(uri_of(&results[4]), ".");
+    // A new hook at the manifest that declares it.
+    assert_eq!(uri_of(&results[7]), "package/package.json");
     assert_eq!(
         results[4]["properties"]["sandboxPath"],
         "/root/.ssh/id_ed25519"
@@ -808,7 +830,7 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
     assert_eq!(run["properties"]["verdict"]["severity"], "critical");
     assert_eq!(run["properties"]["verdict"]["score"], 142.5);
     assert_eq!(run["properties"]["previousVersion"], "1.0.0");
-    assert_eq!(run["properties"]["changes"]["added"], 6);
+    assert_eq!(run["properties"]["changes"]["added"], 7);
     assert_eq!(results[0]["properties"]["verdictReason"], 1);
     assert_eq!(results[1]["properties"]["verdictReason"], 0);
     assert_eq!(
@@ -855,7 +877,8 @@ fn a_diff_log_has_a_result_per_change_under_its_scoring_rule() {
             "change.obfuscation",
             "change.file_read",
             "change.finding",
-            "change.dependency"
+            "change.dependency",
+            "change.install_hook"
         ]
     );
 }
