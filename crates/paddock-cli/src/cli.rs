@@ -100,6 +100,8 @@ pub enum OutputFormat {
     Json,
     /// The reference system's (package-analysis) record shape.
     PackageAnalysis,
+    /// A SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -215,12 +217,19 @@ pub struct DiffArgs {
     #[arg(long = "static")]
     pub static_only: bool,
     /// `text`: the changes with evidence and the verdict; `json`: the full
-    /// diff.
-    #[arg(long, value_enum, default_value_t = TailFormat::Text)]
-    pub format: TailFormat,
+    /// diff; `sarif`: a SARIF 2.1.0 log, for CI code scanning.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
     /// An allow-list of reviewed behaviours (default: diff.suppressions).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
