@@ -103,6 +103,8 @@ pub enum OutputFormat {
     Json,
     /// The reference system's (package-analysis) record shape.
     PackageAnalysis,
+    /// A SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -218,9 +220,9 @@ pub struct DiffArgs {
     #[arg(long = "static")]
     pub static_only: bool,
     /// `text`: the changes with evidence and the verdict; `json`: the full
-    /// diff.
-    #[arg(long, value_enum, default_value_t = TailFormat::Text)]
-    pub format: TailFormat,
+    /// diff; `sarif`: a SARIF 2.1.0 log, for CI code scanning.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
     /// An allow-list of reviewed behaviours (default: diff.suppressions).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
@@ -263,9 +265,13 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub ignore_digests: bool,
     /// `text`: a table of what is not clean, worst first; `json`: every
-    /// pinned release.
+    /// pinned release; `sarif`: SARIF 2.1.0, located in the lockfiles.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
+    /// Also write the SARIF log to FILE (beside the --format output, for
+    /// CI: the table in the log, the SARIF uploaded).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// In the table, list the clean releases too.
     #[arg(long)]
     pub all: bool,
@@ -275,6 +281,14 @@ pub struct VerifyArgs {
 pub enum VerifyFormat {
     Text,
     Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]

@@ -252,6 +252,14 @@ impl Behaviour {
             .collect()
     }
 
+    /// What the rule `id` detects, in full (its `description`).
+    pub fn description(&self, id: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.description.as_str())
+    }
+
     /// Rule ids, in file order.
     pub fn rule_ids(&self) -> Vec<&str> {
         self.rules.iter().map(|r| r.id.as_str()).collect()
@@ -613,6 +621,15 @@ mod tests {
         let failures = builtin().test_examples();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         assert!(builtin().rule_ids().len() >= 10);
+    }
+
+    #[test]
+    fn every_shipped_behaviour_rule_has_a_description() {
+        for id in builtin().rule_ids() {
+            let d = builtin().description(id).unwrap_or_default();
+            assert!(!d.trim().is_empty(), "{id}");
+        }
+        assert_eq!(builtin().description("dynamic.no-such-rule"), None);
     }
 
     #[test]

@@ -555,6 +555,34 @@ impl Scoring {
         self.findings
     }
 
+    /// The change rule that claims an added change, if one does: the
+    /// rule it counts under in a verdict (when there is a previous
+    /// release) and that a suppression names. None for a removed change.
+    pub fn claim(&self, change: &Change) -> Option<&Rule> {
+        if change.action() != ChangeAction::Added {
+            return None;
+        }
+        let key = item_key(change)?;
+        self.claiming(change, &key).map(|i| &self.rules[i])
+    }
+
+    /// The index of the first change rule that matches `c`.
+    fn claiming(&self, c: &Change, key: &crate::profile::ItemKey) -> Option<usize> {
+        self.rules.iter().position(|r| match &r.when {
+            When::Change {
+                kinds,
+                phases,
+                value_matches,
+            } => {
+                kinds.contains(&key.kind)
+                    && (phases.is_empty() || phases.contains(&key.phase))
+                    && (value_matches.is_empty()
+                        || value_matches.iter().any(|re| re.is_match(&c.value)))
+            }
+            When::Finding { .. } => false,
+        })
+    }
+
     /// Which rules match, and what each claimed (see the module
     /// documentation). Rules that claimed nothing are left out.
     pub fn matches(
@@ -581,20 +609,9 @@ impl Scoring {
         if previous.is_some() {
             for c in changes.iter().filter(|c| c.action() == ChangeAction::Added) {
                 let Some(key) = item_key(c) else { continue };
-                let claimed = self.rules.iter().position(|r| match &r.when {
-                    When::Change {
-                        kinds,
-                        phases,
-                        value_matches,
-                    } => {
-                        kinds.contains(&key.kind)
-                            && (phases.is_empty() || phases.contains(&key.phase))
-                            && (value_matches.is_empty()
-                                || value_matches.iter().any(|re| re.is_match(&c.value)))
-                    }
-                    When::Finding { .. } => false,
-                });
-                let Some(i) = claimed else { continue };
+                let Some(i) = self.claiming(c, &key) else {
+                    continue;
+                };
                 let rule = &self.rules[i];
                 let hash = &c.evidence_hash;
                 let suppressed = suppressions.suppresses(eco, package, &rule.id, hash)
@@ -1292,6 +1309,41 @@ mod tests {
         // Each rule is at most medium; the total reaches high.
         assert!(v.reasons.iter().all(|r| r.severity() <= Severity::Medium));
         assert_eq!(v.severity(), Severity::High);
+    }
+
+    #[test]
+    fn claim_names_the_rule_an_added_change_counts_under() {
+        let mut next = next();
+        next.insert(Kind::Host, PhaseLite::Install, "x.example:443", "");
+        next.insert(Kind::Host, PhaseLite::Import, "y.example:443", "");
+        next.insert(Kind::Command, PhaseLite::Install, "curl -s h | sh", "");
+        let changes = diff(&previous(), &next);
+        let scoring = Scoring::builtin();
+        let claimed: Vec<(&str, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.value.as_str(), scoring.claim(c).map(|r| r.id.as_str())))
+            .collect();
+        assert_eq!(
+            claimed,
+            [
+                ("x.example:443", Some("install-network-added")),
+                ("y.example:443", Some("runtime-network-added")),
+                ("curl -s h | sh", Some("download-and-execute")),
+            ]
+        );
+        // Each is the rule the verdict names.
+        let v = after(&next);
+        for (_, rule) in &claimed {
+            assert!(
+                codes(&v).contains(&rule.unwrap()),
+                "{rule:?}: {:?}",
+                codes(&v)
+            );
+        }
+        // Removed behaviour counts under no rule.
+        let removed = diff(&next, &previous());
+        assert!(!removed.is_empty());
+        assert!(removed.iter().all(|c| scoring.claim(c).is_none()));
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //!   [`parquet_store`]: the sink's Parquet dataset.
 //!   [`bigquery_store`]: the BigQuery sink's dataset.
 //! - [`known`]: the [`KnownSource`] trait for known-malicious records.
-//! - [`output`]: the readable table and the JSON document.
+//! - [`output`]: the readable table and the JSON document; [`sarif`]: the
+//!   SARIF log, located in the lockfiles.
 //!
 //! # Levels
 //!
@@ -30,6 +31,7 @@ pub mod bigquery_store;
 pub mod known;
 pub mod output;
 pub mod parquet_store;
+pub mod sarif;
 pub mod store;
 
 use std::collections::{HashMap, HashSet};

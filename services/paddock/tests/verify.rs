@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 use paddock_proto::v1::Ecosystem;
 use paddock_testkit::packages::{catalogue, FixturePackage};
 use paddock_testkit::registry::{artifacts_of, FixtureRegistry};
@@ -136,6 +138,61 @@ async fn verify_analyses_what_is_missing_names_the_trojan_and_the_swapped_artifa
         .unwrap();
     assert_eq!(hook["status"], "digest_mismatch", "{hook:#}");
     assert_eq!(json["failed"], true);
+
+    // SARIF, located in the lockfile, valid against the schema; also
+    // written to a file beside the table.
+    let sarif_file = dir.path().join("verify.sarif");
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.current_dir(dir.path())
+        .args([
+            "verify",
+            "--analyze-missing",
+            "--static",
+            "--format",
+            "sarif",
+            "app",
+            "--sarif",
+        ])
+        .arg(&sarif_file);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = common::sarif_schema_errors(&log);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        log,
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&sarif_file).unwrap()).unwrap()
+    );
+    let run0 = &log["runs"][0];
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{results:#?}");
+    let trojan = &results[0];
+    assert!(trojan["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("paddock-trojaned@1.4.1"));
+    assert_eq!(trojan["level"], "error");
+    let location = &trojan["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "app/package-lock.json");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
+    let line = location["region"]["startLine"].as_u64().unwrap() as usize;
+    let lock_text = std::fs::read_to_string(app.join("package-lock.json")).unwrap();
+    assert!(
+        lock_text
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("paddock-trojaned"),
+        "line {line}"
+    );
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(
+        rules[trojan["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "verify.flagged"
+    );
+    assert!(trojan["properties"]["verdict"]["score"].as_f64().unwrap() > 0.0);
+    assert!(results[1]["ruleId"] == "verify.digest-mismatch");
+    assert!(!text(&out.stdout).contains(&*dir.path().to_string_lossy()));
 
     // A threshold above every level passes, but the mismatch is high.
     let mut cmd = paddock(&registry, dir.path());

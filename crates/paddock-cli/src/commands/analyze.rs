@@ -32,7 +32,7 @@ pub async fn run(
         .analysis
         .rules
         .extend(args.rules.iter().cloned());
-    paddock_static::rules::for_dirs(&config.static_analysis.analysis.rules)
+    let rule_set = paddock_static::rules::for_dirs(&config.static_analysis.analysis.rules)
         .context("loading the rules")?;
     let work = tempfile::Builder::new()
         .prefix("paddock-analyze-")
@@ -103,6 +103,11 @@ pub async fn run(
                     }))?
                 ),
             }
+        }
+        OutputFormat::Sarif => {
+            let log =
+                super::sarif::analyze_log(&rule_set, &result, dynamic_result.as_ref(), &verdict);
+            println!("{}", serde_json::to_string_pretty(&log)?);
         }
     }
     let worst = result

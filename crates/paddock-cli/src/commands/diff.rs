@@ -9,7 +9,7 @@ use paddock_diff::profile::{self, Profile};
 use paddock_proto::v1::{Change, ChangeAction, ChangeKind, Phase, Verdict};
 
 use super::analyze::{prepare, rules, run_analyses, sandbox, verdict_lines};
-use crate::cli::{DiffArgs, PackageArgs, TailFormat};
+use crate::cli::{DiffArgs, DiffFormat, PackageArgs};
 use crate::config::PaddockConfig;
 
 pub async fn run(
@@ -58,6 +58,8 @@ pub async fn run(
     let mut profiles: Vec<Profile> = Vec::new();
     let mut versions = Vec::new();
     let mut package = None;
+    // The newer release's results: SARIF locates its changes in them.
+    let mut next = (None, None);
     for target in &targets {
         let work = tempfile::Builder::new()
             .prefix("paddock-diff-")
@@ -73,6 +75,7 @@ pub async fn run(
             p.merge(profile::from_dynamic(d));
         }
         profiles.push(p);
+        next = (Some(s), d);
     }
     let package = package.context("nothing was analysed")?;
     let (old, new) = (&profiles[0], &profiles[1]);
@@ -84,7 +87,20 @@ pub async fn run(
     verdict.has_dynamic = new.has_dynamic;
 
     match args.format {
-        TailFormat::Json => println!(
+        DiffFormat::Sarif => {
+            let set = paddock_static::rules::for_dirs(&config.static_analysis.analysis.rules)
+                .context("loading the rules")?;
+            let change = paddock_diff::diff::behavior_change(old, new, changes, verdict.severity());
+            let log = super::sarif::diff_log(
+                &set,
+                &scoring,
+                &change,
+                &verdict,
+                (next.0.as_ref(), next.1.as_ref()),
+            );
+            println!("{}", serde_json::to_string_pretty(&log)?);
+        }
+        DiffFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "package": package,
@@ -94,7 +110,7 @@ pub async fn run(
                 "verdict": verdict,
             }))?
         ),
-        TailFormat::Text => print!(
+        DiffFormat::Text => print!(
             "{}",
             text(
                 &format!(

@@ -8,6 +8,7 @@ mod eval;
 mod fetch;
 mod image;
 mod rules;
+mod sarif;
 mod submit;
 mod topology;
 mod up;

@@ -77,12 +77,23 @@ pub async fn run(
     }
 
     let failed = v.fails(fail_on, args.fail_on_missing);
+    let sarif = || -> anyhow::Result<String> {
+        let cwd = std::env::current_dir().context("finding the working directory")?;
+        Ok(serde_json::to_string_pretty(&paddock_verify::sarif::log(
+            &v, &cwd,
+        ))?)
+    };
+    if let Some(path) = &args.sarif {
+        std::fs::write(path, sarif()? + "\n")
+            .with_context(|| format!("writing the SARIF log to {}", path.display()))?;
+    }
     match args.format {
         VerifyFormat::Text => print!("{}", output::table(&v, args.all)),
         VerifyFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&output::document(&v, failed))?
         ),
+        VerifyFormat::Sarif => println!("{}", sarif()?),
     }
     if failed {
         eprintln!(

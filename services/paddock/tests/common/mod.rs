@@ -25,3 +25,34 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The SARIF 2.1.0 schema, read as draft 7 as well as draft 4 as it
+/// declares itself: draft 4 has no `uri-reference` format, draft 7 checks
+/// it (the schema uses no keyword whose meaning differs between the two).
+static SARIF_SCHEMAS: std::sync::LazyLock<[jsonschema::Validator; 2]> =
+    std::sync::LazyLock::new(|| {
+        let text =
+            include_str!("../../../../crates/paddock-sarif/tests/data/sarif-schema-2.1.0.json");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        let build = |draft: Option<jsonschema::Draft>| {
+            let mut options = jsonschema::options().should_validate_formats(true);
+            if let Some(d) = draft {
+                options = options.with_draft(d);
+            }
+            options.build(&schema).unwrap()
+        };
+        [build(None), build(Some(jsonschema::Draft::Draft7))]
+    });
+
+/// Where `log` breaks the SARIF 2.1.0 schema (empty when it validates).
+pub fn sarif_schema_errors(log: &serde_json::Value) -> Vec<String> {
+    SARIF_SCHEMAS
+        .iter()
+        .flat_map(|schema| {
+            schema
+                .iter_errors(log)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
