@@ -180,8 +180,12 @@ pub(crate) fn write(input: &Input<'_>, iocs: &Iocs) -> String {
         add(behaviour_of(&f.rule_id));
     }
     // The order of importance, not of weight: stealing comes before
-    // contacting a host.
+    // contacting a host. Exfiltration already names the hosts and the
+    // files read.
     behaviours.sort();
+    if behaviours.contains(&Behaviour::Exfiltration) {
+        behaviours.retain(|b| !matches!(b, Behaviour::Network | Behaviour::Credentials));
+    }
     behaviours.truncate(MAX_BEHAVIOURS);
 
     let mut sentences = Vec::new();
@@ -201,7 +205,7 @@ pub(crate) fn write(input: &Input<'_>, iocs: &Iocs) -> String {
             paddock_proto::ecosystem::severity_token(input.verdict.severity())
         ));
     } else {
-        sentences.push(format!("The package {}.", join_words(&phrases)));
+        sentences.push(format!("The package {}.", join_phrases(&phrases)));
     }
     sentences.push(trigger_sentence(input, &behaviours, profile.as_ref()));
     if let Some(s) = new_sentence(input) {
@@ -260,13 +264,20 @@ fn phrase(
         ),
     };
     match b {
-        Behaviour::Exfiltration => match hosts().as_slice() {
-            [] => "sends credentials or details of the machine over the network".into(),
-            h => format!(
-                "sends credentials or details of the machine to {}",
-                join_words(&h[..h.len().min(2)])
-            ),
-        },
+        Behaviour::Exfiltration => {
+            let h = hosts();
+            let to = match h.as_slice() {
+                [] => "over the network".to_owned(),
+                h => format!("to {}", join_words(&h[..h.len().min(2)])),
+            };
+            match raw(Kind::FileRead).as_slice() {
+                [] => format!("sends credentials or details of the machine {to}"),
+                files => format!(
+                    "reads credentials ({}) and sends them {to}",
+                    join_words(&files[..files.len().min(2)])
+                ),
+            }
+        }
         Behaviour::RemoteShell => "opens a remote shell".into(),
         Behaviour::Miner => "runs a cryptocurrency miner".into(),
         Behaviour::DownloadExecute => with(
@@ -446,16 +457,42 @@ fn new_sentence(input: &Input<'_>) -> Option<String> {
         .as_ref()
         .map(|p| p.version.as_str())
         .unwrap_or_default();
+    let mut added: Vec<&paddock_proto::v1::Change> = input
+        .change
+        .iter()
+        .flat_map(|c| c.changes.iter())
+        .filter(|c| c.action() == ChangeAction::Added && behaviour_of_change(c.kind()).is_some())
+        .collect();
+    // What tells most first: reads and commands before hosts.
+    let rank = |k: ChangeKind| match k {
+        ChangeKind::FileRead => 0,
+        ChangeKind::Command => 1,
+        ChangeKind::FileWrite => 2,
+        ChangeKind::InstallHook => 3,
+        ChangeKind::Host => 4,
+        ChangeKind::DnsName => 5,
+        _ => 6,
+    };
+    added.sort_by_key(|c| rank(c.kind()));
+    let host_values: Vec<&str> = added
+        .iter()
+        .filter(|c| c.kind() == ChangeKind::Host)
+        .map(|c| c.value.as_str())
+        .collect();
     let mut items: Vec<String> = Vec::new();
-    for c in input.change.iter().flat_map(|c| c.changes.iter()) {
-        if c.action() != ChangeAction::Added || behaviour_of_change(c.kind()).is_none() {
-            continue;
-        }
+    for c in added {
         let value = quote(&c.value);
         let item = match c.kind() {
-            ChangeKind::Host => format!("connections to {value}"),
+            ChangeKind::Host => host_item(&c.value),
+            // A name also connected to is said once, as the connection.
+            ChangeKind::DnsName if host_values.iter().any(|h| h.contains(c.value.as_str())) => {
+                continue
+            }
             ChangeKind::DnsName => format!("DNS look-ups of {value}"),
             ChangeKind::Command => format!("the command {value}"),
+            ChangeKind::FileWrite if c.value.starts_with("/tmp/<") => {
+                "writes to a temporary file".to_owned()
+            }
             ChangeKind::FileWrite => format!("writes to {value}"),
             ChangeKind::FileRead => format!("reads of {value}"),
             ChangeKind::InstallHook => format!("the install hook {value}"),
@@ -469,13 +506,35 @@ fn new_sentence(input: &Input<'_>) -> Option<String> {
     items.truncate(3);
     Some(match total {
         0 => format!("Version {previous}, the release before {version}, behaved the same way."),
-        n if n > 3 => format!(
+        4 => format!(
+            "New in {version} since {previous}: {} and one more change.",
+            items.join(", ")
+        ),
+        n if n > 4 => format!(
             "New in {version} since {previous}: {} and {} more changes.",
             items.join(", "),
             n - 3
         ),
         _ => format!("New in {version} since {previous}: {}.", join_words(&items)),
     })
+}
+
+/// A normalised host change in words: `udp h:53` is "UDP datagrams to
+/// `h:53`", `http POST h/p` is "HTTP POST requests to `h/p`".
+fn host_item(value: &str) -> String {
+    let mut words = value.splitn(3, ' ');
+    match (words.next(), words.next(), words.next()) {
+        (Some("udp"), Some(target), None) => format!("UDP datagrams to {}", quote(target)),
+        (Some("tls"), Some(target), None) => format!("TLS connections to {}", quote(target)),
+        (Some("http"), Some(method), Some(target)) => {
+            format!(
+                "HTTP {} requests to {}",
+                quote_plain(method, 10),
+                quote(target)
+            )
+        }
+        _ => format!("connections to {}", quote(value)),
+    }
 }
 
 fn exfiltration_proven(input: &Input<'_>) -> bool {
@@ -504,6 +563,18 @@ fn quote_plain(text: &str, max: usize) -> String {
     let mut cut: String = clean.chars().take(max - 1).collect();
     cut.push('…');
     cut
+}
+
+/// Phrases that may hold an "and" of their own: "a, and b", "a, b, and
+/// c" then, so that the reader sees where each ends.
+fn join_phrases(phrases: &[String]) -> String {
+    if !phrases.iter().any(|p| p.contains(" and ")) {
+        return join_words(phrases);
+    }
+    match phrases {
+        [init @ .., last] if !init.is_empty() => format!("{}, and {last}", init.join(", ")),
+        _ => join_words(phrases),
+    }
 }
 
 /// "a", "a and b", "a, b and c".
