@@ -265,15 +265,19 @@ fn phrase(
     };
     match b {
         Behaviour::Exfiltration => {
+            // The finding proves data left; which host took it, the
+            // evidence rarely says: name the hosts as contacted.
             let h = hosts();
-            let to = match h.as_slice() {
-                [] => "over the network".to_owned(),
-                h => format!("to {}", join_words(&h[..h.len().min(2)])),
+            let contacted = match h.as_slice() {
+                [] => String::new(),
+                h => format!(" (it contacts {})", join_words(&h[..h.len().min(2)])),
             };
             match raw(Kind::FileRead).as_slice() {
-                [] => format!("sends credentials or details of the machine {to}"),
+                [] => format!(
+                    "sends credentials or details of the machine over the network{contacted}"
+                ),
                 files => format!(
-                    "reads credentials ({}) and sends them {to}",
+                    "reads credentials ({}) and sends them over the network{contacted}",
                     join_words(&files[..files.len().min(2)])
                 ),
             }

