@@ -36,8 +36,9 @@ use crate::{names, OsvError};
 
 /// The largest report file read back (a real one is a few KiB).
 pub const MAX_REPORT_BYTES: u64 = 1 << 20;
-/// The most files looked at in one package directory.
-const MAX_FILES_PER_PACKAGE: usize = 1000;
+/// The most report files looked at in one package directory (a real
+/// package has a handful).
+const MAX_FILES_PER_PACKAGE: usize = 256;
 /// The most references a report keeps (one per reported version).
 const MAX_REFERENCES: usize = 100;
 

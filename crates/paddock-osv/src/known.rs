@@ -43,8 +43,9 @@ use crate::{names, OsvError};
 pub struct Limits {
     /// The largest report read (default 4 MiB; real ones are a few KiB).
     pub max_entry_bytes: u64,
-    /// The most files or zip entries looked at (default 2 million; the
-    /// whole database holds a few hundred thousand).
+    /// The most directory entries or zip entries looked at (default one
+    /// million; the whole database holds a few hundred thousand). A zip
+    /// that declares more is refused before its directory is read.
     pub max_entries: u64,
     /// The most bytes read in all, uncompressed (default 4 GiB).
     pub max_total_bytes: u64,
@@ -60,7 +61,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_entry_bytes: 4 << 20,
-            max_entries: 2_000_000,
+            max_entries: 1_000_000,
             max_total_bytes: 4 << 30,
             max_archive_bytes: 2 << 30,
             max_depth: 32,
@@ -300,6 +301,7 @@ impl KnownMalicious {
         }
         entries.sort();
         for path in entries {
+            budget.entry()?;
             // Never follow a link: it could point anywhere, or loop.
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
@@ -314,7 +316,6 @@ impl KnownMalicious {
                 }
                 self.walk(root, &path, depth + 1, limits, budget)?;
             } else if ft.is_file() && path.extension().is_some_and(|e| e == "json") {
-                budget.entry()?;
                 let label = path
                     .strip_prefix(root)
                     .unwrap_or(&path)
@@ -366,7 +367,19 @@ impl KnownMalicious {
                 limit: limits.max_archive_bytes,
             });
         }
-        let file = std::fs::File::open(path).map_err(OsvError::io(path))?;
+        let mut file = std::fs::File::open(path).map_err(OsvError::io(path))?;
+        // The zip reader holds the whole central directory in memory:
+        // refuse one that declares more entries than may be read before
+        // it is parsed.
+        if let Some(declared) = declared_entries(&mut file, size) {
+            if declared > limits.max_entries {
+                return Err(OsvError::Limit {
+                    path: path.to_owned(),
+                    what: "zip entries declared",
+                    limit: limits.max_entries,
+                });
+            }
+        }
         let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
             OsvError::NotAnExport {
                 path: path.to_owned(),
@@ -374,10 +387,10 @@ impl KnownMalicious {
             }
         })?;
         for i in 0..archive.len() {
+            budget.entry()?;
             let mut entry = match archive.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
-                    budget.entry()?;
                     self.warn(limits, format!("entry {i}: {e}"));
                     continue;
                 }
@@ -388,7 +401,6 @@ impl KnownMalicious {
             let name = match entry.name() {
                 Ok(n) => n.into_owned(),
                 Err(e) => {
-                    budget.entry()?;
                     self.warn(limits, format!("entry {i}: an unreadable name: {e}"));
                     continue;
                 }
@@ -396,7 +408,6 @@ impl KnownMalicious {
             if !name.ends_with(".json") {
                 continue;
             }
-            budget.entry()?;
             let label: String = name.chars().take(200).collect();
             let absolute = name.starts_with(['/', '\\']) || name.get(1..2) == Some(":");
             if absolute
@@ -624,6 +635,38 @@ impl Range {
         }
         affected
     }
+}
+
+/// The number of entries a zip's end-of-central-directory record
+/// declares (its zip64 record's when it has one), if the record is found.
+/// Only the counts are read here; the zip crate parses the rest.
+fn declared_entries(file: &mut std::fs::File, len: u64) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+    const EOCD64: [u8; 4] = [0x50, 0x4b, 0x06, 0x06];
+    // The record is 22 bytes and may be followed by a comment of up to
+    // 65535 bytes.
+    let tail_len = len.min(22 + 65535);
+    let mut tail = vec![0u8; tail_len as usize];
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    file.read_exact(&mut tail).ok()?;
+    let at = (0..tail.len().checked_sub(21)?)
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD)?;
+    let count = u64::from(u16::from_le_bytes([tail[at + 10], tail[at + 11]]));
+    let locator = at.checked_sub(20).filter(|&l| tail[l..l + 4] == LOCATOR);
+    let Some(l) = locator else {
+        return Some(count);
+    };
+    let offset = u64::from_le_bytes(tail[l + 8..l + 16].try_into().ok()?);
+    let mut record = [0u8; 40];
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    file.read_exact(&mut record).ok()?;
+    if record[..4] != EOCD64 {
+        return Some(count);
+    }
+    Some(count.max(u64::from_le_bytes(record[32..40].try_into().ok()?)))
 }
 
 /// Entries and bytes read so far, against the limits.

@@ -297,6 +297,38 @@ fn a_zip_entry_that_lies_about_its_size_is_read_no_further_than_the_limit() {
 }
 
 #[test]
+fn a_zip_that_declares_too_many_entries_is_refused_before_its_directory_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = zip_of(&[("a.json", b"{}".to_vec())]);
+    // The end-of-central-directory record: entries on this disk and in all.
+    let eocd = bytes.len() - 22;
+    assert_eq!(bytes[eocd..eocd + 4], [0x50, 0x4b, 0x05, 0x06]);
+    bytes[eocd + 8..eocd + 10].copy_from_slice(&60_000u16.to_le_bytes());
+    bytes[eocd + 10..eocd + 12].copy_from_slice(&60_000u16.to_le_bytes());
+    let path = tmp.path().join("many.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let limits = Limits {
+        max_entries: 1000,
+        ..Limits::default()
+    };
+    let err = KnownMalicious::load(&path, &limits).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OsvError::Limit {
+                what: "zip entries declared",
+                limit: 1000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Within the limit, the forged count is the zip reader's to refuse.
+    let err = KnownMalicious::load(&path, &Limits::default()).unwrap_err();
+    assert!(matches!(err, OsvError::NotAnExport { .. }), "{err}");
+}
+
+#[test]
 fn a_huge_file_in_a_directory_is_skipped_unread() {
     let tmp = tempfile::tempdir().unwrap();
     write_tree(tmp.path());
