@@ -282,8 +282,8 @@ fn phrase(
                 ),
             }
         }
-        Behaviour::RemoteShell => "opens a remote shell".into(),
-        Behaviour::Miner => "runs a cryptocurrency miner".into(),
+        Behaviour::RemoteShell => with("opens a remote shell", finding_files(input, b)),
+        Behaviour::Miner => with("runs a cryptocurrency miner", finding_files(input, b)),
         Behaviour::DownloadExecute => with(
             "downloads or unpacks code and runs it",
             raw(Kind::Command)
@@ -299,11 +299,9 @@ fn phrase(
             with("reads credentials", files)
         }
         Behaviour::Persistence => with("sets itself up to run again later", raw(Kind::FileWrite)),
-        Behaviour::Clipboard => "reads or replaces the clipboard".into(),
-        Behaviour::Wipe => "deletes files".into(),
-        Behaviour::Impersonation => {
-            "imitates another package (its name or its versions)".to_owned()
-        }
+        Behaviour::Clipboard => with("reads or replaces the clipboard", finding_files(input, b)),
+        Behaviour::Wipe => with("deletes files", finding_files(input, b)),
+        Behaviour::Impersonation => "imitates another package (its name or its versions)".into(),
         Behaviour::Obfuscation => with(
             "hides code behind obfuscation or encoded payloads",
             finding_files(input, b),
@@ -418,12 +416,18 @@ fn trigger_sentence(
         triggers.insert(Trigger::Install);
     }
     if triggers.is_empty() {
-        return if input.dynamic.is_some() {
-            "What triggers it was not seen in the sandbox's install, import and execute phases."
-                .into()
-        } else {
-            "It was found by static analysis alone; what triggers it was not determined.".into()
-        };
+        return match (input.dynamic, input.static_result) {
+            (Some(_), _) => {
+                "What triggers it was not seen in the sandbox's install, import and execute phases."
+            }
+            (None, Some(_)) => {
+                "It was found by static analysis alone; what triggers it was not determined."
+            }
+            (None, None) => {
+                "What triggers it is not known: the analyses' results were not at hand."
+            }
+        }
+        .into();
     }
     let hook = input
         .static_result

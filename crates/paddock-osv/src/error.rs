@@ -19,12 +19,6 @@ pub enum OsvError {
     Occupied { path: PathBuf, reason: String },
     #[error("{path} is a symbolic link or not a directory; reports are only written into real directories under the root")]
     NotADirectory { path: PathBuf },
-    #[error("{path}: {size} bytes, more than the {limit} a report may have")]
-    TooLarge {
-        path: PathBuf,
-        size: u64,
-        limit: u64,
-    },
     #[error("{path}: not an OSV export Paddock reads (a directory of .json reports or a .zip of them): {reason}")]
     NotAnExport { path: PathBuf, reason: String },
     #[error("{path}: {what} past the limit of {limit}; raise the limit if the export is genuine")]

@@ -479,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn the_generic_list_is_exact_names_and_names_no_registry() {
+    fn generic_hosts_are_exact_names_and_their_urls_need_a_path() {
         assert!(BUILTIN_GENERIC.contains("github.com"));
         assert!(BUILTIN_GENERIC.iter().all(|d| is_valid_domain(d)));
         let config = OsvConfig::default();
