@@ -105,6 +105,9 @@ pub enum OutputFormat {
     PackageAnalysis,
     /// A SARIF 2.1.0 log, for CI code scanning.
     Sarif,
+    /// An OSV malicious-package report (the ossf/malicious-packages
+    /// contributor form).
+    Osv,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +244,11 @@ pub struct VerifyArgs {
     /// (sink.bigquery: project, dataset, endpoint, credentials).
     #[arg(long)]
     pub bigquery: bool,
+    /// An OSV malicious-packages export to check against as well: a
+    /// directory of reports (a clone of the database, an `osv` sink's
+    /// directory) or a .zip of one; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub osv: Vec<PathBuf>,
     /// Analyse here the releases no store knows (downloads them from the
     /// configured registries).
     #[arg(long)]

@@ -14,7 +14,8 @@
 //! - [`store`]: [`ReleaseKey`], [`Analysed`] and the [`Store`] trait;
 //!   [`parquet_store`]: the sink's Parquet dataset.
 //!   [`bigquery_store`]: the BigQuery sink's dataset.
-//! - [`known`]: the [`KnownSource`] trait for known-malicious records.
+//! - [`known`]: the [`KnownSource`] trait for known-malicious records;
+//!   [`osv_export`]: an OSV malicious-packages export (directory or zip).
 //! - [`output`]: the readable table and the JSON document; [`sarif`]: the
 //!   SARIF log, located in the lockfiles.
 //!
@@ -29,6 +30,7 @@
 
 pub mod bigquery_store;
 pub mod known;
+pub mod osv_export;
 pub mod output;
 pub mod parquet_store;
 pub mod sarif;
@@ -43,6 +45,7 @@ use serde::Serialize;
 
 pub use bigquery_store::BigQueryStore;
 pub use known::{KnownRecord, KnownSource};
+pub use osv_export::OsvExport;
 pub use parquet_store::ParquetStore;
 pub use store::{Analysed, AnalysedArtifact, Reason, ReleaseKey, Store, StoreError};
 
@@ -302,12 +305,13 @@ impl Verification {
         self.sort();
     }
 
-    /// The releases no store knows, once each.
+    /// The releases no store knows and no known-malicious record covers,
+    /// once each.
     pub fn missing(&self) -> Vec<ReleaseKey> {
         let mut seen = HashSet::new();
         self.checks
             .iter()
-            .filter(|c| c.analysed.is_none())
+            .filter(|c| c.analysed.is_none() && c.known.is_empty())
             .map(Check::key)
             .filter(|k| seen.insert(k.clone()))
             .collect()

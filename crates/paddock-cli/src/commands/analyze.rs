@@ -109,6 +109,22 @@ pub async fn run(
                 super::sarif::analyze_log(&rule_set, &result, dynamic_result.as_ref(), &verdict);
             println!("{}", serde_json::to_string_pretty(&log)?);
         }
+        OutputFormat::Osv => {
+            let input = paddock_osv::Input {
+                verdict: &verdict,
+                static_result: Some(&result),
+                dynamic: dynamic_result.as_ref(),
+                change: None,
+            };
+            let report = paddock_osv::report(&input, &osv_config(&config)?, chrono::Utc::now());
+            if verdict.severity < Severity::High as i32 {
+                eprintln!(
+                    "paddock: the verdict is {}: this report describes a release Paddock does not judge malicious; do not publish it as one",
+                    severity_token(Severity::try_from(verdict.severity).unwrap_or_default())
+                );
+            }
+            println!("{}", report.to_json());
+        }
     }
     let worst = result
         .findings
@@ -128,6 +144,13 @@ pub async fn run(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The OSV report settings (credits, contact, report URL), validated.
+fn osv_config(_config: &PaddockConfig) -> anyhow::Result<paddock_osv::OsvConfig> {
+    let osv = paddock_osv::OsvConfig::default();
+    osv.validate()?;
+    Ok(osv)
 }
 
 /// The release's verdict on its own (no previous release to compare with):

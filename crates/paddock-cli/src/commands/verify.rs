@@ -54,6 +54,30 @@ pub async fn run(
         let found = store.lookup(&v.wanted()).await?;
         v.answer(&found, &options);
     }
+    let mut exports = Vec::new();
+    for path in &args.osv {
+        let export = paddock_verify::OsvExport::load(path)?;
+        let stats = export.stats();
+        if stats.bad > 0 || stats.files == 0 {
+            eprintln!(
+                "paddock: {}: {} reports read, {} unusable{}",
+                path.display(),
+                stats.files,
+                stats.bad,
+                stats
+                    .warnings
+                    .first()
+                    .map(|w| format!(" (first: {w})"))
+                    .unwrap_or_default()
+            );
+        }
+        exports.push(export);
+    }
+    let known: Vec<&dyn paddock_verify::KnownSource> = exports
+        .iter()
+        .map(|e| e as &dyn paddock_verify::KnownSource)
+        .collect();
+    v.check_known(&known);
     for lockfile in &v.lockfiles {
         for warning in &lockfile.warnings {
             eprintln!("paddock: {}: {warning}", lockfile.path.display());
@@ -70,7 +94,7 @@ pub async fn run(
             v.fill(key, found, &options);
         }
         v.sources.push("analysed now".to_owned());
-    } else if !missing.is_empty() && stores == 0 {
+    } else if !missing.is_empty() && stores == 0 && exports.is_empty() {
         eprintln!(
             "paddock: no results store to look releases up in: run `paddock up` (its sink writes the Parquet store), pass --store DIR, or pass --analyze-missing to analyse here"
         );
