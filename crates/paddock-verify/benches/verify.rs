@@ -1,6 +1,6 @@
 //! `paddock verify` at scale: a 2,000-entry package-lock.json against a
 //! Parquet store of 100,000 analysed releases written by the sink's own
-//! writer (plus a single-file OSV check when an export is given).
+//! writer, plus a single-file OSV export.
 //!
 //! `cargo bench -p paddock-verify --bench verify` prints the figures;
 //! `VERIFY_RELEASES` and `VERIFY_PINS` change the sizes, `VERIFY_PER_FILE`
@@ -16,7 +16,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use common::{write_store, Release};
 use paddock_proto::v1::{Ecosystem, Severity};
-use paddock_verify::{verify, Options, ParquetStore};
+use paddock_verify::{verify, Options, OsvExport, ParquetStore};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

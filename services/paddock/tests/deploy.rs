@@ -280,3 +280,140 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
     );
     server.stop().await;
 }
+
+/// The GitHub Action: every input it reads is declared (and documented in
+/// the README), no input is spliced into a script, and every flag its
+/// script passes to `paddock verify` is one the command takes.
+#[test]
+fn the_github_action_passes_verify_flags_it_has_and_never_splices_inputs() {
+    let action = yaml("action.yml").remove(0);
+    let declared: Vec<String> = action["inputs"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    let text = std::fs::read_to_string(repo().join("action.yml")).unwrap();
+    for used in text.split("inputs.").skip(1) {
+        let name: String = used
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        assert!(declared.contains(&name), "inputs.{name} is not declared");
+    }
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for name in &declared {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README does not document the action's input `{name}`"
+        );
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_paddock"))
+        .args(["verify", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let mut scripts = 0;
+    for step in action["runs"]["steps"].as_sequence().unwrap() {
+        let Some(script) = step["run"].as_str() else {
+            continue;
+        };
+        scripts += 1;
+        assert!(
+            !script.contains("${{"),
+            "a script splices an expression (pass it through env instead):\n{script}"
+        );
+        if !script.contains("paddock \"${args[@]}\"") {
+            continue;
+        }
+        for flag in script
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+        {
+            if flag == "--config" {
+                continue; // global, before `verify`
+            }
+            assert!(help.contains(flag), "paddock verify has no {flag}:\n{help}");
+        }
+    }
+    assert!(scripts >= 2);
+}
+
+/// The action's verify step, run as the runner runs it (bash, inputs in
+/// the environment): a lockfile with a release an OSV export names ends
+/// with exit code 3 in the step's outputs, the SARIF written and the table
+/// in the job summary, and the step itself succeeds so the upload runs.
+#[test]
+fn the_github_actions_verify_step_reports_exit_3_and_writes_the_sarif() {
+    let action = yaml("action.yml").remove(0);
+    let step = action["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"].as_str() == Some("verify"))
+        .unwrap()
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        r#"{"lockfileVersion": 3, "packages": {"": {}, "node_modules/evil": {"version": "1.0.0"}}}"#,
+    )
+    .unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    std::fs::write(
+        export.join("MAL-2026-1.json"),
+        r#"{"id": "MAL-2026-1", "modified": "2026-12-01T00:00:00Z", "summary": "Malicious code in evil (npm)",
+            "affected": [{"package": {"ecosystem": "npm", "name": "evil"}, "versions": ["1.0.0"]}]}"#,
+    )
+    .unwrap();
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_paddock")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(step["run"].as_str().unwrap())
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("XDG_DATA_HOME", dir.path())
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    for key in step["env"].as_mapping().unwrap().keys() {
+        let key = key.as_str().unwrap();
+        let value = match key {
+            "PADDOCK_PATHS" => ".".to_owned(),
+            "PADDOCK_FAIL_ON" => "high".to_owned(),
+            "PADDOCK_ANALYZE_MISSING" | "PADDOCK_DYNAMIC" | "PADDOCK_FAIL_ON_MISSING" => {
+                "false".to_owned()
+            }
+            "PADDOCK_OSV" => export.display().to_string(),
+            "PADDOCK_SARIF" => "paddock.sarif".to_owned(),
+            _ => String::new(),
+        };
+        cmd.env(key, value);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap().trim(),
+        "exit-code=3"
+    );
+    assert!(std::fs::read_to_string(&summary)
+        .unwrap()
+        .contains("npm evil@1.0.0"));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("paddock.sarif")).unwrap()).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["ruleId"],
+        "verify.known-malicious"
+    );
+}
