@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p paddock-verify --bench verify` prints the figures;
 //! `VERIFY_RELEASES` and `VERIFY_PINS` change the sizes, `VERIFY_PER_FILE`
-//! the rows per Parquet file (the sink writes one file per flush).
+//! the rows per Parquet file (the sink writes one file per flush);
+//! `VERIFY_KEEP=DIR` keeps the data in DIR, for
+//! `paddock verify DIR/app --store DIR/parquet --osv DIR/osv`.
 
 #![allow(clippy::disallowed_methods)] // a bench reads its own environment
 
@@ -38,8 +40,12 @@ async fn main() {
     let releases = env_usize("VERIFY_RELEASES", 100_000);
     let pins = env_usize("VERIFY_PINS", 2_000).min(releases);
     let per_file = env_usize("VERIFY_PER_FILE", 1_000);
+    // VERIFY_KEEP=DIR keeps the store, the lockfile and the export there,
+    // to time the `paddock verify` command on them too.
     let dir = tempfile::tempdir().unwrap();
-    let store_dir = dir.path().join("parquet");
+    let kept = std::env::var_os("VERIFY_KEEP").map(std::path::PathBuf::from);
+    let root = kept.clone().unwrap_or_else(|| dir.path().to_owned());
+    let store_dir = root.join("parquet");
 
     // The store: npm releases `pkg-<i>@1.<i % 7>.0`, one in 500 flagged.
     let started = Instant::now();
@@ -98,11 +104,25 @@ async fn main() {
         );
     }
     let lock = serde_json::json!({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": packages});
-    let app = dir.path().join("app");
+    let app = root.join("app");
     std::fs::create_dir(&app).unwrap();
     std::fs::write(
         app.join("package-lock.json"),
         serde_json::to_string_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+
+    // The OSV check: one report file, for one of the pinned releases.
+    let osv_dir = root.join("osv");
+    std::fs::create_dir_all(&osv_dir).unwrap();
+    std::fs::write(
+        osv_dir.join("MAL-2026-1.json"),
+        serde_json::json!({
+            "id": "MAL-2026-1", "modified": "2026-12-01T00:00:00Z", "schema_version": "1.7.4",
+            "summary": format!("Malicious code in pkg-{step} (npm)"),
+            "affected": [{"package": {"ecosystem": "npm", "name": format!("pkg-{step}")}, "versions": [format!("1.{}.0", step % 7)]}],
+        })
+        .to_string(),
     )
     .unwrap();
 
@@ -111,10 +131,11 @@ async fn main() {
     for _ in 0..5 {
         let started = Instant::now();
         let store = ParquetStore::open(&store_dir).unwrap();
+        let export = OsvExport::load(&osv_dir).unwrap();
         let v = verify(
             std::slice::from_ref(&app),
             &[&store],
-            &[],
+            &[&export],
             &Options::default(),
         )
         .unwrap();
@@ -125,7 +146,7 @@ async fn main() {
     let counts = v.counts();
     times.sort_by(f64::total_cmp);
     println!(
-        "verify: {} pins against {releases} releases: median {:.3} s, min {:.3} s, max {:.3} s (5 runs); {:?}",
+        "verify: {} pins against {releases} releases and a one-file OSV export: median {:.3} s, min {:.3} s, max {:.3} s (5 runs); {:?}",
         v.checks.len(),
         times[2],
         times[0],

@@ -339,6 +339,7 @@ fn the_github_action_passes_verify_flags_it_has_and_never_splices_inputs() {
     assert!(scripts >= 2);
 }
 
+#[allow(clippy::disallowed_methods)] // the runner's PATH, for bash
 /// The action's verify step, run as the runner runs it (bash, inputs in
 /// the environment): a lockfile with a release an OSV export names ends
 /// with exit code 3 in the step's outputs, the SARIF written and the table

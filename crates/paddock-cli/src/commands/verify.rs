@@ -213,7 +213,10 @@ async fn analyze_missing(
             Err(e) => format!("not analysed: {e:#}"),
         };
         if terminal {
-            eprint!("\r\x1b[K[{done}/{total}] {release}: {what}");
+            eprint!(
+                "\r\x1b[K{} {done}/{total} {release}: {what}",
+                bar(done, total)
+            );
             if outcome.is_err() || done == total {
                 eprintln!();
             }
@@ -226,6 +229,16 @@ async fn analyze_missing(
         }
     }
     Ok(out)
+}
+
+/// `[#######.............]`: `done` of `total`, twenty cells wide.
+fn bar(done: usize, total: usize) -> String {
+    const WIDTH: usize = 20;
+    let filled = (done * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(WIDTH - filled))
 }
 
 /// Downloads, analyses and judges one release, as `paddock analyze` does.
@@ -281,4 +294,17 @@ async fn analyse_one(
         artifact,
         store: "analysed now".to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn the_progress_bar_fills_with_the_work() {
+        assert_eq!(bar(0, 4), format!("[{}]", ".".repeat(20)));
+        assert_eq!(bar(1, 4), format!("[{}{}]", "#".repeat(5), ".".repeat(15)));
+        assert_eq!(bar(4, 4), format!("[{}]", "#".repeat(20)));
+        assert_eq!(bar(0, 0), format!("[{}]", "#".repeat(20)));
+    }
 }
