@@ -29,7 +29,12 @@ pub mod ruby;
 pub mod rust;
 pub mod yarn;
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 use paddock_proto::v1::Ecosystem;
 
@@ -251,6 +256,33 @@ pub fn parse(
     }
     out.locate(text);
     Ok((out.pins, out.warnings))
+}
+
+/// A map's entries in order (a JSON object, a YAML mapping), a key said
+/// twice kept twice (a map would keep only the last, and hide the
+/// contradiction). The key is a `String`, or anything else a key
+/// deserializes to (a YAML key with its line).
+#[derive(Debug)]
+pub(crate) struct Entries<T, K = String>(pub(crate) Vec<(K, T)>);
+
+impl<'de, T: Deserialize<'de>, K: Deserialize<'de>> Deserialize<'de> for Entries<T, K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Collect<T, K>(PhantomData<(T, K)>);
+        impl<'de, T: Deserialize<'de>, K: Deserialize<'de>> Visitor<'de> for Collect<T, K> {
+            type Value = Entries<T, K>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Collect(PhantomData))
+    }
 }
 
 /// What a parser collects.

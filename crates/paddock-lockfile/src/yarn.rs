@@ -80,10 +80,7 @@ struct Entry {
 
 impl Entry {
     fn finish(self, out: &mut Parsed) {
-        let elsewhere = ["file:", "git+", "git:", "github:", "link:"]
-            .iter()
-            .any(|p| self.resolved.starts_with(p));
-        if elsewhere || self.version.is_empty() {
+        if crate::npm::not_from_registry(&self.resolved) || self.version.is_empty() {
             out.warnings.push(format!(
                 "line {}: {} is not a registry release ({}): not checked",
                 self.line,
