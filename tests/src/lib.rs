@@ -1,6 +1,7 @@
 //! Test harness: a real `nats-server` with JetStream per test, the fixture
 //! registry ([`registry`]) and the fixture packages it serves
-//! ([`packages`]).
+//! ([`packages`]), and the real package managers run against it
+//! ([`clients`]).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -16,6 +17,7 @@
 //! [`unique_prefix`].
 
 pub mod bigquery;
+pub mod clients;
 pub mod fault_proxy;
 pub mod leftovers;
 pub mod marshal;
