@@ -154,6 +154,20 @@ pub(crate) fn not_from_registry(spec: &str) -> bool {
     NOT_FROM_REGISTRY.iter().any(|p| spec.starts_with(p))
 }
 
+/// The name in one of the npm family's keys or resolutions, and what
+/// follows its separator: `@scope/name@rest` or `name@rest` (`sep` `@`),
+/// `@scope/name/rest` or `name/rest` (`/`).
+pub(crate) fn split(key: &str, sep: char) -> Option<(&str, &str)> {
+    let from = if key.starts_with('@') {
+        key.find('/')? + 1
+    } else {
+        0
+    };
+    let at = from + key[from..].find(sep)?;
+    let (name, rest) = (&key[..at], &key[at + 1..]);
+    (at > from && !rest.is_empty()).then_some((name, rest))
+}
+
 fn pin_or_warn(
     name: &str,
     version: &str,

@@ -23,7 +23,7 @@ use serde_saphyr::Spanned;
 
 use paddock_proto::v1::Ecosystem;
 
-use crate::npm::not_from_registry;
+use crate::npm::{not_from_registry, split};
 use crate::{yaml, Digest, Entries, Limits, Parsed};
 
 #[derive(Deserialize)]
@@ -219,19 +219,6 @@ fn entry(
     }
 }
 
-/// `name` and what follows its separator: `@scope/name@rest` or
-/// `name@rest` (`sep` `@`), `@scope/name/rest` or `name/rest` (`/`).
-pub(crate) fn split(key: &str, sep: char) -> Option<(&str, &str)> {
-    let from = if key.starts_with('@') {
-        key.find('/')? + 1
-    } else {
-        0
-    };
-    let at = from + key[from..].find(sep)?;
-    let (name, rest) = (&key[..at], &key[at + 1..]);
-    (at > from && !rest.is_empty()).then_some((name, rest))
-}
-
 /// Warns about an importer's `link:` dependencies: a directory of the
 /// repository (a workspace member) or of the machine, not a release.
 fn links(path: &str, groups: [&Option<Entries<serde_json::Value>>; 3], out: &mut Parsed) {
@@ -250,7 +237,7 @@ fn links(path: &str, groups: [&Option<Entries<serde_json::Value>>; 3], out: &mut
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use crate::npm::split;
     use crate::{parse, Format, Limits};
 
     const SRI_EMPTY: &str = "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==";

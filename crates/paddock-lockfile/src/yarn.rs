@@ -24,8 +24,7 @@ use serde_saphyr::Spanned;
 
 use paddock_proto::v1::Ecosystem;
 
-use crate::npm::not_from_registry;
-use crate::pnpm::split;
+use crate::npm::{not_from_registry, split};
 use crate::{yaml, Digest, Entries, Limits, Parsed};
 
 pub(crate) fn yarn_lock(text: &str, limits: &Limits, out: &mut Parsed) -> Result<(), String> {
