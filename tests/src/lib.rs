@@ -1,6 +1,7 @@
 //! Test harness: a real `nats-server` with JetStream per test, the fixture
 //! registry ([`registry`]) and the fixture packages it serves
-//! ([`packages`]).
+//! ([`packages`]), the real package managers run against it ([`clients`])
+//! and the lockfiles they write ([`lockfiles`]).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -16,8 +17,10 @@
 //! [`unique_prefix`].
 
 pub mod bigquery;
+pub mod clients;
 pub mod fault_proxy;
 pub mod leftovers;
+pub mod lockfiles;
 pub mod marshal;
 pub mod packages;
 pub mod probe;

@@ -6,10 +6,9 @@
 //! installed is skipped with a note on stderr.
 
 use std::io::Read as _;
-use std::path::Path;
-use std::time::Duration;
 
 use paddock_proto::v1::Ecosystem;
+use paddock_testkit::clients::{have, missing, run};
 use paddock_testkit::packages::{self, catalogue, dependency_tree, FixturePackage};
 use paddock_testkit::registry::FixtureRegistry;
 use serde_json::Value;
@@ -366,80 +365,6 @@ async fn the_registry_lists_dependencies_in_every_format() {
         metadata.contains("Requires-Dist: paddock-tree-dep4>=1.0\n"),
         "{metadata}"
     );
-}
-
-/// Whether `program` is on PATH.
-fn have(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-}
-
-/// Settings of the package managers (and of the cargo running these
-/// tests) that must not leak into the ones run here.
-const SCRUBBED: [&str; 9] = [
-    "npm_config_",
-    "NPM_CONFIG_",
-    "PIP_",
-    "GEM_",
-    "BUNDLE_",
-    "RUBY",
-    "COMPOSER",
-    "CARGO",
-    "RUSTFLAGS",
-];
-
-/// A package manager run in `dir` with a throwaway HOME, its settings
-/// scrubbed from the environment, then `env` (which may set HOME).
-fn command(
-    dir: &Path,
-    program: &str,
-    args: &[&str],
-    env: &[(&str, String)],
-) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .current_dir(dir)
-        .env("HOME", dir.join("home"))
-        .kill_on_drop(true);
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if SCRUBBED.iter().any(|p| k.starts_with(p)) {
-            cmd.env_remove(&key);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    std::fs::create_dir_all(dir.join("home")).unwrap();
-    cmd
-}
-
-/// Runs [`command`], failing the test with its output unless it succeeds;
-/// returns its stdout.
-async fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, String)]) -> Vec<u8> {
-    let out = tokio::time::timeout(
-        Duration::from_secs(300),
-        command(dir, program, args, env).output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{program} {args:?} timed out"))
-    .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn missing(tool: &str) -> bool {
-    if have(tool) {
-        return false;
-    }
-    eprintln!("skipped: `{tool}` is not installed");
-    true
 }
 
 /// Asserts that every package of `tree` has its directory `dir_of(pkg)`.

@@ -10,13 +10,17 @@
 //! Lockfiles are written by whoever wrote the repository: each is read
 //! whole only below [`Limits::max_bytes`], nesting is bounded by the
 //! parsers (serde_json's recursion limit, [`Limits::max_depth`] for npm's
-//! v1 tree), and one that says the same package twice with different
-//! versions where that cannot happen yields a warning naming both.
+//! v1 tree and for YAML), YAML aliases are refused (no lockfile writer
+//! uses them; a billion-laughs file fails at its first alias), and one
+//! that says the same package twice with different versions where that
+//! cannot happen yields a warning naming both.
 //!
 //! # Layout
 //!
-//! - [`npm`]: `package-lock.json` v1/v2/v3 and `npm-shrinkwrap.json`;
-//!   [`yarn`]: yarn classic's `yarn.lock`.
+//! - [`npm`]: `package-lock.json` v1/v2/v3 and `npm-shrinkwrap.json`, and
+//!   the npm family's one list of non-registry sources; [`pnpm`]:
+//!   `pnpm-lock.yaml` (lockfile versions 5.x, 6.0, 9.0); [`yarn`]:
+//!   `yarn.lock`, classic and berry. `yaml` reads YAML within the limits.
 //! - [`python`]: `requirements.txt`, `Pipfile.lock`, `poetry.lock`,
 //!   `uv.lock`, `pylock.toml` (PEP 751).
 //! - [`ruby`]: `Gemfile.lock`. [`php`]: `composer.lock`. [`rust`]:
@@ -24,12 +28,19 @@
 
 pub mod npm;
 pub mod php;
+pub mod pnpm;
 pub mod python;
 pub mod ruby;
 pub mod rust;
+mod yaml;
 pub mod yarn;
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 use paddock_proto::v1::Ecosystem;
 
@@ -96,6 +107,7 @@ impl Digest {
 pub enum Format {
     NpmPackageLock,
     NpmShrinkwrap,
+    PnpmLock,
     YarnLock,
     Requirements,
     PipfileLock,
@@ -114,6 +126,7 @@ impl Format {
         Some(match name {
             "package-lock.json" => Format::NpmPackageLock,
             "npm-shrinkwrap.json" => Format::NpmShrinkwrap,
+            "pnpm-lock.yaml" => Format::PnpmLock,
             "yarn.lock" => Format::YarnLock,
             "Pipfile.lock" => Format::PipfileLock,
             "poetry.lock" => Format::PoetryLock,
@@ -125,13 +138,19 @@ impl Format {
             n if n.ends_with(".txt") && n.contains("requirements") => Format::Requirements,
             // PEP 751's named form, `pylock.<name>.toml`.
             n if n.starts_with("pylock.") && n.ends_with(".toml") => Format::Pylock,
+            // pnpm's per-branch lockfiles (`git-branch-lockfile`),
+            // `pnpm-lock.<branch>.yaml`, which it merges into the main one.
+            n if n.starts_with("pnpm-lock.") && n.ends_with(".yaml") => Format::PnpmLock,
             _ => return None,
         })
     }
 
     pub fn ecosystem(self) -> Ecosystem {
         match self {
-            Format::NpmPackageLock | Format::NpmShrinkwrap | Format::YarnLock => Ecosystem::Npm,
+            Format::NpmPackageLock
+            | Format::NpmShrinkwrap
+            | Format::PnpmLock
+            | Format::YarnLock => Ecosystem::Npm,
             Format::Requirements
             | Format::PipfileLock
             | Format::PoetryLock
@@ -177,7 +196,7 @@ pub struct Lockfile {
 /// Why a lockfile could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LockfileError {
-    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, yarn.lock, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, Gemfile.lock, composer.lock, Cargo.lock)")]
+    #[error("{path}: not a lockfile Paddock reads (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock, requirements*.txt, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, Gemfile.lock, composer.lock, Cargo.lock)")]
     Unknown { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
@@ -239,7 +258,8 @@ pub fn parse(
     let mut out = Parsed::default();
     match format {
         Format::NpmPackageLock | Format::NpmShrinkwrap => npm::parse(text, limits, &mut out)?,
-        Format::YarnLock => yarn::yarn_lock(text, &mut out)?,
+        Format::PnpmLock => pnpm::pnpm_lock(text, limits, &mut out)?,
+        Format::YarnLock => yarn::yarn_lock(text, limits, &mut out)?,
         Format::Requirements => python::requirements(text, &mut out),
         Format::PipfileLock => python::pipfile_lock(text, &mut out)?,
         Format::PoetryLock => python::poetry_lock(text, &mut out)?,
@@ -251,6 +271,33 @@ pub fn parse(
     }
     out.locate(text);
     Ok((out.pins, out.warnings))
+}
+
+/// A map's entries in order (a JSON object, a YAML mapping), a key said
+/// twice kept twice (a map would keep only the last, and hide the
+/// contradiction). The key is a `String`, or anything else a key
+/// deserializes to (a YAML key with its line).
+#[derive(Debug)]
+pub(crate) struct Entries<T, K = String>(pub(crate) Vec<(K, T)>);
+
+impl<'de, T: Deserialize<'de>, K: Deserialize<'de>> Deserialize<'de> for Entries<T, K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Collect<T, K>(PhantomData<(T, K)>);
+        impl<'de, T: Deserialize<'de>, K: Deserialize<'de>> Visitor<'de> for Collect<T, K> {
+            type Value = Entries<T, K>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Collect(PhantomData))
+    }
 }
 
 /// What a parser collects.
@@ -275,6 +322,21 @@ impl Parsed {
             digests,
             line: None,
         });
+    }
+
+    /// [`Parsed::pin`] at a known line.
+    pub(crate) fn pin_at(
+        &mut self,
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+        digests: Vec<Digest>,
+        line: Option<u32>,
+    ) {
+        self.pin(ecosystem, name, version, digests);
+        if let Some(pin) = self.pins.last_mut() {
+            pin.line = line;
+        }
     }
 
     /// Gives entries without a line the first line whose quoted string is
@@ -343,8 +405,10 @@ pub fn pypi_name(name: &str) -> String {
 }
 
 /// The lockfiles in `dir` (not below it: a monorepo names its packages'
-/// directories), as each ecosystem's tool would find them. When npm's
-/// shrinkwrap is there, npm ignores package-lock.json, and so does this.
+/// directories), as each ecosystem's tool would find them: pnpm's
+/// `pnpm-lock.yaml` with its per-branch `pnpm-lock.<branch>.yaml`, yarn's
+/// `yarn.lock` of either generation. When npm's shrinkwrap is there, npm
+/// ignores package-lock.json, and so does this.
 pub fn find(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -408,6 +472,16 @@ mod tests {
             Format::of(Path::new("x/Cargo.lock")),
             Some(Format::CargoLock)
         );
+        assert_eq!(
+            Format::of(Path::new("pnpm-lock.yaml")),
+            Some(Format::PnpmLock)
+        );
+        assert_eq!(
+            Format::of(Path::new("pnpm-lock.feature!x.yaml")),
+            Some(Format::PnpmLock)
+        );
+        assert_eq!(Format::of(Path::new("pnpm-workspace.yaml")), None);
+        assert_eq!(Format::PnpmLock.ecosystem(), Ecosystem::Npm);
     }
 
     #[test]
@@ -433,6 +507,8 @@ mod tests {
         for name in [
             "package-lock.json",
             "npm-shrinkwrap.json",
+            "pnpm-lock.yaml",
+            "pnpm-workspace.yaml",
             "Cargo.lock",
             "README.md",
         ] {
@@ -443,6 +519,9 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["Cargo.lock", "npm-shrinkwrap.json"]);
+        assert_eq!(
+            names,
+            ["Cargo.lock", "npm-shrinkwrap.json", "pnpm-lock.yaml"]
+        );
     }
 }

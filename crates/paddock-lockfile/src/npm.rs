@@ -4,40 +4,12 @@
 //! versions is normal here (nested `node_modules`).
 
 use std::collections::HashMap;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use paddock_proto::v1::Ecosystem;
 
-use crate::{Digest, Limits, Parsed};
-
-/// A JSON object's entries in order, a key said twice kept twice (a map
-/// would keep only the last, and hide the contradiction).
-#[derive(Debug)]
-struct Entries<T>(Vec<(String, T)>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entries<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Collect<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Collect<T> {
-            type Value = Entries<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-        deserializer.deserialize_map(Collect(PhantomData))
-    }
-}
+use crate::{Digest, Entries, Limits, Parsed};
 
 #[derive(Deserialize)]
 struct Lock {
@@ -159,6 +131,43 @@ fn tree_v1(
     Ok(())
 }
 
+/// How the npm family's lockfiles (package-lock, yarn classic and berry,
+/// pnpm) spell a source that is not the registry: a local path, a link, a
+/// workspace member, a git repository. One list for every reader.
+pub(crate) const NOT_FROM_REGISTRY: [&str; 11] = [
+    "file:",
+    "link:",
+    "portal:",
+    "workspace:",
+    "exec:",
+    "git+",
+    "git:",
+    "github:",
+    "gitlab:",
+    "bitbucket:",
+    "gist:",
+];
+
+/// Whether a version, `resolved` URL or resolution protocol names a
+/// source other than the registry ([`NOT_FROM_REGISTRY`]).
+pub(crate) fn not_from_registry(spec: &str) -> bool {
+    NOT_FROM_REGISTRY.iter().any(|p| spec.starts_with(p))
+}
+
+/// The name in one of the npm family's keys or resolutions, and what
+/// follows its separator: `@scope/name@rest` or `name@rest` (`sep` `@`),
+/// `@scope/name/rest` or `name/rest` (`/`).
+pub(crate) fn split(key: &str, sep: char) -> Option<(&str, &str)> {
+    let from = if key.starts_with('@') {
+        key.find('/')? + 1
+    } else {
+        0
+    };
+    let at = from + key[from..].find(sep)?;
+    let (name, rest) = (&key[..at], &key[at + 1..]);
+    (at > from && !rest.is_empty()).then_some((name, rest))
+}
+
 fn pin_or_warn(
     name: &str,
     version: &str,
@@ -168,10 +177,11 @@ fn pin_or_warn(
     out: &mut Parsed,
 ) {
     let resolved = resolved.unwrap_or_default();
-    let from_elsewhere = ["file:", "git+", "git:", "github:", "link:"]
-        .iter()
-        .any(|p| resolved.starts_with(p) || version.starts_with(p));
-    if from_elsewhere || version.is_empty() || version.contains("://") {
+    if not_from_registry(resolved)
+        || not_from_registry(version)
+        || version.is_empty()
+        || version.contains("://")
+    {
         out.warnings.push(format!(
             "{at}: {name} is not a registry release ({}): not checked",
             if resolved.is_empty() {
