@@ -43,8 +43,9 @@ async fn main() {
     // VERIFY_KEEP=DIR keeps the store, the lockfile and the export there,
     // to time the `paddock verify` command on them too.
     let dir = tempfile::tempdir().unwrap();
-    let kept = std::env::var_os("VERIFY_KEEP").map(std::path::PathBuf::from);
-    let root = kept.clone().unwrap_or_else(|| dir.path().to_owned());
+    let root = std::env::var_os("VERIFY_KEEP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_owned());
     let store_dir = root.join("parquet");
 
     // The store: npm releases `pkg-<i>@1.<i % 7>.0`, one in 500 flagged.
