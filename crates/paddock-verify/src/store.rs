@@ -21,10 +21,22 @@ impl ReleaseKey {
     /// compares names: PyPI by PEP 503, crates.io and Packagist without
     /// case; npm and RubyGems as spelt.
     pub fn new(ecosystem: Ecosystem, name: &str, version: &str) -> Self {
+        let version = version.trim();
+        // Composer lists a tag `v1.2.0` and its normalised `1.2.0` as one
+        // release; composer.lock keeps the `v`.
+        let version = match version.strip_prefix(['v', 'V']) {
+            Some(rest)
+                if ecosystem == Ecosystem::Packagist
+                    && rest.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                rest
+            }
+            _ => version,
+        };
         Self {
             ecosystem,
             name: canonical_name(ecosystem, name),
-            version: version.trim().to_owned(),
+            version: version.to_owned(),
         }
     }
 
@@ -172,6 +184,14 @@ mod tests {
         assert_ne!(
             ReleaseKey::new(Ecosystem::Npm, "Left-Pad", "1.0.0"),
             ReleaseKey::new(Ecosystem::Npm, "left-pad", "1.0.0")
+        );
+        assert_eq!(
+            ReleaseKey::new(Ecosystem::Packagist, "a/b", "v1.2.0"),
+            ReleaseKey::new(Ecosystem::Packagist, "a/b", "1.2.0")
+        );
+        assert_ne!(
+            ReleaseKey::new(Ecosystem::Npm, "a", "v1.2.0"),
+            ReleaseKey::new(Ecosystem::Npm, "a", "1.2.0")
         );
         assert_ne!(
             ReleaseKey::new(Ecosystem::Pypi, "six", "1.16.0"),

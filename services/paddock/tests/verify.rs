@@ -250,3 +250,140 @@ async fn verify_errors_name_the_lockfile_and_exit_1() {
         text(&out.stderr)
     );
 }
+
+/// The ecosystem's requirement for exactly `version`.
+fn exactly(eco: Ecosystem, version: &str) -> String {
+    match eco {
+        Ecosystem::Pypi => format!("=={version}"),
+        Ecosystem::Rubygems => format!("= {version}"),
+        Ecosystem::CratesIo => format!("={version}"),
+        _ => version.to_owned(),
+    }
+}
+
+/// Every client installed here writes a real lockfile against the fixture
+/// registry for an honest release and a trojaned one; `paddock verify
+/// --analyze-missing` finds every pinned release (none is left
+/// unanalysed or dropped) and fails with 3 naming the trojan first, in
+/// the table, in JSON and in SARIF.
+#[tokio::test]
+async fn real_lockfiles_from_every_client_verify_and_the_trojan_fails_them() {
+    use paddock_testkit::lockfiles::{generate, Client};
+    let mut packages = catalogue();
+    for eco in paddock_proto::ecosystem::ALL {
+        let (honest, trojaned) = trojan_pair(eco);
+        packages.extend([honest, trojaned]);
+    }
+    let registry = FixtureRegistry::with_packages(packages).await;
+    let mut ran = Vec::new();
+    for client in Client::ALL {
+        let eco = client.ecosystem();
+        let honest = match eco {
+            Ecosystem::Rubygems => "paddock_honest",
+            Ecosystem::Packagist => "paddock/honest",
+            _ => "paddock-honest",
+        };
+        let (_, trojan) = trojan_pair(eco);
+        let dir = tempfile::tempdir().unwrap();
+        let deps = [
+            (honest, exactly(eco, "1.0.0")),
+            (trojan.name.as_str(), exactly(eco, &trojan.version)),
+        ];
+        let deps: Vec<(&str, &str)> = deps.iter().map(|(n, r)| (*n, r.as_str())).collect();
+        let Some(lockfile) = generate(client, &registry, dir.path(), &deps).await else {
+            continue;
+        };
+        ran.push(format!("{client:?}"));
+        let sarif_file = dir.path().join("verify.sarif");
+        let mut cmd = paddock(&registry, dir.path());
+        cmd.args([
+            "verify",
+            "--analyze-missing",
+            "--static",
+            "--format",
+            "json",
+            "--sarif",
+        ])
+        .arg(&sarif_file)
+        .arg(&lockfile);
+        let out = run(cmd).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{client:?}: {stderr}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = json["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2, "{client:?}: {json:#}");
+        assert!(
+            results.iter().all(|r| r["status"] != "not_analysed"),
+            "{client:?}: {json:#}\n{stderr}"
+        );
+        assert_eq!(
+            results[0]["name"],
+            trojan.name.as_str(),
+            "{client:?}: {json:#}"
+        );
+        assert!(
+            ["high", "critical"].contains(&results[0]["level"].as_str().unwrap_or("")),
+            "{client:?}: {json:#}"
+        );
+        assert_eq!(results[1]["status"], "clean", "{client:?}: {json:#}");
+        // Where the lockfile records the artifact's digest, it is the one
+        // analysed.
+        for r in results {
+            assert!(
+                ["match", "not_recorded", "not_comparable"]
+                    .contains(&r["digest"]["result"].as_str().unwrap()),
+                "{client:?}: {r:#}"
+            );
+        }
+        let log: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&sarif_file).unwrap()).unwrap();
+        let errors = common::sarif_schema_errors(&log);
+        assert!(errors.is_empty(), "{client:?}: {errors:#?}");
+        let sarif_results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(sarif_results.len(), 1, "{client:?}: {log:#}");
+        assert!(sarif_results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&trojan.name));
+
+        let mut cmd = paddock(&registry, dir.path());
+        cmd.args(["verify", "--analyze-missing", "--static"])
+            .arg(&lockfile);
+        let out = run(cmd).await;
+        let table = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{client:?}: {table}");
+        let first = table.lines().nth(1).unwrap_or_default();
+        assert!(
+            first.contains(&format!("{}@", trojan.name)) && first.contains(client.lockfile()),
+            "{client:?}: {table}"
+        );
+    }
+    eprintln!("clients that wrote lockfiles: {}", ran.join(", "));
+    assert!(
+        !ran.is_empty(),
+        "no package client is installed: run scripts/install-deps --test"
+    );
+}
+
+/// Paddock's own Cargo.lock: every registry package is a pinned release,
+/// reported as not analysed when no store knows it, and that alone does
+/// not fail.
+#[tokio::test]
+async fn paddocks_own_cargo_lock_verifies_with_every_package_accounted_for() {
+    let registry = FixtureRegistry::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
+    let text_lock = std::fs::read_to_string(&lock).unwrap();
+    let registry_packages = text_lock
+        .split("[[package]]")
+        .filter(|p| p.contains("source = \"registry+"))
+        .count();
+    let mut cmd = paddock(&registry, dir.path());
+    cmd.args(["verify", "--format", "json"]).arg(&lock);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["lockfiles"][0]["pins"], registry_packages);
+    assert_eq!(json["summary"]["not_analysed"], registry_packages);
+    assert!(registry_packages > 300, "{registry_packages}");
+}
