@@ -152,6 +152,16 @@ impl Client {
 /// not a release: lockfiles that list it, list it as a path or workspace).
 pub const PROJECT: &str = "paddock-lockfile-project";
 
+/// The ecosystem's requirement for exactly `version`, for [`generate`].
+pub fn exactly(eco: Ecosystem, version: &str) -> String {
+    match eco {
+        Ecosystem::Pypi => format!("=={version}"),
+        Ecosystem::Rubygems => format!("= {version}"),
+        Ecosystem::CratesIo => format!("={version}"),
+        _ => version.to_owned(),
+    }
+}
+
 /// Writes a project depending on `dependencies` (name, requirement) in
 /// `dir`, has `client` lock it against `registry`, and returns the
 /// lockfile's path; `None` when the client is not installed. Fails the

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use paddock_lockfile::{pypi_name, read, Limits, Lockfile};
 use paddock_proto::v1::Ecosystem;
-use paddock_testkit::lockfiles::{generate, Client, PROJECT};
+use paddock_testkit::lockfiles::{exactly, generate, Client, PROJECT};
 use paddock_testkit::packages::{catalogue, dependency_tree, FixturePackage};
 use paddock_testkit::registry::{artifacts_of, FixtureRegistry};
 use paddock_testkit::updates::trojan_pair;
@@ -37,16 +37,6 @@ fn caret(eco: Ecosystem) -> &'static str {
         Ecosystem::Rubygems => "~> 1.0",
         Ecosystem::Packagist => "^1.0",
         _ => "1",
-    }
-}
-
-/// The ecosystem's requirement for exactly `version`.
-fn exactly(eco: Ecosystem, version: &str) -> String {
-    match eco {
-        Ecosystem::Pypi => format!("=={version}"),
-        Ecosystem::Rubygems => format!("= {version}"),
-        Ecosystem::CratesIo => format!("={version}"),
-        _ => version.to_owned(),
     }
 }
 

@@ -1,34 +1,15 @@
 //! `paddock fetch` and `paddock submit` against the fixture registry.
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use paddock_proto::v1::{Ecosystem, FeedSource, Release};
 use paddock_testkit::registry::{Fault, FixtureRegistry};
 use paddock_testkit::{unique_prefix, TestNats};
 use prost::Message;
 
-fn paddock(registry: &FixtureRegistry) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paddock"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PADDOCK") && key != "PADDOCK_NATS_SERVER" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.envs(registry.env_vars());
-    cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
-    cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{paddock_for as paddock, run_async as run, text};
 
 #[tokio::test]
 async fn fetch_downloads_verifies_and_extracts_for_every_ecosystem() {

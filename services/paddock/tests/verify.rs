@@ -2,37 +2,22 @@
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod common;
 
+use common::{run_async as run, text};
 use paddock_proto::v1::Ecosystem;
 use paddock_testkit::packages::{catalogue, FixturePackage};
 use paddock_testkit::registry::{artifacts_of, FixtureRegistry};
 use paddock_testkit::updates::trojan_pair;
 
+/// `paddock` for `registry`, never reading the user's own `paddock up`
+/// data.
 fn paddock(registry: &FixtureRegistry, home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paddock"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PADDOCK") && key != "PADDOCK_NATS_SERVER" {
-            cmd.env_remove(key);
-        }
-    }
-    // Never the user's own `paddock up` data.
+    let mut cmd = common::paddock_for(registry);
     cmd.env("XDG_DATA_HOME", home).env("HOME", home);
-    cmd.envs(registry.env_vars());
-    cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
     cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The npm integrity of a fixture release's tarball.
@@ -251,16 +236,6 @@ async fn verify_errors_name_the_lockfile_and_exit_1() {
     );
 }
 
-/// The ecosystem's requirement for exactly `version`.
-fn exactly(eco: Ecosystem, version: &str) -> String {
-    match eco {
-        Ecosystem::Pypi => format!("=={version}"),
-        Ecosystem::Rubygems => format!("= {version}"),
-        Ecosystem::CratesIo => format!("={version}"),
-        _ => version.to_owned(),
-    }
-}
-
 /// Every client installed here writes a real lockfile against the fixture
 /// registry for an honest release and a trojaned one; `paddock verify
 /// --analyze-missing` finds every pinned release (none is left
@@ -268,7 +243,7 @@ fn exactly(eco: Ecosystem, version: &str) -> String {
 /// the table, in JSON and in SARIF.
 #[tokio::test]
 async fn real_lockfiles_from_every_client_verify_and_the_trojan_fails_them() {
-    use paddock_testkit::lockfiles::{generate, Client};
+    use paddock_testkit::lockfiles::{exactly, generate, Client};
     let mut packages = catalogue();
     for eco in paddock_proto::ecosystem::ALL {
         let (honest, trojaned) = trojan_pair(eco);

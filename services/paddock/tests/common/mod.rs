@@ -18,6 +18,21 @@ pub fn paddock() -> Command {
     cmd
 }
 
+/// [`paddock`] configured for `registry` (its URLs, and short retries).
+pub fn paddock_for(registry: &paddock_testkit::registry::FixtureRegistry) -> Command {
+    let mut cmd = paddock();
+    cmd.envs(registry.env_vars());
+    cmd.env("PADDOCK__REGISTRIES__HTTP__BACKOFF_INITIAL", "10ms");
+    cmd
+}
+
+/// Runs `cmd` to completion off the async runtime's threads.
+pub async fn run_async(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("running paddock"))
+        .await
+        .expect("the command's thread")
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("running paddock")
 }
