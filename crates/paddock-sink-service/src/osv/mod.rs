@@ -61,7 +61,7 @@
 pub mod pending;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -349,11 +349,7 @@ impl OsvSink {
 
     /// Writes the report of the kept verdict with the release's kept
     /// results. `Ok(Err(reason))`: it can never be written.
-    fn report(
-        &self,
-        release: &std::path::Path,
-        kept: &Alert,
-    ) -> Result<Result<(), String>, WriteError> {
+    fn report(&self, release: &Path, kept: &Alert) -> Result<Result<(), String>, WriteError> {
         let Some(verdict) = kept.verdict.as_ref() else {
             return Ok(Err("the kept verdict is empty".into()));
         };
@@ -421,7 +417,7 @@ impl OsvSink {
     /// ignored with a warning.
     fn kept<M: prost::Message + Default>(
         &self,
-        release: &std::path::Path,
+        release: &Path,
         part: Part,
     ) -> Result<Option<M>, WriteError> {
         let Some((_, body)) = self
@@ -450,7 +446,7 @@ impl OsvSink {
     }
 }
 
-fn io_failure(path: &std::path::Path, error: std::io::Error) -> WriteError {
+fn io_failure(path: &Path, error: std::io::Error) -> WriteError {
     WriteError::transient(format!("{}: {error}", path.display()))
 }
 
