@@ -261,8 +261,9 @@ impl Names {
     }
 }
 
-/// The sink kinds; each has its own consumers ([`Names::sink_consumers`]).
-pub const SINK_KINDS: [&str; 2] = ["parquet", "bigquery"];
+/// The sink kinds; each has its own consumers ([`Names::sink_consumers`]),
+/// created whether or not the sink is enabled.
+pub const SINK_KINDS: [&str; 3] = ["parquet", "bigquery", "osv"];
 
 /// The deduplication id of a release: `release:<eco>:<name>@<version>`.
 pub fn release_msg_id(package: &PackageRef) -> String {

@@ -313,6 +313,18 @@ mod tests {
         assert!(consumers.contains(&("pdk_RELEASES", "dynamic")));
         assert!(consumers.contains(&("pdk_RESULTS", "diff-static")));
         assert!(consumers.contains(&("pdk_RESULTS", "diff-dynamic")));
+        for kind in crate::names::SINK_KINDS {
+            for (stream, part) in [
+                ("pdk_RELEASES", "releases"),
+                ("pdk_RESULTS", "results"),
+                ("pdk_ALERTS", "alerts"),
+            ] {
+                let durable = format!("sink-{kind}-{part}");
+                assert!(consumers.contains(&(stream, durable.as_str())), "{durable}");
+            }
+        }
+        assert!(consumers.contains(&("pdk_ALERTS", "sink-osv-alerts")));
+        assert_eq!(consumers.len(), 4 + 3 * 3, "{consumers:?}");
         assert_eq!(p.key_values.len(), 2);
         assert_eq!(p.object_stores[0].name, "pdk-artifacts");
         let text = p.to_string();

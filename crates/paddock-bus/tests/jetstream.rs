@@ -59,6 +59,7 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
         [
             "dynamic",
             "sink-bigquery-releases",
+            "sink-osv-releases",
             "sink-parquet-releases",
             "static"
         ]
@@ -72,6 +73,7 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
             "diff-dynamic",
             "diff-static",
             "sink-bigquery-results",
+            "sink-osv-results",
             "sink-parquet-results"
         ]
     );

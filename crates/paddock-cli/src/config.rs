@@ -59,7 +59,8 @@ pub struct PaddockConfig {
     /// `paddock up` runs it), its deadline, suppressions and scoring rules.
     pub diff: DiffSection,
     /// The sinks `paddock up` runs: Parquet files (on by default, under
-    /// `<data_dir>/parquet`) and BigQuery (off until configured).
+    /// `<data_dir>/parquet`), BigQuery (off until configured) and OSV
+    /// reports (off until enabled, under `<data_dir>/osv`).
     pub sink: SinkSection,
 }
 
@@ -69,6 +70,75 @@ pub struct PaddockConfig {
 pub struct SinkSection {
     pub parquet: paddock_sink::parquet::ParquetConfig,
     pub bigquery: BigQuerySection,
+    pub osv: OsvSection,
+}
+
+/// `[sink.osv]`: whether `paddock up` writes OSV malicious-package
+/// reports (the ossf/malicious-packages layout) of its verdicts, where,
+/// from which severity, and how reports are credited
+/// ([`paddock_osv::OsvConfig`]'s keys: `source`, `finder`, `contact`,
+/// `report_url`, `ignore_domains`, `max_iocs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OsvSection {
+    pub enabled: bool,
+    /// The directory whose `osv/` holds the reports (a clone of
+    /// ossf/malicious-packages works). Unset: `<data_dir>/osv`.
+    pub dir: Option<PathBuf>,
+    /// Verdicts at or above it are reported; a reported version whose
+    /// verdict falls below it is withdrawn. `critical` by default: the
+    /// database accepts automated sources for a low false-positive rate,
+    /// and a false positive on a popular package is public and costly.
+    #[serde(with = "severity_name")]
+    pub min_severity: paddock_proto::v1::Severity,
+    /// How long a release's results and verdict are kept (under
+    /// `<dir>/.paddock/pending`) after the last of them arrived.
+    #[serde(with = "humantime_serde")]
+    pub keep_pending: std::time::Duration,
+    #[serde(flatten)]
+    pub report: paddock_osv::OsvConfig,
+}
+
+impl Default for OsvSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            dir: None,
+            min_severity: paddock_sink_service::osv::DEFAULT_MIN_SEVERITY,
+            keep_pending: paddock_sink_service::osv::DEFAULT_KEEP_PENDING,
+            report: paddock_osv::OsvConfig::default(),
+        }
+    }
+}
+
+impl OsvSection {
+    /// The sink's configuration, its directory defaulting to
+    /// `<data_dir>/osv`.
+    pub fn sink(&self, data_dir: &std::path::Path) -> paddock_sink_service::OsvSinkConfig {
+        let dir = self.dir.clone().unwrap_or_else(|| data_dir.join("osv"));
+        paddock_sink_service::OsvSinkConfig {
+            min_severity: self.min_severity,
+            report: self.report.clone(),
+            keep_pending: self.keep_pending,
+            ..paddock_sink_service::OsvSinkConfig::new(dir)
+        }
+    }
+}
+
+/// A severity by its name (`info` … `critical`).
+mod severity_name {
+    use paddock_proto::ecosystem::{parse_severity, severity_token};
+    use paddock_proto::v1::Severity;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(severity: &Severity, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(severity_token(*severity))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+        let name = String::deserialize(d)?;
+        parse_severity(&name).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `[sink.bigquery]`: whether `paddock up` runs the BigQuery sink, when
@@ -183,5 +253,77 @@ impl Default for StaticSection {
             enabled: true,
             analysis: paddock_static::StaticConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<PaddockConfig, String> {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        paddock_runtime::config::load(None, env).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_osv_sink_is_off_and_reports_critical_verdicts_by_default() {
+        let osv = PaddockConfig::default().sink.osv;
+        assert!(!osv.enabled);
+        assert_eq!(osv.min_severity, paddock_proto::v1::Severity::Critical);
+        assert_eq!(osv.report, paddock_osv::OsvConfig::default());
+        let sink = osv.sink(std::path::Path::new("/data"));
+        assert_eq!(sink.dir, PathBuf::from("/data/osv"));
+        assert_eq!(
+            sink.keep_pending,
+            std::time::Duration::from_secs(7 * 24 * 3600)
+        );
+    }
+
+    #[test]
+    fn osv_keys_are_read_flat_and_printed_back() {
+        let config = load(&[
+            ("PADDOCK__SINK__OSV__ENABLED", "true"),
+            ("PADDOCK__SINK__OSV__MIN_SEVERITY", "high"),
+            ("PADDOCK__SINK__OSV__SOURCE", "acme-paddock"),
+            ("PADDOCK__SINK__OSV__MAX_IOCS", "20"),
+            ("PADDOCK__SINK__OSV__KEEP_PENDING", "2d"),
+        ])
+        .unwrap();
+        let osv = &config.sink.osv;
+        assert!(osv.enabled);
+        assert_eq!(osv.min_severity, paddock_proto::v1::Severity::High);
+        assert_eq!(osv.report.source, "acme-paddock");
+        assert_eq!(osv.report.max_iocs, 20);
+        assert_eq!(
+            osv.keep_pending,
+            std::time::Duration::from_secs(2 * 24 * 3600)
+        );
+
+        // `paddock config` prints it in the file's own form, which reads back.
+        let text = toml::to_string_pretty(&config).unwrap();
+        let section = &text[text.find("[sink.osv]").expect("a [sink.osv] section")..];
+        for line in [
+            "enabled = true",
+            "min_severity = \"high\"",
+            "keep_pending = \"2days\"",
+            "source = \"acme-paddock\"",
+            "finder = \"Paddock\"",
+            "max_iocs = 20",
+        ] {
+            assert!(section.contains(line), "{line} missing from:\n{section}");
+        }
+        let back: PaddockConfig = toml::from_str(&text).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn bad_osv_keys_are_refused_with_the_key() {
+        let err = load(&[("PADDOCK__SINK__OSV__FINDR", "x")]).unwrap_err();
+        assert!(err.contains("findr"), "{err}");
+        let err = load(&[("PADDOCK__SINK__OSV__MIN_SEVERITY", "severe")]).unwrap_err();
+        assert!(
+            err.contains("severe") && err.contains("info, low, medium, high, critical"),
+            "{err}"
+        );
     }
 }

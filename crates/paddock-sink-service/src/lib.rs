@@ -1,9 +1,9 @@
-//! The sink service, `run(SinkServiceConfig, ServiceContext)`: the Parquet
-//! and BigQuery sinks fed from the bus, each message acked only once every
-//! row of it is stored.
+//! The sink service, `run(SinkServiceConfig, ServiceContext)`: the Parquet,
+//! BigQuery and OSV sinks fed from the bus, each message acked only once
+//! every row of it is stored.
 //!
-//! The tables, the conversion to Arrow and the writers are `paddock-sink`'s;
-//! this crate is the service around them.
+//! The tables, the conversion to Arrow and the writers are `paddock-sink`'s,
+//! the OSV reports `paddock-osv`'s; this crate is the service around them.
 //!
 //! # Layout
 //!
@@ -14,13 +14,17 @@
 //!   dispositions, dedupe of redeliveries.
 //! - [`bigquery`]: the BigQuery sink's start, retried in the background
 //!   while BigQuery is unreachable.
+//! - [`osv`]: the OSV sink: reports of the verdicts at or above a
+//!   severity, in the ossf/malicious-packages layout, and the results it
+//!   keeps for them.
 //! - [`metrics`]: the metrics, `paddock_sink_*`.
 //!
-//! The two sinks run side by side: one that stops is logged and the other
-//! goes on.
+//! The sinks run side by side: one that stops is logged and the others
+//! go on.
 
 pub mod bigquery;
 pub mod metrics;
+pub mod osv;
 pub mod store;
 
 use std::path::PathBuf;
@@ -33,6 +37,7 @@ use paddock_sink::parquet::{ParquetConfig, ParquetWriter};
 use paddock_sink::row::WriteError;
 
 pub use metrics::SinkMetrics;
+pub use osv::{OsvSink, OsvSinkConfig, OsvSinkError, OsvWriter};
 pub use store::{consume, rows_of, BatchConfig, SinkSettings};
 
 /// What the sink service needs: the sinks to run and the bus settings
@@ -43,6 +48,8 @@ pub struct SinkServiceConfig {
     pub parquet: Option<ParquetSinkConfig>,
     /// The BigQuery sink, when it runs.
     pub bigquery: Option<BigQuerySinkConfig>,
+    /// The OSV sink, when it runs.
+    pub osv: Option<OsvSinkConfig>,
     /// Backoff of flushes retried in place after a transient failure, and
     /// of the BigQuery sink's start.
     pub consumer: ConsumerSettings,
@@ -77,6 +84,10 @@ pub enum SinkServiceError {
         "the BigQuery sink cannot prepare its dataset and tables (check sink.bigquery: project, dataset, endpoint, credentials)"
     )]
     BigQuery(#[source] BigQueryError),
+    /// The OSV sink's configuration is invalid or its directory cannot be
+    /// made.
+    #[error(transparent)]
+    Osv(OsvSinkError),
 }
 
 /// Runs the enabled sinks until `cx.shutdown`; an error is a failed start.
@@ -96,6 +107,14 @@ pub async fn run(
     };
     let bus: &JetStreamBus = &cx.bus;
     let mut sinks = tokio::task::JoinSet::new();
+    // Checked before any sink starts: a configuration error stops the start.
+    let osv_sink = match &config.osv {
+        Some(osv) => Some(Arc::new(
+            OsvSink::new(osv.clone(), config.max_message_bytes, metrics.clone())
+                .map_err(SinkServiceError::Osv)?,
+        )),
+        None => None,
+    };
 
     if let Some(parquet) = &config.parquet {
         println!(
@@ -174,8 +193,28 @@ pub async fn run(
         });
     }
 
-    if config.parquet.is_none() && config.bigquery.is_none() {
-        println!("sink: none enabled (set sink.parquet.enabled or sink.bigquery.enabled)");
+    if let (Some(osv), Some(sink)) = (&config.osv, osv_sink) {
+        println!(
+            "sink: OSV reports of {} verdicts and above under {} (ossf/malicious-packages layout)",
+            paddock_proto::ecosystem::severity_token(osv.min_severity),
+            osv.dir.join("osv").display()
+        );
+        let settings = settings(&osv.batch, false);
+        cx.health
+            .register_consumers(&bus.names().sink_consumers("osv"));
+        let (bus, shutdown) = (bus.clone(), cx.shutdown.clone());
+        sinks.spawn(async move {
+            let made = consume(&bus, "osv", |_| Ok(sink.writer()), settings, shutdown).await;
+            if let Err(error) = made {
+                tracing::error!(%error, "the OSV sink stopped");
+            }
+        });
+    }
+
+    if config.parquet.is_none() && config.bigquery.is_none() && config.osv.is_none() {
+        println!(
+            "sink: none enabled (set sink.parquet.enabled, sink.bigquery.enabled or sink.osv.enabled)"
+        );
     }
     cx.started();
     while sinks.join_next().await.is_some() {}

@@ -1,5 +1,6 @@
 //! The sinks' metrics, declared once: `paddock_sink_*`, labelled by sink
-//! (`parquet`, `bigquery`) and table.
+//! (`parquet`, `bigquery`, `osv`) and table; the OSV sink's reports by
+//! outcome.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -18,6 +19,14 @@ pub struct SinkLabels {
     pub sink: String,
 }
 
+/// What the OSV sink did with a report.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OsvLabels {
+    /// `created`, `updated`, `unchanged` (written again, nothing new) or
+    /// `withdrawn` (a version moved to `osv/withdrawn`).
+    pub outcome: String,
+}
+
 /// `paddock_sink_*`.
 #[derive(Debug)]
 pub struct SinkMetrics {
@@ -27,6 +36,8 @@ pub struct SinkMetrics {
     pub refused: Family<TableLabels, Counter>,
     pub write_failures: Family<SinkLabels, Counter>,
     pub flush_seconds: Family<SinkLabels, Histogram>,
+    pub osv_reports: Family<OsvLabels, Counter>,
+    pub osv_pending_removed: Counter,
 }
 
 impl Default for SinkMetrics {
@@ -40,6 +51,8 @@ impl Default for SinkMetrics {
             flush_seconds: Family::new_with_constructor(|| {
                 Histogram::new([0.005, 0.02, 0.1, 0.5, 2.0, 10.0, 60.0])
             }),
+            osv_reports: Family::default(),
+            osv_pending_removed: Counter::default(),
         }
     }
 }
@@ -72,6 +85,16 @@ impl SinkMetrics {
             "flush_seconds",
             "Time to store one batch",
             self.flush_seconds.clone(),
+        );
+        r.register(
+            "osv_reports",
+            "OSV reports written by the osv sink, by outcome (created, updated, unchanged, withdrawn)",
+            self.osv_reports.clone(),
+        );
+        r.register(
+            "osv_pending_removed",
+            "Releases whose results the osv sink kept and removed after the retention",
+            self.osv_pending_removed.clone(),
         );
     }
 }

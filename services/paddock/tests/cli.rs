@@ -86,6 +86,7 @@ fn topology_prints_streams_consumers_and_buckets() {
         "dynamic",
         "demo-history",
         "demo-artifacts",
+        "sink-osv-alerts",
         "dedupe-window 1d",
     ] {
         assert!(plan.contains(item), "`{item}` missing from:\n{plan}");
@@ -165,6 +166,7 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         .env("PADDOCK__FEED__ENABLED", "false")
         // The dynamic service has tests of its own (and needs root).
         .env("PADDOCK__DYNAMIC__ENABLED", "false")
+        .env("PADDOCK__SINK__OSV__ENABLED", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -240,7 +242,8 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         ready.starts_with("HTTP/1.1 200")
             && ready.contains("\"ready\":true")
             && ready.contains("consumer static")
-            && ready.contains("consumer sink-parquet-results"),
+            && ready.contains("consumer sink-parquet-results")
+            && ready.contains("consumer sink-osv-alerts"),
         "{ready}"
     );
     let metrics = http_get(&http, "/metrics").await;
@@ -308,6 +311,49 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     assert_eq!(back.len(), 1);
     let package = back[0].get_field_by_name("package").unwrap();
     assert!(format!("{package:?}").contains("left-pad"), "{package:?}");
+
+    // The OSV sink, enabled, writes a critical verdict's report under
+    // `<data_dir>/osv`.
+    let osv = data.path().join("osv");
+    assert!(
+        all.contains(&format!(
+            "sink: OSV reports of critical verdicts and above under {}",
+            osv.join("osv").display()
+        )),
+        "{all}"
+    );
+    let verdict = paddock_proto::v1::Verdict {
+        package: result.package.clone(),
+        severity: paddock_proto::v1::Severity::Critical.into(),
+        ..Default::default()
+    };
+    let alert = paddock_proto::v1::Alert {
+        alert_id: "uptest:left-pad".into(),
+        package: result.package.clone(),
+        severity: verdict.severity,
+        verdict: Some(verdict),
+        ..Default::default()
+    };
+    bus.publish(
+        &bus.names().alert(
+            paddock_proto::v1::Severity::Critical,
+            paddock_proto::v1::Ecosystem::Npm,
+        ),
+        "uptest:alert",
+        &alert,
+    )
+    .await
+    .unwrap();
+    let reports = osv.join("osv/malicious/npm/left-pad");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&reports).map_or(true, |mut d| d.next().is_none()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report under {} within 30 s",
+            reports.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     drop(bus);
     drop(client);
 

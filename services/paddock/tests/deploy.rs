@@ -278,6 +278,26 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
         denied.is_err(),
         "the static user opened the dynamic consumer"
     );
+
+    // The sink user reaches the consumers of every sink kind, and only
+    // those.
+    let sink = connect(&server, "sink").await;
+    for spec in sink.names().consumers() {
+        let stream = sink.jetstream().get_stream(&spec.stream_name).await;
+        let info = match stream {
+            Ok(stream) => stream
+                .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&spec.durable)
+                .await
+                .map(|_| ()),
+            Err(e) => panic!("the sink user cannot see {}: {e}", spec.stream_name),
+        };
+        assert_eq!(
+            info.is_ok(),
+            spec.durable.starts_with("sink-"),
+            "the sink user and consumer {}: {info:?}",
+            spec.durable
+        );
+    }
     server.stop().await;
 }
 

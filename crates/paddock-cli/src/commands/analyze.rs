@@ -146,10 +146,11 @@ pub async fn run(
     }
 }
 
-/// The OSV report settings (credits, contact, report URL), validated.
-fn osv_config(_config: &PaddockConfig) -> anyhow::Result<paddock_osv::OsvConfig> {
-    let osv = paddock_osv::OsvConfig::default();
-    osv.validate()?;
+/// The OSV report settings (`[sink.osv]`: credits, contact, report URL),
+/// validated.
+fn osv_config(config: &PaddockConfig) -> anyhow::Result<paddock_osv::OsvConfig> {
+    let osv = config.sink.osv.report.clone();
+    osv.validate().context("sink.osv")?;
     Ok(osv)
 }
 

@@ -149,8 +149,15 @@ pub async fn run(
     }
     // `paddock up` runs the sinks enabled; `paddock serve sink` runs those
     // enabled too (Parquet unless turned off), and says when none is.
-    let (parquet, bigquery) = (&config.sink.parquet, &config.sink.bigquery);
-    if wanted(ServiceName::Sink, parquet.enabled || bigquery.enabled) {
+    let (parquet, bigquery, osv) = (
+        &config.sink.parquet,
+        &config.sink.bigquery,
+        &config.sink.osv,
+    );
+    if wanted(
+        ServiceName::Sink,
+        parquet.enabled || bigquery.enabled || osv.enabled,
+    ) {
         let sink = paddock_sink_service::SinkServiceConfig {
             parquet: parquet
                 .enabled
@@ -167,6 +174,7 @@ pub async fn run(
                     client: bigquery.client.clone(),
                     batch: bigquery.batch(),
                 }),
+            osv: osv.enabled.then(|| osv.sink(&data_dir)),
             consumer: config.bus.consumer.clone(),
             max_message_bytes: config.bus.max_message_bytes,
         };
