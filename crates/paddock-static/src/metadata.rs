@@ -1,6 +1,7 @@
 //! Package metadata from the manifests in the tree: install hooks,
 //! dependencies that point at URLs, git or paths, and declared identity.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use paddock_proto::v1::{Dependency, InstallHook, InstallHookKind, PackageMetadata};
@@ -360,22 +361,10 @@ pub fn read(root: &Path, files: &[String], gem_metadata: Option<&str>) -> Packag
             // A Composer plugin's class runs inside Composer as soon as
             // the package is installed: an install hook like any script.
             if doc.get("type").and_then(|t| t.as_str()) == Some("composer-plugin") {
-                let class = doc
-                    .get("extra")
-                    .and_then(|e| e.get("class"))
-                    .map(|c| match c {
-                        serde_json::Value::Array(list) => list
-                            .iter()
-                            .filter_map(|v| v.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        other => other.as_str().unwrap_or_default().to_owned(),
-                    })
-                    .unwrap_or_default();
                 meta.install_hooks.push(hook(
                     InstallHookKind::ComposerScript,
                     "composer-plugin",
-                    &class,
+                    &plugin_classes(&doc).join(" "),
                     path,
                 ));
             }
@@ -506,17 +495,26 @@ fn str_of(doc: &serde_json::Value, key: &str) -> String {
         .to_owned()
 }
 
-/// Files an install hook runs: the hook files themselves and, for npm, the
-/// scripts its commands name (`node install.js`).
-pub fn install_time_files(meta: &PackageMetadata, files: &[String]) -> Vec<String> {
+/// Files an install hook runs: the hook files themselves; the scripts npm
+/// and Composer commands name (`node install.js`) and the classes of
+/// Composer callbacks (`Vendor\Hooks::run`); and a Composer plugin's
+/// classes (`extra.class`), which Composer loads and activates as soon as
+/// the plugin is installed, with the `autoload.files` it loads for them.
+/// Classes are found through the manifest's `autoload`, read again from
+/// `root`.
+pub fn install_time_files(root: &Path, meta: &PackageMetadata, files: &[String]) -> Vec<String> {
+    let set: HashSet<&str> = files.iter().map(String::as_str).collect();
     let mut out = Vec::new();
+    let mut composer: Option<(String, Option<serde_json::Value>)> = None;
     for h in &meta.install_hooks {
-        match InstallHookKind::try_from(h.kind).unwrap_or(InstallHookKind::Unspecified) {
+        let kind = InstallHookKind::try_from(h.kind).unwrap_or(InstallHookKind::Unspecified);
+        match kind {
             InstallHookKind::NpmLifecycle | InstallHookKind::ComposerScript => {
                 let base = h
                     .file
                     .rsplit_once('/')
                     .map_or(String::new(), |(d, _)| format!("{d}/"));
+                let mut classes = Vec::new();
                 for word in h
                     .command
                     .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
@@ -524,7 +522,29 @@ pub fn install_time_files(meta: &PackageMetadata, files: &[String]) -> Vec<Strin
                     let candidate = format!("{base}{}", word.trim_start_matches("./"));
                     if files.contains(&candidate) {
                         out.push(candidate);
+                    } else if let Some((class, _)) = word.split_once("::") {
+                        classes.push(class.to_owned());
                     }
+                }
+                if kind != InstallHookKind::ComposerScript {
+                    continue;
+                }
+                // Every Composer hook comes from the one composer.json.
+                if composer.as_ref().is_none_or(|(f, _)| *f != h.file) {
+                    let doc = std::fs::read_to_string(root.join(&h.file))
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok());
+                    composer = Some((h.file.clone(), doc));
+                }
+                let Some((_, Some(doc))) = &composer else {
+                    continue;
+                };
+                if h.name == "composer-plugin" {
+                    classes.extend(plugin_classes(doc));
+                    out.extend(autoload_files(doc, &base, &set));
+                }
+                for class in classes.iter().take(MAX_AUTOLOAD_ENTRIES) {
+                    out.extend(composer_class_files(doc, &base, class, &set));
                 }
             }
             InstallHookKind::SetupPy
@@ -539,4 +559,191 @@ pub fn install_time_files(meta: &PackageMetadata, files: &[String]) -> Vec<Strin
     out.sort();
     out.dedup();
     out
+}
+
+/// Entries of a manifest's `autoload` maps, and classes of a plugin, read
+/// at most: a hostile manifest does not make the package's file list be
+/// scanned without end.
+const MAX_AUTOLOAD_ENTRIES: usize = 64;
+
+/// A Composer plugin's classes: `extra.class`, a string or a list.
+fn plugin_classes(doc: &serde_json::Value) -> Vec<String> {
+    match doc.get("extra").and_then(|e| e.get("class")) {
+        Some(serde_json::Value::String(c)) => vec![c.clone()],
+        Some(serde_json::Value::Array(list)) => list
+            .iter()
+            .filter_map(|v| v.as_str())
+            .take(MAX_AUTOLOAD_ENTRIES)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The package's `autoload.files` among `files`.
+fn autoload_files(doc: &serde_json::Value, base: &str, files: &HashSet<&str>) -> Vec<String> {
+    doc.get("autoload")
+        .and_then(|a| a.get("files"))
+        .and_then(|f| f.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str())
+        .map(|f| join_path(base, f))
+        .filter(|f| files.contains(f.as_str()))
+        .collect()
+}
+
+/// The files among `files` that may define `class`, the way Composer's
+/// class loader finds it from the manifest's `autoload`: PSR-4 (the prefix
+/// taken off, the rest a path under the prefix's directories), PSR-0 (the
+/// whole name a path, underscores of the class name too), and `classmap`
+/// (a listed file, or a file under a listed directory, named after the
+/// class).
+fn composer_class_files(
+    doc: &serde_json::Value,
+    base: &str,
+    class: &str,
+    files: &HashSet<&str>,
+) -> Vec<String> {
+    let class = class.trim().trim_start_matches('\\');
+    if class.is_empty() || class.len() > 512 {
+        return Vec::new();
+    }
+    let Some(autoload) = doc.get("autoload") else {
+        return Vec::new();
+    };
+    // A prefix maps to one directory or a list of them.
+    let dirs = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(d) => vec![d.clone()],
+            serde_json::Value::Array(list) => list
+                .iter()
+                .filter_map(|d| d.as_str())
+                .take(MAX_AUTOLOAD_ENTRIES)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (namespace, short) = class.rsplit_once('\\').unwrap_or(("", class));
+    let mut candidates = Vec::new();
+    for (prefix, to) in autoload
+        .get("psr-4")
+        .and_then(|m| m.as_object())
+        .into_iter()
+        .flatten()
+        .take(MAX_AUTOLOAD_ENTRIES)
+    {
+        if let Some(rest) = class.strip_prefix(prefix.trim_start_matches('\\')) {
+            for dir in dirs(to) {
+                let rel = format!("{}/{}.php", dir, rest.replace('\\', "/"));
+                candidates.push(join_path(base, &rel));
+            }
+        }
+    }
+    for (prefix, to) in autoload
+        .get("psr-0")
+        .and_then(|m| m.as_object())
+        .into_iter()
+        .flatten()
+        .take(MAX_AUTOLOAD_ENTRIES)
+    {
+        if class.starts_with(prefix.trim_start_matches('\\')) {
+            let path = if namespace.is_empty() {
+                short.replace('_', "/")
+            } else {
+                format!(
+                    "{}/{}",
+                    namespace.replace('\\', "/"),
+                    short.replace('_', "/")
+                )
+            };
+            for dir in dirs(to) {
+                candidates.push(join_path(base, &format!("{dir}/{path}.php")));
+            }
+        }
+    }
+    let named = format!("{short}.php");
+    let entries: Vec<String> = autoload
+        .get("classmap")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.as_str())
+        .take(MAX_AUTOLOAD_ENTRIES)
+        .map(|e| join_path(base, e))
+        .collect();
+    if !entries.is_empty() {
+        for f in files
+            .iter()
+            .filter(|f| f.rsplit('/').next() == Some(&named))
+        {
+            let listed = entries.iter().any(|e| {
+                e.is_empty()
+                    || *f == e
+                    || f.strip_prefix(e.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            });
+            if listed {
+                candidates.push((*f).to_owned());
+            }
+        }
+    }
+    let mut out: Vec<String> = candidates
+        .into_iter()
+        .filter(|c| files.contains(c.as_str()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `rel` under the directory `base` (empty or ending in `/`), with `.`
+/// and empty segments dropped and `..` taken back.
+fn join_path(base: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in base.split('/').chain(rel.split('/')) {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composer_classes_resolve_through_psr4_psr0_and_classmap() {
+        let doc = serde_json::json!({"autoload": {
+            "psr-4": {"Acme\\Build\\": ["src/", "lib"], "": "fallback/"},
+            "psr-0": {"Old_": "legacy/"},
+            "classmap": ["maps/", "single/Hook.php"]
+        }});
+        let tree: HashSet<&str> = HashSet::from([
+            "pkg/src/Plugin.php",
+            "pkg/lib/Sub/Installer.php",
+            "pkg/fallback/Other/Thing.php",
+            "pkg/legacy/Old/Hook/Runner.php",
+            "pkg/maps/deep/Mapped.php",
+            "pkg/single/Hook.php",
+            "pkg/src/Unrelated.php",
+        ]);
+        let find = |class: &str| composer_class_files(&doc, "pkg/", class, &tree);
+        assert_eq!(find("Acme\\Build\\Plugin"), ["pkg/src/Plugin.php"]);
+        assert_eq!(
+            find("\\Acme\\Build\\Sub\\Installer"),
+            ["pkg/lib/Sub/Installer.php"]
+        );
+        assert_eq!(find("Other\\Thing"), ["pkg/fallback/Other/Thing.php"]);
+        assert_eq!(find("Old_Hook_Runner"), ["pkg/legacy/Old/Hook/Runner.php"]);
+        assert_eq!(find("Any\\Mapped"), ["pkg/maps/deep/Mapped.php"]);
+        assert_eq!(find("Hook"), ["pkg/single/Hook.php"]);
+        assert!(find("Acme\\Build\\Missing").is_empty());
+    }
 }

@@ -555,6 +555,54 @@ pub fn post(body: &str) -> bool {
 }
 
 #[test]
+fn a_composer_plugins_classes_and_what_they_include_run_at_install() {
+    // Composer instantiates every `extra.class` of a plugin when it is
+    // installed, after loading the plugin's `autoload.files`; a script
+    // callback names its class. The rest of the package is library code.
+    let manifest = br#"{"name":"acme/tools","type":"composer-plugin",
+        "autoload":{"psr-4":{"Acme\\Tools\\":"src/"},"files":["src/boot.php"]},
+        "extra":{"class":["Acme\\Tools\\Plugin","Acme\\Tools\\Second"]},
+        "scripts":{"post-install-cmd":["Acme\\Tools\\Hooks::run"]}}"#;
+    let spawn = |what: &str| format!("<?php\nsystem('{what}');\n").into_bytes();
+    let second =
+        b"<?php\nnamespace Acme\\Tools;\nrequire_once dirname(__DIR__) . '/lib/helper.php';\n"
+            .to_vec();
+    let result = analyse(
+        &[
+            ("t/composer.json", manifest),
+            ("t/src/Plugin.php", &spawn("plugin")),
+            ("t/src/Second.php", &second),
+            ("t/lib/helper.php", &spawn("helper")),
+            ("t/src/boot.php", &spawn("boot")),
+            ("t/src/Hooks.php", &spawn("hooks")),
+            ("t/src/Library.php", &spawn("library")),
+        ],
+        Ecosystem::Packagist,
+    );
+    let f = finding(&result, "threat.install-process-spawn")
+        .unwrap_or_else(|| panic!("{:?}", ids(&result)));
+    let mut files: Vec<&str> = f.evidence.iter().map(|e| e.file.as_str()).collect();
+    files.sort_unstable();
+    assert_eq!(
+        files,
+        [
+            "t/lib/helper.php",
+            "t/src/Hooks.php",
+            "t/src/Plugin.php",
+            "t/src/boot.php"
+        ]
+    );
+    let library = finding(&result, "capability.process-spawn").unwrap();
+    assert!(
+        library
+            .evidence
+            .iter()
+            .any(|e| e.file == "t/src/Library.php"),
+        "{library:?}"
+    );
+}
+
+#[test]
 fn decoded_text_counts_for_the_string_classes() {
     // A miner's options hidden as hex: no code comes out, but what does
     // names the miner.

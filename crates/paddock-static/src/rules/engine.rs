@@ -509,7 +509,8 @@ pub fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
             (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
                 .then(|| format!("mod:{name}@{base}"))
         });
-    let module = rust_use.as_deref().unwrap_or(module);
+    let php = php_include(module);
+    let module = rust_use.as_deref().or(php.as_deref()).unwrap_or(module);
     let candidates: Vec<String> =
         if let Some((name, base)) = module.strip_prefix("mod:").and_then(|m| m.split_once('@')) {
             vec![
@@ -578,6 +579,143 @@ pub fn resolve(from: &str, module: &str, files: &HashSet<&str>) -> Vec<String> {
         }
     }
     out
+}
+
+/// The file a PHP include names, relative to the including file, when
+/// its path is built from that file's directory and literals:
+/// `require_once __DIR__ . '/build.php'` is `./build.php`,
+/// `include dirname(__FILE__, 2) . "/lib/x.php"` is `./../lib/x.php`, and a
+/// bare relative `require 'x.php'` (PHP looks beside the including file
+/// once the include path has no such file) is `./x.php`. `None` for
+/// anything else: a path held in a variable, an absolute path, a path
+/// under a constant other than `DIRECTORY_SEPARATOR`.
+fn php_include(module: &str) -> Option<String> {
+    let rest = ["require_once", "include_once", "require", "include"]
+        .iter()
+        .find_map(|k| module.strip_prefix(k))?;
+    if !rest.starts_with(|c: char| c.is_whitespace() || matches!(c, '(' | '\'' | '"')) {
+        return None;
+    }
+    let mut expr = rest.trim().trim_end_matches(';').trim();
+    while let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        if !balanced(inner) {
+            break;
+        }
+        expr = inner.trim();
+    }
+    let mut ups = None;
+    let mut path = String::new();
+    for (i, part) in split_concatenation(expr)?.into_iter().enumerate() {
+        if i == 0 {
+            if let Some(n) = php_dir_of_file(part) {
+                ups = Some(n);
+                continue;
+            }
+        }
+        if part == "DIRECTORY_SEPARATOR" {
+            path.push('/');
+        } else if (part.starts_with('\'') && part.ends_with('\''))
+            || (part.starts_with('"') && part.ends_with('"') && !part.contains('$'))
+        {
+            path.push_str(&crate::parse::decode_literal(part));
+        } else {
+            return None;
+        }
+    }
+    let path = path.replace('\\', "/");
+    match ups {
+        Some(n) => Some(format!(
+            "./{}{}",
+            "../".repeat(n),
+            path.trim_start_matches('/')
+        )),
+        None if path.is_empty() || path.starts_with('/') || path.contains(':') => None,
+        None => Some(format!("./{path}")),
+    }
+}
+
+/// How many directories above the file's own a PHP expression names:
+/// `__DIR__` and `dirname(__FILE__)` 0, `dirname(__DIR__)` 1,
+/// `dirname(__FILE__, 3)` 2, `dirname(dirname(__FILE__))` 1.
+fn php_dir_of_file(expr: &str) -> Option<usize> {
+    let expr: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
+    match expr.as_str() {
+        "__DIR__" => return Some(0),
+        "__FILE__" => return None,
+        _ => {}
+    }
+    let inner = expr.strip_prefix("dirname(")?.strip_suffix(')')?;
+    let (arg, levels) = match inner.rsplit_once(',') {
+        Some((arg, n)) if balanced(arg) => (arg, n.parse::<usize>().ok()?),
+        _ => (inner, 1),
+    };
+    if !(1..=16).contains(&levels) {
+        return None;
+    }
+    // `dirname(__FILE__)` is the file's directory; each further level,
+    // and every level above `__DIR__`, is one up.
+    match arg {
+        "__FILE__" => Some(levels - 1),
+        _ => Some(php_dir_of_file(arg)? + levels),
+    }
+}
+
+/// Whether the parentheses of `s` (outside quotes) are balanced.
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && quote.is_none()
+}
+
+/// The operands of a PHP concatenation (`a . 'b' . c`), split at the dots
+/// outside quotes and parentheses; `None` when it does not scan.
+fn split_concatenation(expr: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None, 0);
+    let mut escaped = false;
+    for (i, c) in expr.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '.' if depth == 0 => {
+                    parts.push(expr[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+    }
+    if quote.is_some() || depth != 0 || parts.len() >= 16 {
+        return None;
+    }
+    parts.push(expr[start..].trim());
+    parts.iter().all(|p| !p.is_empty()).then_some(parts)
 }
 
 /// Whether a Python file can be imported once installed: a top-level
@@ -864,5 +1002,61 @@ fn eval_package(
                     .collect()
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn php_includes_built_from_the_files_directory_resolve() {
+        let files: HashSet<&str> = [
+            "pkg/src/Plugin.php",
+            "pkg/src/build.php",
+            "pkg/lib/helpers.php",
+            "pkg/bootstrap.php",
+        ]
+        .into_iter()
+        .collect();
+        let from = "pkg/src/Plugin.php";
+        for (module, file) in [
+            ("require_once __DIR__ . '/build.php'", "pkg/src/build.php"),
+            ("require_once(__DIR__.\"/build.php\")", "pkg/src/build.php"),
+            (
+                "include dirname(__FILE__) . '/build.php'",
+                "pkg/src/build.php",
+            ),
+            (
+                "include_once dirname(__DIR__) . '/lib/helpers.php'",
+                "pkg/lib/helpers.php",
+            ),
+            (
+                "require dirname(__FILE__, 2) . '/lib/helpers.php'",
+                "pkg/lib/helpers.php",
+            ),
+            (
+                "require dirname(dirname(__FILE__)) . '/bootstrap.php'",
+                "pkg/bootstrap.php",
+            ),
+            (
+                "require __DIR__ . DIRECTORY_SEPARATOR . 'build.php'",
+                "pkg/src/build.php",
+            ),
+            ("require 'build.php'", "pkg/src/build.php"),
+            ("require '../bootstrap.php'", "pkg/bootstrap.php"),
+        ] {
+            assert_eq!(resolve(from, module, &files), [file], "{module}");
+        }
+        for module in [
+            "require $path",
+            "require __DIR__ . '/' . $name . '.php'",
+            "require \"$dir/build.php\"",
+            "require '/etc/build.php'",
+            "require SOME_DIR . '/build.php'",
+            "use Composer\\Composer;",
+        ] {
+            assert!(resolve(from, module, &files).is_empty(), "{module}");
+        }
     }
 }
