@@ -6,6 +6,8 @@
 //!   the product has.
 //! - [`config`]: [`PaddockConfig`], the whole configuration file, composed
 //!   of each component's own typed section.
+//! - [`stack`]: where a running `paddock up` listens, recorded in its data
+//!   directory for the commands that talk to it.
 //! - `commands/`: one module per command. Each exposes a `run` that takes
 //!   parsed arguments, the loaded configuration and a shutdown token, so
 //!   tests drive the same code the binary runs.
@@ -15,6 +17,7 @@
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod stack;
 
 use std::process::ExitCode;
 

@@ -354,6 +354,34 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The local stack by default: `paddock submit` with no URL finds the
+    // running `paddock up` through its data directory.
+    assert!(data.path().join("stack.json").is_file());
+    let artifact = data.path().join("paddock-honest-1.0.0.tgz");
+    let honest = paddock_testkit::packages::catalogue()
+        .into_iter()
+        .find(|p| p.eco == paddock_proto::v1::Ecosystem::Npm)
+        .unwrap();
+    std::fs::write(&artifact, paddock_testkit::packages::build(&honest).bytes).unwrap();
+    let stream = js.get_stream("uptest_RELEASES").await.unwrap();
+    let before = stream.cached_info().state.messages;
+    let submitted = tokio::task::spawn_blocking({
+        let (data, artifact) = (data.path().to_owned(), artifact.clone());
+        move || {
+            paddock()
+                .args(["submit", "--local"])
+                .arg(&artifact)
+                .env("PADDOCK__DATA_DIR", &data)
+                .env("PADDOCK__BUS__PREFIX", "uptest")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(submitted.status.success(), "{}", text(&submitted.stderr));
+    let mut stream = js.get_stream("uptest_RELEASES").await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, before + 1);
     drop(bus);
     drop(client);
 
@@ -381,6 +409,27 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
             .await
             .is_err(),
         "nats-server still listening after shutdown"
+    );
+    // Stopped, it is no longer recorded; submit says how to start one.
+    assert!(!data.path().join("stack.json").exists());
+    let out = run(paddock()
+        .args(["submit", "--local"])
+        .arg(&artifact)
+        .env("PADDOCK__DATA_DIR", data.path()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("start one with `paddock up`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(paddock()
+        .args(["alerts", "tail", "--count", "1"])
+        .env("PADDOCK__DATA_DIR", data.path()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("start one with `paddock up`"),
+        "{}",
+        text(&out.stderr)
     );
 }
 

@@ -23,12 +23,12 @@ const SEVERITIES: [Severity; 5] = [
     Severity::Critical,
 ];
 
-pub async fn tail(args: AlertsTailArgs, config: PaddockConfig) -> anyhow::Result<ExitCode> {
-    let url = args
-        .nats_url
-        .clone()
-        .or(config.bus.url.clone())
-        .context("alerts tail needs the running pipeline's NATS server: pass --nats-url or set bus.url (PADDOCK__BUS__URL)")?;
+pub async fn tail(
+    args: AlertsTailArgs,
+    config: PaddockConfig,
+    env: &[(String, String)],
+) -> anyhow::Result<ExitCode> {
+    let url = crate::stack::nats_url(args.nats_url.clone(), &config, env, "alerts tail")?;
     let minimum = args
         .severity
         .as_deref()

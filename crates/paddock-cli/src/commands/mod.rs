@@ -21,6 +21,8 @@ use anyhow::Context as _;
 use crate::cli::{Cli, Command, LogFormatArg};
 use crate::config::PaddockConfig;
 
+pub(crate) use up::default_data_dir;
+
 /// Loads the configuration and runs the command.
 pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCode> {
     let mut config: PaddockConfig =
@@ -55,7 +57,9 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Submit(submit) => Box::pin(submit::run(submit, config, &env)).await,
         Command::Diff(d) => diff::run(d, config, &env).await,
         Command::Verify(v) => verify::run(v, config, &env).await,
-        Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => alerts::tail(tail, config).await,
+        Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => {
+            alerts::tail(tail, config, &env).await
+        }
         Command::Rules(r) => rules::run(r, &config),
         Command::Eval(e) => eval::run(e, config, &env).await,
         Command::Image(cmd) => image::run(cmd, config, &env).await,

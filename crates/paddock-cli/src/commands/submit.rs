@@ -20,11 +20,7 @@ pub async fn run(
     mut config: PaddockConfig,
     env: &[(String, String)],
 ) -> anyhow::Result<ExitCode> {
-    let url = args
-        .nats_url
-        .clone()
-        .or(config.bus.url.clone())
-        .context("submit needs the running pipeline's NATS server: pass --nats-url or set bus.url (PADDOCK__BUS__URL)")?;
+    let url = crate::stack::nats_url(args.nats_url.clone(), &config, env, "submit")?;
     let bus = JetStreamBus::connect(&url, &config.bus, Arc::new(BusMetrics::default())).await?;
     bus.ensure_topology().await?;
     let publisher = ReleasePublisher::new(&bus).await?;

@@ -91,6 +91,16 @@ pub async fn run(
     bus.ensure_topology().await?;
     health.set_ready("bus");
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
+    // `paddock submit`, `alerts tail` and the rest find this stack here
+    // when they are given no URL.
+    let _recorded = match only {
+        None => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            Some(crate::stack::record(&data_dir, &url)?)
+        }
+        Some(_) => None,
+    };
 
     let mut services = Services {
         running: JoinSet::new(),

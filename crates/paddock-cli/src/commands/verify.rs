@@ -148,13 +148,12 @@ fn parquet_store(
     if let Some(dir) = &args.store {
         return Ok(Some(ParquetStore::open(dir)?));
     }
-    let dir = config.sink.parquet.dir.clone().unwrap_or_else(|| {
-        config
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| super::up::default_data_dir(env))
-            .join("parquet")
-    });
+    let dir = config
+        .sink
+        .parquet
+        .dir
+        .clone()
+        .unwrap_or_else(|| crate::stack::data_dir(config, env).join("parquet"));
     Ok(ParquetStore::open(&dir).ok())
 }
 
