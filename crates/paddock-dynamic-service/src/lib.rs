@@ -62,8 +62,16 @@ pub async fn run(
     mut cx: ServiceContext,
 ) -> Result<(), DynamicServiceError> {
     println!("dynamic: preparing the sandbox (the first start builds its image: about a minute)");
-    let analyzer = DynamicAnalyzer::new(config.analysis, &config.image_cache)
-        .await
+    // Preparing the sandbox can take minutes (the first start builds its
+    // image); a shutdown meanwhile ends the start at once.
+    let prepared = tokio::select! {
+        prepared = DynamicAnalyzer::new(config.analysis, &config.image_cache) => prepared,
+        () = cx.shutdown.cancelled() => {
+            println!("dynamic: stopped while preparing the sandbox");
+            return Ok(());
+        }
+    };
+    let analyzer = prepared
         .map_err(DynamicServiceError::Sandbox)?
         .with_registries(config.registries);
     let service = DynamicService::new(&cx.bus, analyzer, config.max_artifact_bytes).await?;

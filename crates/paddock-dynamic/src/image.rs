@@ -132,7 +132,19 @@ pub fn build(cache: &Path, mirror: Option<&str>) -> Result<PathBuf, ImageError> 
     let log = std::fs::File::create(&log_path).map_err(io("creating the build log"))?;
     tracing::info!(hash, target = %partial.display(), "building the sandbox rootfs with mmdebstrap");
     let target = partial.join("rootfs");
-    let mut cmd = Command::new("mmdebstrap");
+    // mmdebstrap dies with the thread waiting for it (and so with
+    // `paddock`, even SIGKILLed) where util-linux's setpriv is there.
+    let mut cmd = match ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+    {
+        Some(setpriv) => {
+            let mut c = Command::new(setpriv);
+            c.args(["--pdeathsig", "KILL", "--", "mmdebstrap"]);
+            c
+        }
+        None => Command::new("mmdebstrap"),
+    };
     cmd.args(["--mode=root", "--variant=apt", "--format=directory"])
         .arg(format!("--include={}", packages().join(",")))
         .args([

@@ -12,6 +12,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::process::{Child, Command};
 
+/// Where util-linux's `setpriv` is looked for (it gives the server a
+/// parent-death signal).
+const PDEATHSIG_WRAPPERS: [&str; 2] = ["/usr/bin/setpriv", "/bin/setpriv"];
+
 /// How to start the local server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -137,7 +141,19 @@ impl LocalNatsServer {
                 dir: dir.display().to_string(),
                 source,
             })?;
-        let mut child = Command::new(&binary)
+        // The server dies with the process that started it, even one that
+        // is SIGKILLed: setpriv (util-linux) sets the parent-death signal
+        // and execs it (same pid). Without setpriv it still stops with a
+        // clean shutdown or a drop.
+        let mut command = match PDEATHSIG_WRAPPERS.iter().find(|p| Path::new(p).is_file()) {
+            Some(setpriv) => {
+                let mut c = Command::new(setpriv);
+                c.args(["--pdeathsig", "KILL", "--"]).arg(&binary);
+                c
+            }
+            None => Command::new(&binary),
+        };
+        let mut child = command
             .arg("-c")
             .arg(&conf_path)
             .arg("--ports_file_dir")

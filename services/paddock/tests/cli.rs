@@ -473,3 +473,86 @@ fn every_readme_configuration_example_is_valid() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("enabeld"));
 }
+
+/// Starts `paddock up` on `data` and returns it once its nats-server
+/// listens, with the server's URL.
+fn up_until_nats(data: &std::path::Path) -> (Child, mpsc::Receiver<String>, String) {
+    let mut child = paddock()
+        .args(["up", "--data-dir"])
+        .arg(data)
+        .env("PADDOCK__NATS_SERVER__PORT", "0")
+        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__FEED__ENABLED", "false")
+        .env("PADDOCK__DYNAMIC__ENABLED", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = lines.recv_timeout(left) else {
+            let _ = child.kill();
+            panic!("no nats-server start line within 30 s");
+        };
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("nats://")) {
+            return (child, lines, url.trim_end_matches(',').to_owned());
+        }
+    }
+}
+
+/// Whether anything still listens at `url`'s port, or runs with `data` in
+/// its command line, after up to `within`.
+async fn left_behind(url: &str, data: &std::path::Path, within: Duration) -> Vec<String> {
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    let needle = data.display().to_string();
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let listening = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .is_ok();
+        let processes = paddock_testkit::leftovers::processes_with(&needle, "cargo");
+        if !listening && processes.is_empty() {
+            return Vec::new();
+        }
+        if std::time::Instant::now() >= deadline {
+            let mut left = processes;
+            if listening {
+                left.push(format!("a listener on port {port}"));
+            }
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn up_sigkilled_leaves_no_nats_server_behind() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, _lines, url) = up_until_nats(data.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = left_behind(&url, data.path(), Duration::from_secs(5)).await;
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
+
+#[tokio::test]
+async fn up_given_sigterm_during_start_up_stops_within_5_s() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, _lines, url) = up_until_nats(data.path());
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap());
+    let exit = tokio::time::timeout(Duration::from_secs(5), exit)
+        .await
+        .expect("paddock up stops within 5 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?} after {:?}", started.elapsed());
+    let left = left_behind(&url, data.path(), Duration::from_secs(5)).await;
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}
