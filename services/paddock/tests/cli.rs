@@ -329,11 +329,34 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     };
     let alert = paddock_proto::v1::Alert {
         alert_id: "uptest:left-pad".into(),
+        summary: "npm left-pad@1.3.0: critical".into(),
         package: result.package.clone(),
         severity: verdict.severity,
         verdict: Some(verdict),
         ..Default::default()
     };
+    // `paddock alerts tail` with no URL follows this stack's alerts.
+    let mut tail = paddock()
+        .args(["alerts", "tail", "--count", "1"])
+        .env("PADDOCK__DATA_DIR", data.path())
+        .env("PADDOCK__BUS__PREFIX", "uptest")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let following = {
+        let stderr = tail.stderr.take().unwrap();
+        tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stderr).read_line(&mut line).unwrap();
+            line
+        })
+    };
+    let following = tokio::time::timeout(Duration::from_secs(30), following)
+        .await
+        .expect("alerts tail subscribes within 30 s")
+        .unwrap();
+    assert!(following.contains("following alerts"), "{following}");
     bus.publish(
         &bus.names().alert(
             paddock_proto::v1::Severity::Critical,
@@ -344,6 +367,19 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     )
     .await
     .unwrap();
+    let tailed = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || tail.wait_with_output().unwrap()),
+    )
+    .await
+    .expect("alerts tail --count 1 ends with the alert")
+    .unwrap();
+    assert!(tailed.status.success());
+    assert!(
+        text(&tailed.stdout).contains("left-pad"),
+        "{}",
+        text(&tailed.stdout)
+    );
     let reports = osv.join("osv/malicious/npm/left-pad");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::fs::read_dir(&reports).map_or(true, |mut d| d.next().is_none()) {
