@@ -171,6 +171,7 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(child.id());
     let lines = lines_of(&mut child);
 
     let mut seen = Vec::new();
@@ -352,10 +353,15 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
             line
         })
     };
-    let following = tokio::time::timeout(Duration::from_secs(30), following)
-        .await
-        .expect("alerts tail subscribes within 30 s")
-        .unwrap();
+    let tail_pid = tail.id().to_string();
+    let kill_tail = || {
+        let _ = Command::new("kill").args(["-KILL", &tail_pid]).status();
+    };
+    let Ok(following) = tokio::time::timeout(Duration::from_secs(30), following).await else {
+        kill_tail();
+        panic!("alerts tail did not subscribe within 30 s");
+    };
+    let following = following.unwrap();
     assert!(following.contains("following alerts"), "{following}");
     bus.publish(
         &bus.names().alert(
@@ -367,13 +373,16 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
     )
     .await
     .unwrap();
-    let tailed = tokio::time::timeout(
+    let Ok(tailed) = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || tail.wait_with_output().unwrap()),
     )
     .await
-    .expect("alerts tail --count 1 ends with the alert")
-    .unwrap();
+    else {
+        kill_tail();
+        panic!("alerts tail --count 1 did not end with the alert within 30 s");
+    };
+    let tailed = tailed.unwrap();
     assert!(tailed.status.success());
     assert!(
         text(&tailed.stdout).contains("left-pad"),
@@ -510,6 +519,21 @@ fn every_readme_configuration_example_is_valid() {
     assert!(text(&out.stderr).contains("enabeld"));
 }
 
+/// SIGKILLs a `paddock up` a failed test left running (a test that ends
+/// normally has stopped it already).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains("--data-dir") {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 /// Starts `paddock up` on `data` and returns it once its nats-server
 /// listens, with the server's URL.
 fn up_until_nats(data: &std::path::Path) -> (Child, mpsc::Receiver<String>, String) {
@@ -524,6 +548,7 @@ fn up_until_nats(data: &std::path::Path) -> (Child, mpsc::Receiver<String>, Stri
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let guard = KillOnDrop(child.id());
     let lines = lines_of(&mut child);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -533,6 +558,7 @@ fn up_until_nats(data: &std::path::Path) -> (Child, mpsc::Receiver<String>, Stri
             panic!("no nats-server start line within 30 s");
         };
         if let Some(url) = line.split_whitespace().find(|w| w.starts_with("nats://")) {
+            std::mem::forget(guard);
             return (child, lines, url.trim_end_matches(',').to_owned());
         }
     }

@@ -52,8 +52,13 @@ pub async fn tail(
                 .with_context(|| format!("subscribing to {subject}"))?,
         );
     }
-    // The subscriptions are live before this line, so a caller that waits
-    // for it misses nothing published afterwards.
+    // The server has the subscriptions once a flush comes back (a SUB is
+    // only queued until then), so a caller that waits for the line below
+    // misses nothing published afterwards.
+    bus.client()
+        .flush()
+        .await
+        .context("confirming the subscriptions with the NATS server")?;
     eprintln!(
         "following alerts ({} and worse{}) on {url}",
         severity_token(minimum),
