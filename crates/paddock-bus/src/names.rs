@@ -174,6 +174,57 @@ impl Names {
         format!("{}.{}", subject_token(eco), escape_key(name))
     }
 
+    /// KV bucket of the results index, keyed by [`Names::index_key`].
+    pub fn results_index_bucket(&self) -> String {
+        format!("{}-results-index", self.prefix)
+    }
+
+    /// `<eco>.<escaped name>.<escaped version>`: one release in the
+    /// results index. Empty names or versions have no key.
+    pub fn index_key(&self, eco: Ecosystem, name: &str, version: &str) -> Option<String> {
+        (!name.is_empty() && !version.is_empty()).then(|| {
+            format!(
+                "{}.{}.{}",
+                subject_token(eco),
+                escape_key(name),
+                escape_key(version)
+            )
+        })
+    }
+
+    /// The index keys of every release of one package:
+    /// `<eco>.<escaped name>.*`.
+    pub fn index_package_filter(&self, eco: Ecosystem, name: &str) -> Option<String> {
+        (!name.is_empty()).then(|| format!("{}.{}.*", subject_token(eco), escape_key(name)))
+    }
+
+    /// The results index's consumers: releases, static results, dynamic
+    /// results and alerts (one message type each).
+    pub fn index_consumers(&self) -> [ConsumerSpec; 4] {
+        [
+            self.consumer(
+                StreamKind::Releases,
+                "api-index-releases",
+                self.stream_subjects(StreamKind::Releases),
+            ),
+            self.consumer(
+                StreamKind::Results,
+                "api-index-static",
+                format!("{}.result.static.*", self.prefix),
+            ),
+            self.consumer(
+                StreamKind::Results,
+                "api-index-dynamic",
+                format!("{}.result.dynamic.*", self.prefix),
+            ),
+            self.consumer(
+                StreamKind::Alerts,
+                "api-index-alerts",
+                self.stream_subjects(StreamKind::Alerts),
+            ),
+        ]
+    }
+
     /// The durable consumer `durable` on `stream`, filtered to `filter`.
     pub fn consumer(&self, stream: StreamKind, durable: &str, filter: String) -> ConsumerSpec {
         ConsumerSpec {
@@ -257,6 +308,7 @@ impl Names {
         ]
         .into_iter()
         .chain(SINK_KINDS.iter().flat_map(|kind| self.sink_consumers(kind)))
+        .chain(self.index_consumers())
         .collect()
     }
 }
@@ -430,6 +482,18 @@ mod tests {
             assert_eq!(unescape_key(&key).as_deref(), Some(name));
         }
         assert_eq!(names().history_key(Ecosystem::Npm, "@a/b"), "npm.=40a=2Fb");
+        assert_eq!(
+            names()
+                .index_key(Ecosystem::Npm, "@a/b", "1.0.0-rc.1")
+                .as_deref(),
+            Some("npm.=40a=2Fb.1=2E0=2E0-rc=2E1")
+        );
+        assert_eq!(
+            names().index_key(Ecosystem::Pypi, "../x", "..").as_deref(),
+            Some("pypi.=2E=2E=2Fx.=2E=2E")
+        );
+        assert_eq!(names().index_key(Ecosystem::Npm, "", "1"), None);
+        assert_eq!(names().index_key(Ecosystem::Npm, "a", ""), None);
     }
 
     #[test]

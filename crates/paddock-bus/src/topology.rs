@@ -102,6 +102,14 @@ pub fn plan(names: &Names, config: &TopologyConfig) -> TopologyPlan {
                 max_age: Duration::ZERO,
                 replicas: config.replicas,
             },
+            BucketPlan {
+                name: names.results_index_bucket(),
+                purpose:
+                    "per release: stream sequences of its latest release event, results and alert",
+                history: 1,
+                max_age: index_max_age(config),
+                replicas: config.replicas,
+            },
         ],
         object_stores: vec![BucketPlan {
             name: names.artifacts_bucket(),
@@ -110,6 +118,23 @@ pub fn plan(names: &Names, config: &TopologyConfig) -> TopologyPlan {
             max_age: config.artifacts_max_age,
             replicas: config.replicas,
         }],
+    }
+}
+
+/// The results index keeps an entry as long as the longest-lived of the
+/// streams it points into (forever when one of them keeps messages
+/// forever): an entry outlives none of its messages by more than that, and
+/// the API says which of them have aged out.
+fn index_max_age(config: &TopologyConfig) -> Duration {
+    let ages = [
+        config.releases.max_age,
+        config.results.max_age,
+        config.alerts.max_age,
+    ];
+    if ages.iter().any(Duration::is_zero) {
+        Duration::ZERO
+    } else {
+        ages.into_iter().max().unwrap_or(Duration::ZERO)
     }
 }
 
@@ -324,8 +349,25 @@ mod tests {
             }
         }
         assert!(consumers.contains(&("pdk_ALERTS", "sink-osv-alerts")));
-        assert_eq!(consumers.len(), 4 + 3 * 3, "{consumers:?}");
-        assert_eq!(p.key_values.len(), 2);
+        for (stream, durable) in [
+            ("pdk_RELEASES", "api-index-releases"),
+            ("pdk_RESULTS", "api-index-static"),
+            ("pdk_RESULTS", "api-index-dynamic"),
+            ("pdk_ALERTS", "api-index-alerts"),
+        ] {
+            assert!(consumers.contains(&(stream, durable)), "{durable}");
+        }
+        assert_eq!(consumers.len(), 4 + 3 * 3 + 4, "{consumers:?}");
+        assert_eq!(p.key_values.len(), 3);
+        assert_eq!(p.key_values[2].name, "pdk-results-index");
+        assert_eq!(
+            p.key_values[2].max_age,
+            TopologyConfig::default()
+                .releases
+                .max_age
+                .max(TopologyConfig::default().results.max_age)
+                .max(TopologyConfig::default().alerts.max_age)
+        );
         assert_eq!(p.object_stores[0].name, "pdk-artifacts");
         let text = p.to_string();
         assert!(

@@ -41,6 +41,7 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     let expected_streams = [
         format!("KV_{prefix}-feed-cursors"),
         format!("KV_{prefix}-history"),
+        format!("KV_{prefix}-results-index"),
         format!("OBJ_{prefix}-artifacts"),
         format!("{prefix}_ALERTS"),
         format!("{prefix}_DLQ"),
@@ -57,6 +58,7 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     assert_eq!(
         consumers,
         [
+            "api-index-releases",
             "dynamic",
             "sink-bigquery-releases",
             "sink-osv-releases",
@@ -70,6 +72,8 @@ async fn topology_creation_is_idempotent_sequentially_and_concurrently() {
     assert_eq!(
         consumers,
         [
+            "api-index-dynamic",
+            "api-index-static",
             "diff-dynamic",
             "diff-static",
             "sink-bigquery-results",

@@ -356,6 +356,8 @@ pub enum ServiceName {
     /// Stores releases, results, verdicts and alerts: Parquet files, and
     /// BigQuery when configured.
     Sink,
+    /// The results index, the gRPC API and the web page.
+    Api,
 }
 
 #[derive(Debug, Args)]

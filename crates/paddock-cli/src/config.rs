@@ -62,6 +62,10 @@ pub struct PaddockConfig {
     /// `<data_dir>/parquet`), BigQuery (off until configured) and OSV
     /// reports (off until enabled, under `<data_dir>/osv`).
     pub sink: SinkSection,
+    /// The API: the results index, gRPC (`api.listen`, 127.0.0.1:50051)
+    /// and the web page (`api.web_listen`, 127.0.0.1:8470), tokens and TLS
+    /// (`api.enabled`: whether `paddock up` runs it).
+    pub api: paddock_api_service::ApiConfig,
 }
 
 /// `[sink]`.

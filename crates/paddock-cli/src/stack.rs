@@ -1,6 +1,7 @@
-//! The local stack: `paddock up` records where its NATS server listens in
-//! `<data dir>/stack.json`, and the commands that talk to a running
-//! pipeline (`submit`, `alerts tail`) find it there when no URL is given.
+//! The local stack: `paddock up` records where its NATS server and its API
+//! listen in `<data dir>/stack.json`, and the commands that talk to a
+//! running pipeline (`submit`, `alerts tail`) find it there when no URL is
+//! given. API clients read `api.grpc_url` from the same file.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,10 @@ pub struct Stack {
     pub nats_url: String,
     /// The `paddock up` process.
     pub pid: u32,
+    /// Where its API listens, once it does (absent when `api.enabled` is
+    /// false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<paddock_api_service::Bound>,
 }
 
 /// The record of a running stack; removed when dropped (at shutdown), if
@@ -26,6 +31,15 @@ pub struct Stack {
 #[derive(Debug)]
 pub struct Recorded {
     path: PathBuf,
+    stack: Stack,
+}
+
+impl Recorded {
+    /// Adds where the API listens to the record.
+    pub fn set_api(&mut self, api: paddock_api_service::Bound) -> anyhow::Result<()> {
+        self.stack.api = Some(api);
+        write(&self.path, &self.stack)
+    }
 }
 
 impl Drop for Recorded {
@@ -42,12 +56,18 @@ pub fn record(data_dir: &Path, url: &str) -> anyhow::Result<Recorded> {
     let stack = Stack {
         nats_url: url.to_owned(),
         pid: std::process::id(),
+        api: None,
     };
-    let temporary = data_dir.join(format!(".{FILE}.{}", std::process::id()));
-    std::fs::write(&temporary, serde_json::to_vec_pretty(&stack)?)
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .with_context(|| format!("recording the stack in {}", path.display()))?;
-    Ok(Recorded { path })
+    write(&path, &stack)?;
+    Ok(Recorded { path, stack })
+}
+
+/// Replaces the record atomically (a reader sees the old or the new one).
+fn write(path: &Path, stack: &Stack) -> anyhow::Result<()> {
+    let temporary = path.with_file_name(format!(".{FILE}.{}", std::process::id()));
+    std::fs::write(&temporary, serde_json::to_vec_pretty(stack)?)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .with_context(|| format!("recording the stack in {}", path.display()))
 }
 
 fn read(path: &Path) -> Option<Stack> {

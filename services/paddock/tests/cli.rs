@@ -161,6 +161,8 @@ async fn up_starts_nats_creates_the_topology_reports_ready_and_stops_cleanly() {
         .arg(data.path())
         .env("PADDOCK__NATS_SERVER__PORT", "0")
         .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__API__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__API__WEB_LISTEN", "127.0.0.1:0")
         .env("PADDOCK__BUS__PREFIX", "uptest")
         // Tests reach no registry beyond loopback.
         .env("PADDOCK__FEED__ENABLED", "false")
@@ -542,6 +544,8 @@ fn up_until_nats(data: &std::path::Path) -> (Child, mpsc::Receiver<String>, Stri
         .arg(data)
         .env("PADDOCK__NATS_SERVER__PORT", "0")
         .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__API__LISTEN", "127.0.0.1:0")
+        .env("PADDOCK__API__WEB_LISTEN", "127.0.0.1:0")
         .env("PADDOCK__FEED__ENABLED", "false")
         .env("PADDOCK__DYNAMIC__ENABLED", "false")
         .stdout(Stdio::piped())

@@ -2,7 +2,7 @@
 //!
 //! Start-up order: the local nats-server (unless a URL is given), the bus
 //! connection and topology, the services one by one (feed, static,
-//! dynamic, diff, sink: each its crate's `run(config, ServiceContext)`, see
+//! dynamic, diff, sink, api: each its crate's `run(config, ServiceContext)`, see
 //! `paddock_runtime::service`), then the health and metrics endpoints.
 //! This module only builds each service's configuration from
 //! [`PaddockConfig`] and composes the `run`s. Shutdown runs the other way
@@ -52,6 +52,7 @@ pub async fn run(
         Some(ServiceName::Dynamic) => "dynamic",
         Some(ServiceName::Diff) => "diff",
         Some(ServiceName::Sink) => "sink",
+        Some(ServiceName::Api) => "api",
         None => "paddock",
     };
     paddock_runtime::http::register_build_info(
@@ -93,7 +94,7 @@ pub async fn run(
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
     // `paddock submit`, `alerts tail` and the rest find this stack here
     // when they are given no URL.
-    let _recorded = match only {
+    let mut recorded = match only {
         None => {
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -191,6 +192,22 @@ pub async fn run(
         services
             .start("sink", |cx| paddock_sink_service::run(sink, cx))
             .await?;
+    }
+
+    if wanted(ServiceName::Api, config.api.enabled) {
+        let (announce, announced) = tokio::sync::oneshot::channel();
+        let api = paddock_api_service::ApiServiceConfig {
+            api: config.api.clone(),
+            registries: discovered(),
+            max_message_bytes: config.bus.max_message_bytes,
+            announce: Some(announce),
+        };
+        services
+            .start("api", |cx| paddock_api_service::run(api, cx))
+            .await?;
+        if let (Some(recorded), Ok(bound)) = (recorded.as_mut(), announced.await) {
+            recorded.set_api(bound)?;
+        }
     }
 
     let http = match config.http.listen {
