@@ -40,6 +40,7 @@ pub struct StreamLimits {
 pub struct Api {
     pub(crate) results: Results,
     pub(crate) auth: Arc<Auth>,
+    hub: crate::watch::Hub,
     submit: Arc<Submitter>,
     streams: Arc<StreamCounts>,
     metrics: Arc<ApiMetrics>,
@@ -59,9 +60,11 @@ struct Submitter {
 }
 
 impl Api {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn new(
         bus: &JetStreamBus,
         results: Results,
+        hub: crate::watch::Hub,
         auth: Arc<Auth>,
         registries: RegistriesConfig,
         limits: StreamLimits,
@@ -71,6 +74,7 @@ impl Api {
         Ok(Self {
             results,
             auth,
+            hub,
             submit: Arc::new(Submitter {
                 publisher: ReleasePublisher::new(bus).await?,
                 registries,
@@ -391,11 +395,7 @@ impl AnalysisService for Api {
                 min_severity,
                 ecosystems,
             };
-            let alerts = self
-                .results
-                .watch(&filter, start)
-                .await
-                .map_err(query_status)?;
+            let alerts = self.hub.watch(filter, start, self.shutdown.clone());
             let gauge = self.metrics.watch_streams.clone();
             gauge.inc();
             let guard = Guard(slot, gauge);

@@ -39,6 +39,7 @@ pub mod auth;
 pub mod grpc;
 pub mod index;
 pub mod query;
+pub mod watch;
 pub mod web;
 
 pub use auth::{Role, TokenConfig};
@@ -144,6 +145,8 @@ pub enum ApiError {
     Tls(String),
     #[error("serving gRPC: {0}")]
     Serve(#[from] tonic::transport::Error),
+    #[error("{0}")]
+    Alerts(String),
     #[error("server reflection: {0}")]
     Reflection(String),
 }
@@ -195,6 +198,12 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         }
     }
     let tls = api_config.tls.as_ref().map(load_tls).transpose()?;
+    if tls.is_some() {
+        // Both aws-lc-rs and ring are in the tree, so rustls needs telling;
+        // an error means another part of the process chose first, which is
+        // as good.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
 
     let metrics = Arc::new(ApiMetrics::default());
     cx.metrics.register(|registry| metrics.register(registry));
@@ -205,9 +214,17 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
     });
     let index = index::Index::open(&cx.bus, index_metrics).await?;
     let results = query::Results::open(&cx.bus, index.clone(), config.max_message_bytes).await?;
+    let hub = watch::Hub::open(
+        results.alerts().clone(),
+        cx.bus.names().prefix(),
+        config.max_message_bytes,
+    )
+    .await
+    .map_err(|e| ApiError::Alerts(e.to_string()))?;
     let api = Box::pin(grpc::Api::new(
         &cx.bus,
         results.clone(),
+        hub.clone(),
         auth.clone(),
         config.registries.clone(),
         grpc::StreamLimits {
@@ -286,6 +303,7 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
     cx.started();
 
     let shutdown = cx.shutdown.clone();
+    let hub_task = tokio::spawn(hub.run(shutdown.clone()));
     let indexer = api_config
         .index
         .then(|| tokio::spawn(index.run(shutdown.clone())));
@@ -321,6 +339,7 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         )
         .await;
     cx.health.set_unready("api", "stopped");
+    let _ = hub_task.await;
     if let Some(indexer) = indexer {
         match indexer.await {
             Ok(Ok(())) => {}

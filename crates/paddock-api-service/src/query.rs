@@ -5,13 +5,12 @@
 
 use std::time::SystemTime;
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
-use futures::{Stream as FutureStream, StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use paddock_bus::codec;
 use paddock_bus::{Bus, JetStreamBus, StreamKind};
 use paddock_diff::profile;
-use paddock_proto::ecosystem::{severity_token, subject_token};
+use paddock_proto::ecosystem::subject_token;
 use paddock_proto::v1::{
     Alert, BehaviorChange, DynamicResult, Ecosystem, PackageRef, Release, ReleaseIndex, Severity,
     StaticResult, Verdict,
@@ -69,30 +68,6 @@ impl AlertFilter {
                 .as_ref()
                 .is_some_and(|p| self.ecosystems.contains(&p.ecosystem()));
         eco_ok && alert.severity >= self.min_severity as i32
-    }
-
-    fn severities(&self) -> Vec<Severity> {
-        paddock_proto::ecosystem::SEVERITIES
-            .into_iter()
-            .filter(|s| *s as i32 >= self.min_severity as i32)
-            .collect()
-    }
-
-    /// The ALERTS subjects that carry the filtered alerts.
-    fn subjects(&self, prefix: &str) -> Vec<String> {
-        let sev: Vec<&str> = if self.min_severity == Severity::Unspecified {
-            vec!["*"]
-        } else {
-            self.severities().into_iter().map(severity_token).collect()
-        };
-        let eco: Vec<&str> = if self.ecosystems.is_empty() {
-            vec!["*"]
-        } else {
-            self.ecosystems.iter().map(|e| subject_token(*e)).collect()
-        };
-        sev.iter()
-            .flat_map(|s| eco.iter().map(move |e| format!("{prefix}.alert.{s}.{e}")))
-            .collect()
     }
 }
 
@@ -503,71 +478,9 @@ impl Results {
         Ok(out)
     }
 
-    /// Alerts that pass `filter` from `start` on, as they are stored; ends
-    /// with an error item when the stream cannot be read.
-    pub async fn watch(
-        &self,
-        filter: &AlertFilter,
-        start: Start,
-    ) -> Result<
-        impl FutureStream<Item = Result<StoredAlert, QueryError>> + Send + 'static,
-        QueryError,
-    > {
-        let deliver_policy = match start {
-            Start::New => DeliverPolicy::New,
-            Start::Beginning => DeliverPolicy::All,
-            Start::Sequence(0) => DeliverPolicy::All,
-            Start::Sequence(start_sequence) => DeliverPolicy::ByStartSequence { start_sequence },
-            Start::Time(t) => DeliverPolicy::ByStartTime {
-                start_time: t.into(),
-            },
-        };
-        let mut subjects = filter.subjects(self.bus.names().prefix());
-        let (filter_subject, filter_subjects) = if subjects.len() == 1 {
-            (subjects.remove(0), Vec::new())
-        } else {
-            (String::new(), subjects)
-        };
-        let consumer = self
-            .alerts
-            .create_consumer(pull::OrderedConfig {
-                filter_subject,
-                filter_subjects,
-                deliver_policy,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| QueryError::Unavailable(format!("following the alerts stream: {e}")))?;
-        let messages = consumer
-            .messages()
-            .await
-            .map_err(|e| QueryError::Unavailable(format!("following the alerts stream: {e}")))?;
-        let max = self.max_message_bytes;
-        Ok(messages.filter_map(move |m| async move {
-            let m = match m {
-                Ok(m) => m,
-                Err(e) => {
-                    return Some(Err(QueryError::Unavailable(format!(
-                        "following the alerts stream: {e}"
-                    ))))
-                }
-            };
-            let (sequence, stored_at) = match m.info() {
-                Ok(i) => (i.stream_sequence, SystemTime::from(i.published)),
-                Err(_) => return None,
-            };
-            match codec::decode::<Alert>(m.headers.as_ref(), &m.payload, max) {
-                Ok(alert) => Some(Ok(StoredAlert {
-                    sequence,
-                    stored_at,
-                    alert,
-                })),
-                Err(error) => {
-                    tracing::warn!(sequence, %error, "skipping an unreadable alert");
-                    None
-                }
-            }
-        }))
+    /// The ALERTS stream.
+    pub(crate) fn alerts(&self) -> &Stream {
+        &self.alerts
     }
 }
 

@@ -69,6 +69,22 @@ pub async fn try_start_api(
     bus_config: &BusConfig,
     api: ApiConfig,
 ) -> Result<RunningApi, String> {
+    start_with(
+        nats,
+        bus_config,
+        api,
+        paddock_registry::RegistriesConfig::default(),
+    )
+    .await
+}
+
+/// [`try_start_api`] with Submit resolving releases at `registries`.
+pub async fn start_with(
+    nats: &TestNats,
+    bus_config: &BusConfig,
+    api: ApiConfig,
+    registries: paddock_registry::RegistriesConfig,
+) -> Result<RunningApi, String> {
     let bus = JetStreamBus::connect(nats.url(), bus_config, Arc::new(BusMetrics::default()))
         .await
         .map_err(|e| e.to_string())?;
@@ -83,13 +99,14 @@ pub async fn try_start_api(
     let (announce, announced) = tokio::sync::oneshot::channel();
     let config = ApiServiceConfig {
         api,
-        registries: paddock_registry::RegistriesConfig::default(),
+        registries,
         max_message_bytes: bus_config.max_message_bytes,
         announce: Some(announce),
     };
     let running = match starting.drive(paddock_api_service::run(config, cx)).await {
         Ok(running) => running,
-        Err(ended) => return Err(format!("{:?}", ended.err())),
+        Err(Err(error)) => return Err(error.to_string()),
+        Err(Ok(())) => return Err("the API ended before it started".into()),
     };
     let task = tokio::spawn(async move {
         if let Err(e) = running.await {
