@@ -272,6 +272,7 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(paddock_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ApiError::Reflection(e.to_string()))?;
 
