@@ -67,6 +67,9 @@ pub struct ApiConfig {
     pub max_streams_per_client: usize,
     /// Open WatchAlerts streams in total.
     pub max_streams: usize,
+    /// New alerts a replica holds for watchers that read slowly; one that
+    /// falls further behind catches up from the stream instead.
+    pub watch_buffer: usize,
     /// Deadline of a unary call (a client's shorter `grpc-timeout` wins).
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
@@ -94,6 +97,7 @@ impl Default for ApiConfig {
             max_request_bytes: 64 * 1024,
             max_streams_per_client: 1024,
             max_streams: 8192,
+            watch_buffer: 4096,
             request_timeout: Duration::from_secs(30),
             index: true,
         }
@@ -162,6 +166,7 @@ pub struct RequestLabels {
 pub struct ApiMetrics {
     pub requests: Family<RequestLabels, Counter>,
     pub watch_streams: Gauge,
+    pub watch_replays: Counter,
     pub index: index::IndexMetrics,
 }
 
@@ -177,6 +182,11 @@ impl ApiMetrics {
             "watch_streams",
             "Open WatchAlerts streams",
             self.watch_streams.clone(),
+        );
+        r.register(
+            "watch_replays",
+            "Times a watcher fell behind the replica's buffer and caught up from the stream",
+            self.watch_replays.clone(),
         );
         self.index.register(registry);
     }
@@ -218,6 +228,8 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         results.alerts().clone(),
         cx.bus.names().prefix(),
         config.max_message_bytes,
+        api_config.watch_buffer.max(1),
+        metrics.watch_replays.clone(),
     )
     .await
     .map_err(|e| ApiError::Alerts(e.to_string()))?;

@@ -24,9 +24,6 @@ use tokio::sync::broadcast;
 
 use crate::query::{AlertFilter, QueryError, Start, StoredAlert};
 
-/// Alerts the channel holds for slow watchers before they must replay.
-const CHANNEL: usize = 4096;
-
 /// One replica's alert hub.
 #[derive(Clone)]
 pub struct Hub {
@@ -37,6 +34,7 @@ pub struct Hub {
     /// The stream's last sequence when the hub was opened: it passes on
     /// everything after it.
     opened_at: u64,
+    replays: prometheus_client::metrics::counter::Counter,
 }
 
 impl std::fmt::Debug for Hub {
@@ -47,13 +45,16 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// A hub for `alerts` (the ALERTS stream) that passes on every alert
-    /// stored from now on; call [`Hub::run`] to feed it.
+    /// stored from now on, holding `buffer` of them for slow watchers; call
+    /// [`Hub::run`] to feed it.
     pub async fn open(
         alerts: Stream,
         prefix: &str,
         max_message_bytes: usize,
+        buffer: usize,
+        replays: prometheus_client::metrics::counter::Counter,
     ) -> Result<Self, QueryError> {
-        let (sender, _) = broadcast::channel(CHANNEL);
+        let (sender, _) = broadcast::channel(buffer);
         let opened_at = alerts
             .clone()
             .info()
@@ -67,6 +68,7 @@ impl Hub {
             sender,
             max_message_bytes,
             opened_at,
+            replays,
         })
     }
 
@@ -284,6 +286,7 @@ impl Hub {
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(missed, "a watcher lagged; replaying its gap");
+                        hub.replays.inc();
                         let from = DeliverPolicy::ByStartSequence {
                             start_sequence: last + 1,
                         };

@@ -271,3 +271,101 @@ async fn a_watch_resumed_from_its_last_sequence_misses_and_repeats_nothing() {
     assert_eq!(take(&mut all, 100, Duration::from_secs(3)).await.len(), 13);
     api.stop().await;
 }
+
+#[tokio::test]
+async fn a_release_whose_results_aged_out_says_so() {
+    let nats = TestNats::start().await;
+    let (bus, config) = nats
+        .bus_with(|c| {
+            c.topology.results.max_age = Duration::from_secs(2);
+            c.topology.results.duplicate_window = Duration::from_secs(1);
+        })
+        .await;
+    let api = start_api(&nats, &config, open_api()).await;
+    let client = api.client().await;
+    let p = package(Ecosystem::Rubygems, "fades", "0.1.0");
+    publish_release(&bus, &p).await;
+    publish_static(&bus, &static_result(&p, "s", &[])).await;
+    publish_alert(&bus, &alert(&p, "a", Severity::Info, "", &[])).await;
+    eventually(Duration::from_secs(10), "indexed", || {
+        let mut client = client.clone();
+        let p = p.clone();
+        async move {
+            let r = client
+                .get_result(GetResultRequest { package: Some(p) })
+                .await
+                .ok()?
+                .into_inner();
+            (r.static_result.is_some() && r.alert.is_some()).then_some(())
+        }
+    })
+    .await;
+    // RESULTS keeps messages 2 s; the release and the alert stay.
+    let aged = eventually(
+        Duration::from_secs(20),
+        "the static result aged out",
+        || {
+            let mut client = client.clone();
+            let p = p.clone();
+            async move {
+                let r = client
+                    .get_result(GetResultRequest { package: Some(p) })
+                    .await
+                    .ok()?
+                    .into_inner();
+                r.static_result.is_none().then_some(r)
+            }
+        },
+    )
+    .await;
+    assert!(aged.release.is_some() && aged.verdict.is_some());
+    assert_eq!(aged.expired.len(), 1, "{:?}", aged.expired);
+    assert!(
+        aged.expired[0].contains("static result") && aged.expired[0].contains("aged out"),
+        "{:?}",
+        aged.expired
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_too_slow_for_the_hub_replays_its_gap_and_misses_nothing() {
+    // Far more than the hub holds (and than HTTP/2's windows buffer: 2 KB
+    // each) while the client reads nothing.
+    const ALERTS: usize = 1_500;
+    let nats = TestNats::start().await;
+    let (bus, config) = nats.bus().await;
+    let api = start_api(
+        &nats,
+        &config,
+        paddock_api_service::ApiConfig {
+            watch_buffer: 16,
+            ..open_api()
+        },
+    )
+    .await;
+    let mut client = api.client().await;
+    let mut slow = client
+        .watch_alerts(WatchAlertsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let p = package(Ecosystem::CratesIo, "flood", "1.0.0");
+    let mut a = alert(&p, "x", Severity::Info, "", &[]);
+    a.summary = "s".repeat(2048);
+    let mut publishes = futures::stream::iter((0..ALERTS).map(|i| {
+        let bus = bus.clone();
+        let mut a = a.clone();
+        a.alert_id = format!("flood-{i}");
+        async move { publish_alert(&bus, &a).await }
+    }))
+    .buffered(32);
+    while publishes.next().await.is_some() {}
+    let got = take(&mut slow, ALERTS + 10, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), ALERTS, "every alert once");
+    assert!(
+        got.windows(2).all(|w| w[0].0 < w[1].0),
+        "in order, no repeats"
+    );
+    api.stop().await;
+}

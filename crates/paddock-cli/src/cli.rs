@@ -244,6 +244,14 @@ pub struct VerifyArgs {
     /// (sink.bigquery: project, dataset, endpoint, credentials).
     #[arg(long)]
     pub bigquery: bool,
+    /// Also look releases up in a running Paddock's API (gRPC URL, such as
+    /// http://127.0.0.1:50051). Unset: the local stack's API when
+    /// `paddock up` runs.
+    #[arg(long, value_name = "URL")]
+    pub api: Option<String>,
+    /// The API's read token.
+    #[arg(long, env = "PADDOCK_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
     /// An OSV malicious-packages export to check against as well: a
     /// directory of reports (a clone of the database, an `osv` sink's
     /// directory) or a .zip of one; repeatable.

@@ -146,7 +146,8 @@ impl SharedRegistry {
         register(&mut self.lock());
     }
 
-    fn encode(&self, out: &mut String) -> std::fmt::Result {
+    /// Everything registered, in the Prometheus text format.
+    pub fn encode(&self, out: &mut String) -> std::fmt::Result {
         prometheus_client::encoding::text::encode(out, &self.lock())
     }
 

@@ -28,6 +28,7 @@
 //! judged. A release no store knows has no level (`--fail-on-missing`
 //! makes it count).
 
+pub mod api_store;
 pub mod bigquery_store;
 pub mod known;
 pub mod osv_export;
@@ -43,6 +44,7 @@ use paddock_lockfile::{Format, Limits, Pin};
 use paddock_proto::v1::Severity;
 use serde::Serialize;
 
+pub use api_store::ApiStore;
 pub use bigquery_store::BigQueryStore;
 pub use known::{KnownRecord, KnownSource};
 pub use osv_export::OsvExport;

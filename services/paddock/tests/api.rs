@@ -378,6 +378,31 @@ async fn real_clients_submit_and_read_back_through_the_running_pipeline() {
     assert_eq!(answer["diff_package"], "1.1.0", "{answer}");
     assert_eq!(answer["missing"], "NOT_FOUND", "{answer}");
 
+    // `paddock verify` reads the API as a store.
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("package-lock.json"),
+        r#"{"name":"app","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","dependencies":{"paddock-honest":"1.1.0"}},"node_modules/paddock-honest":{"version":"1.1.0"}}}"#,
+    )
+    .unwrap();
+    let mut verify = paddock();
+    verify
+        .args(["verify", "--format", "json", "--api", &url])
+        .arg(project.path())
+        .env("PADDOCK__DATA_DIR", project.path());
+    let out = common::run_async(verify).await;
+    assert!(
+        out.status.success(),
+        "verify with the API as its store: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &doc["results"][0];
+    assert_eq!(result["name"], "paddock-honest", "{doc}");
+    assert_eq!(result["verdict"]["store"], format!("api:{url}"), "{doc}");
+    assert_eq!(doc["summary"]["not_analysed"], 0, "{doc}");
+
     // SIGTERM stops everything, API included.
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -35,6 +35,7 @@ pub struct RunningApi {
     pub shutdown: CancellationToken,
     pub task: tokio::task::JoinHandle<()>,
     pub health: Health,
+    pub metrics: SharedRegistry,
 }
 
 impl RunningApi {
@@ -42,6 +43,15 @@ impl RunningApi {
         AnalysisServiceClient::connect(self.bound.grpc_url.clone())
             .await
             .expect("connecting to the API")
+    }
+
+    /// The value of one metric (a counter's `_total`, a gauge), 0 when absent.
+    pub fn metric(&self, name: &str) -> f64 {
+        let mut text = String::new();
+        self.metrics.encode(&mut text).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
     }
 
     /// Stops the replica and waits for it.
@@ -90,12 +100,9 @@ pub async fn start_with(
         .map_err(|e| e.to_string())?;
     let shutdown = CancellationToken::new();
     let health = Health::default();
-    let (cx, starting) = ServiceContext::new(
-        bus,
-        health.clone(),
-        SharedRegistry::new(prometheus_client::registry::Registry::default()),
-        shutdown.clone(),
-    );
+    let metrics = SharedRegistry::new(prometheus_client::registry::Registry::default());
+    let (cx, starting) =
+        ServiceContext::new(bus, health.clone(), metrics.clone(), shutdown.clone());
     let (announce, announced) = tokio::sync::oneshot::channel();
     let config = ApiServiceConfig {
         api,
@@ -119,6 +126,7 @@ pub async fn start_with(
         shutdown,
         task,
         health,
+        metrics,
     })
 }
 

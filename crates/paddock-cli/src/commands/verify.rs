@@ -41,6 +41,18 @@ pub async fn run(
         let found = store.lookup(&v.wanted())?;
         v.answer(&found, &options);
     }
+    let api = args.api.clone().or_else(|| {
+        crate::stack::find(&crate::stack::data_dir(&config, env))
+            .and_then(|stack| stack.api)
+            .map(|api| api.grpc_url)
+    });
+    if let Some(url) = api {
+        stores += 1;
+        let store = paddock_verify::ApiStore::connect(&url, args.api_token.clone()).await?;
+        v.sources.push(store.describe());
+        let found = store.lookup(&v.wanted()).await?;
+        v.answer(&found, &options);
+    }
     if args.bigquery {
         stores += 1;
         let client =
