@@ -6,10 +6,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::kv;
+use futures::{StreamExt, TryStreamExt};
 use paddock_bus::metrics::BusMetrics;
 use paddock_bus::names::release_msg_id;
-use paddock_bus::{Bus, BusConfig, CancellationToken, Delivery, HandlerError, JetStreamBus};
-use paddock_proto::v1::{Ecosystem, PackageRef, Release, StaticResult};
+use paddock_bus::{
+    Bus, BusConfig, CancellationToken, ConsumerSpec, Delivery, HandlerError, JetStreamBus,
+    StreamKind,
+};
+use paddock_proto::v1::{
+    Alert, DynamicResult, Ecosystem, PackageRef, Release, Severity, StaticResult,
+};
+use paddock_proto::WireMessage;
 use paddock_runtime::nats_server::{LocalNatsConfig, LocalNatsServer};
 use serde_yaml::Value;
 
@@ -82,15 +91,117 @@ fn compose_runs_paddock_against_a_healthy_jetstream_server() {
         ["serve", "dynamic", "--nats-url", "nats://nats:4222"]
     );
     assert_eq!(dynamic["privileged"].as_bool(), Some(true));
-    // Published ports stay on loopback.
-    for service in [nats, paddock] {
+
+    // The API runs in its own container, not in `up` as well.
+    assert_eq!(
+        paddock["environment"]["PADDOCK__API__ENABLED"].as_str(),
+        Some("false")
+    );
+    let api = &services["api"];
+    assert_eq!(
+        strings(&api["command"]),
+        ["serve", "api", "--nats-url", "nats://nats:4222"]
+    );
+    let published: Vec<String> = strings(&api["ports"]);
+    assert_eq!(published, ["127.0.0.1:50051:50051", "127.0.0.1:8470:8470"]);
+    let health = strings(&api["healthcheck"]["test"]);
+    assert!(
+        health
+            .iter()
+            .any(|a| a.starts_with("http://127.0.0.1:9464/")),
+        "the healthcheck asks the health endpoint: {health:?}"
+    );
+    // Its environment makes a config the API starts with: both listeners
+    // on the container's published ports, and without tokens only because
+    // it says so (its ports being published on loopback, checked below).
+    let env: Vec<(String, String)> = api["environment"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_owned(),
+                v.as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let config = paddock_config(None, &env);
+    let section = api_section(&config);
+    for line in [
+        "listen = \"0.0.0.0:50051\"",
+        "web_listen = \"0.0.0.0:8470\"",
+        "allow_unauthenticated_remote = true",
+        "tokens = []",
+    ] {
+        assert!(section.contains(&line.to_owned()), "{line} in {section:?}");
+    }
+    assert_eq!(
+        env.iter()
+            .find(|(k, _)| k == "PADDOCK__HTTP__LISTEN")
+            .map(|(_, v)| v.as_str()),
+        Some("0.0.0.0:9464")
+    );
+
+    // Every service is one this test knows, and every published port
+    // stays on loopback.
+    let names: Vec<&str> = services
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["nats", "paddock", "feed", "static", "dynamic", "api"],
+        "a new service needs its checks here"
+    );
+    for (name, service) in services.as_mapping().unwrap() {
+        if service["ports"].is_null() {
+            continue;
+        }
         for port in strings(&service["ports"]) {
             assert!(
                 port.starts_with("127.0.0.1:"),
-                "{port} is exposed beyond loopback"
+                "{name:?} exposes {port} beyond loopback"
             );
         }
     }
+}
+
+/// `paddock config` (the merged configuration, as TOML) with `file` and
+/// `env` on top of an empty environment's defaults.
+fn paddock_config(file: Option<&Path>, env: &[(String, String)]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paddock"));
+    if let Some(file) = file {
+        cmd.arg("--config").arg(file);
+    }
+    let out = cmd
+        .arg("config")
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The lines of the `[api]` table and its `[[api.tokens]]`.
+fn api_section(config: &str) -> Vec<String> {
+    let mut lines = config.lines().skip_while(|l| *l != "[api]").skip(1);
+    let mut out = Vec::new();
+    for line in lines.by_ref() {
+        if line.starts_with('[') && !line.starts_with("[[api.") {
+            break;
+        }
+        if !line.is_empty() {
+            out.push(line.to_owned());
+        }
+    }
+    out
 }
 
 #[test]
@@ -124,17 +235,131 @@ fn the_kubernetes_deployment_probes_health_and_applies_the_topology() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("paddock.toml");
     std::fs::write(&file, config).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paddock"))
-        .args(["--config"])
-        .arg(&file)
-        .arg("config")
-        .output()
-        .unwrap();
+    let merged = paddock_config(Some(&file), &[]);
+
+    // The API: its own deployment of two replicas (not in the `up` pods),
+    // ready when the gRPC health service says its service is serving,
+    // behind tokens read from a mounted Secret, reached through a Service.
+    let api_config = api_section(&merged);
+    for line in [
+        "enabled = false",
+        "listen = \"0.0.0.0:50051\"",
+        "web_listen = \"0.0.0.0:8470\"",
+        "allow_unauthenticated_remote = false",
+    ] {
+        assert!(
+            api_config.contains(&line.to_owned()),
+            "{line} in {api_config:?}"
+        );
+    }
+    let named = |k: &str, name: &str| {
+        docs.iter()
+            .find(|d| d["kind"].as_str() == Some(k) && d["metadata"]["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("no {k} {name}"))
+    };
+    let api = named("Deployment", "paddock-api");
+    assert_eq!(api["spec"]["replicas"].as_u64(), Some(2));
+    let pod = &api["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        strings(&container["args"]).ends_with(&["serve".to_owned(), "api".to_owned()]),
+        "{:?}",
+        container["args"]
     );
+    let grpc_probe = &container["readinessProbe"]["grpc"];
+    assert_eq!(grpc_probe["port"].as_u64(), Some(50051));
+    assert_eq!(
+        grpc_probe["service"].as_str(),
+        Some("paddock.v1.AnalysisService")
+    );
+    assert_eq!(
+        container["livenessProbe"]["httpGet"]["path"].as_str(),
+        Some("/healthz")
+    );
+    let port = |name: &str| {
+        container["ports"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .and_then(|p| p["containerPort"].as_u64())
+    };
+    assert_eq!(
+        (port("grpc"), port("web"), port("http")),
+        (Some(50051), Some(8470), Some(9464))
+    );
+    // Every token file is in the mounted token Secret.
+    let mounts = container["volumeMounts"].as_sequence().unwrap();
+    let tokens_mount = mounts
+        .iter()
+        .find(|m| m["name"].as_str() == Some("api-tokens"))
+        .expect("the token Secret is mounted");
+    let tokens_dir = tokens_mount["mountPath"].as_str().unwrap();
+    let token_files: Vec<&String> = api_config
+        .iter()
+        .filter(|l| l.starts_with("token_file = "))
+        .collect();
+    assert_eq!(token_files.len(), 2, "{api_config:?}");
+    for line in token_files {
+        assert!(
+            line.starts_with(&format!("token_file = \"{tokens_dir}/")),
+            "{line} is not under {tokens_dir}"
+        );
+    }
+    let volume = pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"].as_str() == Some("api-tokens"))
+        .unwrap();
+    assert_eq!(
+        volume["secret"]["secretName"].as_str(),
+        Some("paddock-api-tokens")
+    );
+    let service = named("Service", "paddock-api");
+    assert_eq!(
+        service["spec"]["selector"],
+        api["spec"]["template"]["metadata"]["labels"]
+    );
+    let service_ports: Vec<(u64, &str)> = service["spec"]["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["port"].as_u64().unwrap(),
+                p["targetPort"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(service_ports, [(50051, "grpc"), (8470, "web")]);
+
+    // Each pod's NATS user exists in the accounts file.
+    let accounts = std::fs::read_to_string(repo().join("deploy/nats/accounts.conf")).unwrap();
+    let mut users = Vec::new();
+    for doc in &docs {
+        let Some(containers) = doc["spec"]["template"]["spec"]["containers"].as_sequence() else {
+            continue;
+        };
+        for env in containers.iter().filter_map(|c| c["env"].as_sequence()) {
+            for var in env {
+                if var["name"].as_str() != Some("PADDOCK__BUS__CREDENTIALS_FILE") {
+                    continue;
+                }
+                let path = var["value"].as_str().unwrap();
+                let user = path
+                    .strip_prefix("/etc/paddock/nats/")
+                    .and_then(|f| f.strip_suffix(".creds"))
+                    .unwrap_or_else(|| panic!("{path}"));
+                assert!(
+                    accounts.contains(&format!("user: {user}\n")),
+                    "no NATS user {user} in accounts.conf"
+                );
+                users.push(user.to_owned());
+            }
+        }
+    }
+    assert!(users.contains(&"api".to_owned()), "{users:?}");
 }
 
 fn release() -> Release {
@@ -163,11 +388,9 @@ async fn connect(server: &LocalNatsServer, user: &str) -> JetStreamBus {
         .unwrap_or_else(|e| panic!("{user} cannot connect: {e}"))
 }
 
-#[tokio::test]
-async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
-    // A server with the deploy accounts. Passwords are environment
-    // references there; here each becomes `<user>-secret`.
-    let dir = tempfile::tempdir().unwrap();
+/// A nats-server with the deploy accounts. Passwords are environment
+/// references there; here each becomes `<user>-secret`.
+async fn deploy_nats(dir: &Path) -> LocalNatsServer {
     let mut accounts = std::fs::read_to_string(repo().join("deploy/nats/accounts.conf")).unwrap();
     for user in [
         "ADMIN",
@@ -177,6 +400,7 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
         "DIFF",
         "SINK",
         "SUBSCRIBER",
+        "API",
     ] {
         let reference = format!("$PADDOCK_{user}_PASSWORD");
         assert!(accounts.contains(&reference), "{reference} is used");
@@ -186,7 +410,7 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
         !accounts.contains("$PADDOCK_"),
         "every password reference is known to this test"
     );
-    let wrapper = dir.path().join("accounts.conf");
+    let wrapper = dir.join("accounts.conf");
     std::fs::write(&wrapper, accounts).unwrap();
     let config = LocalNatsConfig {
         binary: std::env::var_os("PADDOCK_NATS_SERVER").map(PathBuf::from),
@@ -194,9 +418,15 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
         include: Some(wrapper),
         ..Default::default()
     };
-    let server = LocalNatsServer::start(&config, &dir.path().join("nats"))
+    LocalNatsServer::start(&config, &dir.join("nats"))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = deploy_nats(dir.path()).await;
 
     let admin = connect(&server, "admin").await;
     admin.ensure_topology().await.unwrap();
@@ -298,6 +528,317 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
             spec.durable
         );
     }
+    server.stop().await;
+}
+
+/// Runs the durable consumer `spec` as the API's indexer does: each
+/// delivery is merged into the release's `entry` in the results index with
+/// compare-and-swap, then acked. Returns the delivery's stream sequence.
+async fn index_as_the_api<M: WireMessage + 'static>(
+    bus: &JetStreamBus,
+    spec: &ConsumerSpec,
+    index: &kv::Store,
+    entry: &str,
+) -> u64 {
+    let sequence = Arc::new(AtomicU64::new(0));
+    let shutdown = CancellationToken::new();
+    let task = {
+        let (bus, spec, shutdown) = (bus.clone(), spec.clone(), shutdown.clone());
+        let (index, entry, sequence) = (index.clone(), entry.to_owned(), sequence.clone());
+        tokio::spawn(async move {
+            let part = spec.durable.clone();
+            bus.consume(
+                &spec,
+                move |d: Delivery<M>| {
+                    let (index, entry, sequence) = (index.clone(), entry.clone(), sequence.clone());
+                    let value = bytes_of(format!("{part}={}", d.stream_sequence));
+                    async move {
+                        let current = index.entry(&entry).await.map_err(HandlerError::retryable)?;
+                        match current {
+                            Some(e) => index
+                                .update(&entry, value, e.revision)
+                                .await
+                                .map(drop)
+                                .map_err(HandlerError::retryable)?,
+                            None => index
+                                .create(&entry, value)
+                                .await
+                                .map(drop)
+                                .map_err(HandlerError::retryable)?,
+                        }
+                        sequence.store(d.stream_sequence, Ordering::SeqCst);
+                        Ok(())
+                    }
+                },
+                shutdown,
+            )
+            .await
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while sequence.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the api user could not index from {}",
+            spec.durable
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    task.await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("the api user's consumer {}: {e}", spec.durable));
+    let sequence = sequence.load(Ordering::SeqCst);
+    // The ack reached the server (a refused ack is dropped silently).
+    let mut consumer = bus.open_consumer(spec).await.unwrap();
+    loop {
+        let info = consumer.info().await.unwrap();
+        if info.ack_floor.stream_sequence >= sequence {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} acked nothing: {info:?}",
+            spec.durable
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sequence
+}
+
+fn bytes_of(text: String) -> prost::bytes::Bytes {
+    prost::bytes::Bytes::from(text)
+}
+
+/// The API's NATS work, call by call as `paddock-api-service` makes it:
+/// Submit (object store and release), the results index (four durable
+/// consumers and the KV bucket), GetResult and ListReleases (stored
+/// messages by sequence, index keys by subject), WatchAlerts (ephemeral
+/// ordered consumers on ALERTS, recreated under a new name after a gap);
+/// and nothing another service does.
+#[tokio::test]
+async fn the_api_user_can_index_read_watch_and_submit_and_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = deploy_nats(dir.path()).await;
+    let admin = connect(&server, "admin").await;
+    admin.ensure_topology().await.unwrap();
+    let api = connect(&server, "api").await;
+    let names = api.names().clone();
+    let rel = release();
+    let pkg = rel.package.clone().unwrap();
+
+    // Submit: the artifact goes into the object store under its digest
+    // (a second put replaces it and purges the old chunks), the release
+    // onto the bus.
+    let artifacts = api.artifacts().await.unwrap();
+    let key = "0f".repeat(32);
+    assert!(artifacts.info(&key).await.is_err());
+    for body in [&b"left-pad-1.3.0.tgz"[..], &b"left-pad-1.3.0.tgz again"[..]] {
+        artifacts.put(key.as_str(), &mut &*body).await.unwrap();
+    }
+    assert!(artifacts.info(&key).await.is_ok());
+    api.publish(&names.release(Ecosystem::Npm), &release_msg_id(&pkg), &rel)
+        .await
+        .unwrap();
+
+    // What the pipeline publishes about it, each from its own user.
+    let static_result = StaticResult {
+        package: Some(pkg.clone()),
+        ..Default::default()
+    };
+    connect(&server, "static")
+        .await
+        .publish(
+            &names.static_result(Ecosystem::Npm),
+            "static-1",
+            &static_result,
+        )
+        .await
+        .unwrap();
+    let dynamic_result = DynamicResult {
+        package: Some(pkg.clone()),
+        ..Default::default()
+    };
+    connect(&server, "dynamic")
+        .await
+        .publish(
+            &names.dynamic_result(Ecosystem::Npm),
+            "dynamic-1",
+            &dynamic_result,
+        )
+        .await
+        .unwrap();
+    let alert = Alert {
+        alert_id: "a-1".into(),
+        package: Some(pkg.clone()),
+        severity: Severity::High as i32,
+        ..Default::default()
+    };
+    connect(&server, "diff")
+        .await
+        .publish(
+            &names.alert(Severity::High, Ecosystem::Npm),
+            "alert:a-1",
+            &alert,
+        )
+        .await
+        .unwrap();
+
+    // The results index, kept by the API's own durable consumers; what it
+    // can never index goes to each consumer's dead letters.
+    let bucket = names.results_index_bucket();
+    let index = api.key_value(&bucket).await.unwrap();
+    let entry = names
+        .index_key(Ecosystem::Npm, &pkg.name, &pkg.version)
+        .unwrap();
+    let [releases, statics, dynamics, alerts] = names.index_consumers();
+    let release_seq = index_as_the_api::<Release>(&api, &releases, &index, &entry).await;
+    let static_seq = index_as_the_api::<StaticResult>(&api, &statics, &index, &entry).await;
+    let dynamic_seq = index_as_the_api::<DynamicResult>(&api, &dynamics, &index, &entry).await;
+    let alert_seq = index_as_the_api::<Alert>(&api, &alerts, &index, &entry).await;
+    let indexed = index.get(&entry).await.unwrap().unwrap();
+    assert_eq!(indexed, format!("api-index-alerts={alert_seq}").as_bytes());
+    for spec in names.index_consumers() {
+        api.publish(
+            &spec.dead_letter_subject,
+            &format!("dl-{}", spec.durable),
+            &rel,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("dead letter of {}: {e}", spec.durable));
+    }
+
+    // GetResult: the stored messages the index points at, by sequence,
+    // with direct gets (the streams allow them) and through the JetStream
+    // API.
+    let js = api.jetstream();
+    for (kind, sequence) in [
+        (StreamKind::Releases, release_seq),
+        (StreamKind::Results, static_seq),
+        (StreamKind::Results, dynamic_seq),
+        (StreamKind::Alerts, alert_seq),
+    ] {
+        let stream = js.get_stream(names.stream(kind)).await.unwrap();
+        stream
+            .direct_get(sequence)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} sequence {sequence}, direct: {e}"));
+        stream
+            .get_raw_message(sequence)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} sequence {sequence}: {e}"));
+    }
+    // ListReleases: the index's keys of one package, from stream info.
+    let index_stream = js.get_stream(format!("KV_{bucket}")).await.unwrap();
+    let filter = names
+        .index_package_filter(Ecosystem::Npm, &pkg.name)
+        .unwrap();
+    let mut subjects = index_stream
+        .info_with_subjects(format!("$KV.{bucket}.{filter}"))
+        .await
+        .unwrap();
+    let mut listed = Vec::new();
+    while let Some((subject, _)) = subjects.try_next().await.unwrap() {
+        listed.push(subject);
+    }
+    assert_eq!(listed, [format!("$KV.{bucket}.{entry}")]);
+
+    // WatchAlerts: ordered consumers, unnamed, with one filter subject or
+    // several; after a gap the client recreates one under a new name
+    // (with its filter in the request subject) and deletes the old one.
+    let mut alerts_stream = js
+        .get_stream(names.stream(StreamKind::Alerts))
+        .await
+        .unwrap();
+    assert_eq!(
+        alerts_stream.info().await.unwrap().state.last_sequence,
+        alert_seq
+    );
+    let all = format!("{}.alert.*.*", names.prefix());
+    let high_or_worse = vec![
+        names.alert(Severity::High, Ecosystem::Npm),
+        names.alert(Severity::Critical, Ecosystem::Npm),
+    ];
+    for (filter_subject, filter_subjects) in [(all.clone(), vec![]), (String::new(), high_or_worse)]
+    {
+        let consumer = alerts_stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject,
+                filter_subjects,
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: alert_seq,
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let name = consumer.cached_info().name.clone();
+        let mut messages = consumer.messages().await.unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("an alert within 10 s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.info().unwrap().stream_sequence, alert_seq);
+        drop(messages);
+        alerts_stream
+            .create_consumer(pull::OrderedConfig {
+                name: Some(format!("{name}_1")),
+                filter_subject: all.clone(),
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: alert_seq,
+                },
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        alerts_stream.delete_consumer(&name).await.unwrap();
+        alerts_stream
+            .delete_consumer(&format!("{name}_1"))
+            .await
+            .unwrap();
+    }
+
+    // Nothing more: no results or alerts, no other service's consumer or
+    // bucket, no topology changes.
+    assert!(api
+        .publish(
+            &names.static_result(Ecosystem::Npm),
+            "forged-result",
+            &static_result
+        )
+        .await
+        .is_err());
+    assert!(api
+        .publish(
+            &names.alert(Severity::Critical, Ecosystem::Npm),
+            "forged-alert",
+            &alert
+        )
+        .await
+        .is_err());
+    assert!(api.open_consumer(&names.static_consumer()).await.is_err());
+    assert!(api
+        .open_consumer(&names.sink_consumer("parquet", StreamKind::Alerts))
+        .await
+        .is_err());
+    assert!(api.key_value(&names.history_bucket()).await.is_err());
+    assert!(api.key_value(&names.feed_cursors_bucket()).await.is_err());
+    assert!(api.ensure_topology().await.is_err());
+    // No other service writes the index; `paddock up` (admin) runs the API
+    // in its own process, so it does.
+    assert!(connect(&server, "static")
+        .await
+        .key_value(&bucket)
+        .await
+        .is_err());
+    admin
+        .key_value(&bucket)
+        .await
+        .unwrap()
+        .put("npm.left-pad.0=2E1=2E0", bytes_of("admin".into()))
+        .await
+        .unwrap();
     server.stop().await;
 }
 
