@@ -347,7 +347,17 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         .add_service(health_service)
         .add_service(reflection)
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+            // Small answers go out at once: without TCP_NODELAY each one
+            // waits for the peer's delayed acknowledgement (about 40 ms).
+            tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                |accepted| {
+                    if let Ok(stream) = &accepted {
+                        let _ = stream.set_nodelay(true);
+                    }
+                    accepted
+                },
+            ),
             shutdown.clone().cancelled_owned(),
         )
         .await;

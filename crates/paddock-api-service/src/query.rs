@@ -5,7 +5,7 @@
 
 use std::time::SystemTime;
 
-use async_nats::jetstream::stream::{LastRawMessageErrorKind, Stream};
+use async_nats::jetstream::stream::{DirectGetErrorKind, Stream};
 use futures::TryStreamExt;
 use paddock_bus::codec;
 use paddock_bus::{Bus, JetStreamBus, StreamKind};
@@ -226,7 +226,7 @@ impl Results {
             return Ok(None);
         }
         let stream_name = &stream.cached_info().config.name;
-        match stream.get_raw_message(sequence).await {
+        match stream.direct_get(sequence).await {
             Ok(m) => codec::decode::<M>(Some(&m.headers), &m.payload, self.max_message_bytes)
                 .map(Some)
                 .map_err(|e| {
@@ -234,7 +234,7 @@ impl Results {
                         "the {what} at {stream_name} sequence {sequence} cannot be read: {e}"
                     ))
                 }),
-            Err(e) if matches!(e.kind(), LastRawMessageErrorKind::NoMessageFound) => {
+            Err(e) if matches!(e.kind(), DirectGetErrorKind::NotFound) => {
                 expired.push(format!(
                     "the {what} ({stream_name} sequence {sequence}) has aged out of the stream"
                 ));
@@ -452,7 +452,7 @@ impl Results {
         let mut sequence = last;
         let floor = last.saturating_sub(scan).max(first);
         while sequence >= floor && sequence > 0 && out.len() < limit {
-            match stream.get_raw_message(sequence).await {
+            match stream.direct_get(sequence).await {
                 Ok(m) => {
                     if let Ok(alert) =
                         codec::decode::<Alert>(Some(&m.headers), &m.payload, self.max_message_bytes)
@@ -466,7 +466,7 @@ impl Results {
                         }
                     }
                 }
-                Err(e) if matches!(e.kind(), LastRawMessageErrorKind::NoMessageFound) => {}
+                Err(e) if matches!(e.kind(), DirectGetErrorKind::NotFound) => {}
                 Err(e) => {
                     return Err(QueryError::Unavailable(format!(
                         "reading alert {sequence}: {e}"

@@ -151,6 +151,9 @@ impl StreamPlan {
             duplicate_window: self.settings.duplicate_window,
             max_message_size: self.settings.max_message_bytes,
             num_replicas: self.replicas,
+            // Reads by sequence (the API's GetResult) go to any replica
+            // without a trip through the JetStream API's queue.
+            allow_direct: true,
             description: Some(format!("paddock {:?}", self.kind)),
             ..Default::default()
         }
