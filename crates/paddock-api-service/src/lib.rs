@@ -302,6 +302,11 @@ pub async fn run(config: ApiServiceConfig, mut cx: ServiceContext) -> Result<(),
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)));
     if let Some(tls) = &tls {
+        // tonic builds its rustls config with the process's default
+        // provider, which rustls cannot pick when the tree enables both
+        // ring and aws-lc-rs: choose aws-lc-rs (what the page uses) unless
+        // the process already chose.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         server = server
             .tls_config(tonic::transport::ServerTlsConfig::new().identity(
                 tonic::transport::Identity::from_pem(&tls.cert_pem, &tls.key_pem),
