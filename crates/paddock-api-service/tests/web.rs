@@ -973,3 +973,26 @@ async fn chromium_renders_the_pages_and_fetches_nothing_else() {
     }
     api.stop().await;
 }
+
+#[tokio::test]
+async fn a_bus_that_cannot_be_read_is_a_503() {
+    let mut nats = TestNats::start().await;
+    let (_bus, config) = nats.bus().await;
+    let api = start_api(&nats, &config, open_api()).await;
+    let base = api.bound.web_url.clone().unwrap();
+    assert_eq!(fetch(&base, "/", None).await.status, 200);
+
+    nats.server().kill().await;
+    for path in ["/", "/package?eco=npm&name=x", "/search?q=x"] {
+        let a = fetch(&base, path, None).await;
+        assert_eq!(a.status, 503, "{path}: {}", a.body);
+        assert!(
+            a.body.contains("the message bus cannot be read right now"),
+            "{path}"
+        );
+        assert_security_headers(&a, path);
+    }
+    // The page itself still answers.
+    assert_eq!(fetch(&base, "/healthz", None).await.status, 200);
+    api.stop().await;
+}

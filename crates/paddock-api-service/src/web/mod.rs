@@ -8,6 +8,7 @@
 //! - [`html`]: escaping, links and the page frame;
 //! - [`pages`]: one function per page (alerts, package, release, diff,
 //!   search);
+//! - [`results`]: a release's stored results (verdict, findings, phases);
 //! - [`tls`]: a listener that hands axum TLS connections.
 //!
 //! # Invariants
@@ -37,6 +38,7 @@ use crate::TlsFiles;
 
 pub mod html;
 pub mod pages;
+pub mod results;
 pub mod tls;
 
 /// The longest package name accepted in a query parameter.
@@ -230,4 +232,32 @@ async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_read_error_is_one_status() {
+        for (error, status) in [
+            (QueryError::Invalid("x".into()), StatusCode::BAD_REQUEST),
+            (QueryError::NotFound("x".into()), StatusCode::NOT_FOUND),
+            (
+                QueryError::Unavailable("x".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ] {
+            assert_eq!(PageError::from(error).into_response().status(), status);
+        }
+    }
+
+    #[test]
+    fn long_parameters_are_refused() {
+        assert!(capped("name", &"a".repeat(MAX_NAME_BYTES), MAX_NAME_BYTES).is_ok());
+        assert!(matches!(
+            capped("name", &"a".repeat(MAX_NAME_BYTES + 1), MAX_NAME_BYTES),
+            Err(PageError::BadRequest(m)) if m.contains("at most 512")
+        ));
+    }
 }
