@@ -250,7 +250,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub api: Option<String>,
     /// The API's read token.
-    #[arg(long, env = "PADDOCK_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PADDOCK_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub api_token: Option<String>,
     /// An OSV malicious-packages export to check against as well: a
     /// directory of reports (a clone of the database, an `osv` sink's
