@@ -27,6 +27,11 @@ pub struct BusConfig {
     pub request_timeout: Duration,
     /// Bodies larger than this are dead-lettered unread.
     pub max_message_bytes: usize,
+    /// Whether `paddock up` and `paddock serve` create or update the
+    /// topology at start. Off where a service's NATS user may not change
+    /// streams (accounts): `paddock topology --apply` does it once, with an
+    /// account that may.
+    pub apply_topology: bool,
     pub topology: TopologyConfig,
     pub consumer: ConsumerSettings,
 }
@@ -40,6 +45,7 @@ impl Default for BusConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(5),
             max_message_bytes: 8 * 1024 * 1024,
+            apply_topology: true,
             topology: TopologyConfig::default(),
             consumer: ConsumerSettings::default(),
         }

@@ -89,7 +89,13 @@ pub async fn run(
     let bus = JetStreamBus::connect(&url, &config.bus, bus_metrics)
         .await?
         .with_readiness(health.bus_readiness());
-    bus.ensure_topology().await?;
+    if config.bus.apply_topology {
+        bus.ensure_topology().await?;
+    } else {
+        tracing::info!(
+            "bus.apply_topology is off: using the topology as `paddock topology --apply` made it"
+        );
+    }
     health.set_ready("bus");
     tracing::info!(%url, prefix = %bus.names().prefix(), "topology ready");
     // `paddock submit`, `alerts tail` and the rest find this stack here
