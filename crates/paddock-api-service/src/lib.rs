@@ -52,7 +52,8 @@ pub struct ApiConfig {
     pub enabled: bool,
     /// The gRPC listener.
     pub listen: SocketAddr,
-    /// The web page's HTTP listener; unset: no page.
+    /// The web page's HTTP listener; `"off"` (or `""`): no page.
+    #[serde(with = "optional_addr")]
     pub web_listen: Option<SocketAddr>,
     /// Bearer tokens (`[[api.tokens]]` with `name`, `role` = read|submit,
     /// and `token` or `token_file`). None: an open API, loopback only.
@@ -75,6 +76,32 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Whether this replica also runs the index's consumers.
     pub index: bool,
+}
+
+/// An address, or `"off"`/`""` for none (TOML has no null).
+mod optional_addr {
+    use std::net::SocketAddr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(addr: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        match addr {
+            Some(a) => s.collect_str(a),
+            None => s.serialize_str("off"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim() {
+            "" | "off" => Ok(None),
+            addr => addr.parse().map(Some).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "`{addr}` is not an address like 127.0.0.1:8470 (or \"off\"): {e}"
+                ))
+            }),
+        }
+    }
 }
 
 /// `[api.tls]`: PEM files.
@@ -400,4 +427,29 @@ fn load_tls(tls: &TlsConfig) -> Result<TlsFiles, ApiError> {
         cert_pem: read(&tls.cert, "certificate")?,
         key_pem: read(&tls.key, "private key")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_can_be_turned_off_and_bad_addresses_say_why() {
+        let parse = |text: &str| toml::from_str::<ApiConfig>(text);
+        assert_eq!(parse("web_listen = \"off\"").unwrap().web_listen, None);
+        assert_eq!(parse("web_listen = \"\"").unwrap().web_listen, None);
+        assert_eq!(
+            parse("web_listen = \"127.0.0.1:9\"").unwrap().web_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9)))
+        );
+        assert_eq!(parse("").unwrap(), ApiConfig::default());
+        let error = parse("web_listen = \"localhost\"").unwrap_err().to_string();
+        assert!(error.contains("not an address"), "{error}");
+        // What is written reads back.
+        let off = ApiConfig {
+            web_listen: None,
+            ..ApiConfig::default()
+        };
+        assert_eq!(parse(&toml::to_string(&off).unwrap()).unwrap(), off);
+    }
 }
