@@ -59,7 +59,9 @@ struct Inner {
 impl JetStreamBus {
     /// Connects to `url` and checks that JetStream answers.
     ///
-    /// A user and password may be given in the URL
+    /// `url` may be a comma-separated list of a cluster's servers
+    /// (`nats://a:4222,nats://b:4222`): the client connects to one and
+    /// learns the rest from it. A user and password may be given in a URL
     /// (`nats://user:secret@host:4222`, percent-encoded); they are never
     /// shown in errors or logs.
     pub async fn connect(
@@ -68,12 +70,23 @@ impl JetStreamBus {
         metrics: Arc<BusMetrics>,
     ) -> Result<Self, BusError> {
         let names = Names::new(&config.prefix)?;
-        let (url, user_password) = split_credentials(url);
+        let (servers, user_password) = server_list(url);
+        let url = servers.join(",");
         let url = url.as_str();
         let connect_err = |source: BoxError| BusError::Connect {
             url: url.to_owned(),
             source,
         };
+        let addresses = servers
+            .iter()
+            .map(|s| {
+                s.parse::<async_nats::ServerAddr>().map_err(|e| {
+                    connect_err(
+                        format!("`{s}` is not a NATS server address ({e}); give nats://host:port, several separated by commas").into(),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut options = match (&config.credentials_file, user_password) {
             (Some(path), _) => async_nats::ConnectOptions::with_credentials_file(path)
                 .await
@@ -87,7 +100,7 @@ impl JetStreamBus {
             .name(format!("paddock/{}", config.prefix))
             .connection_timeout(config.connect_timeout);
         let client = options
-            .connect(url)
+            .connect(addresses)
             .await
             .map_err(|e| connect_err(Box::new(e)))?;
         let mut js = jetstream::new(client.clone());
@@ -406,6 +419,19 @@ impl DeadLetterSink for JetStreamBus {
 }
 
 /// Splits `user:password@` out of a URL, percent-decoding both.
+/// The servers of a comma-separated list, without credentials, and the
+/// first user and password given in any of them.
+fn server_list(urls: &str) -> (Vec<String>, Option<(String, String)>) {
+    let mut servers = Vec::new();
+    let mut credentials = None;
+    for url in urls.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+        let (server, user_password) = split_credentials(url);
+        servers.push(server);
+        credentials = credentials.or(user_password);
+    }
+    (servers, credentials)
+}
+
 fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
     let Some((scheme, rest)) = url.split_once("://") else {
         return (url.to_owned(), None);
@@ -503,6 +529,25 @@ mod tests {
         assert_eq!(
             split_credentials("127.0.0.1:4222"),
             ("127.0.0.1:4222".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn a_server_list_is_split_and_keeps_credentials_out_of_sight() {
+        assert_eq!(
+            server_list("nats://a:4222, nats://u:p%40ss@b:4222 ,nats://c:4222"),
+            (
+                vec![
+                    "nats://a:4222".to_owned(),
+                    "nats://b:4222".to_owned(),
+                    "nats://c:4222".to_owned()
+                ],
+                Some(("u".to_owned(), "p@ss".to_owned()))
+            )
+        );
+        assert_eq!(
+            server_list("nats://127.0.0.1:4222"),
+            (vec!["nats://127.0.0.1:4222".to_owned()], None)
         );
     }
 }

@@ -649,3 +649,44 @@ async fn different_prefixes_on_one_server_do_not_see_each_other() {
     expected.sort();
     assert_eq!(seen, expected);
 }
+
+#[tokio::test]
+async fn a_comma_separated_server_list_connects_to_a_server_that_answers() {
+    let nats = TestNats::start().await;
+    // The first seed is a closed loopback port, as a dead cluster node is.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("nats://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let list = format!("{dead}, {}", nats.url());
+    let config = quick_config(&unique_prefix());
+    let bus = paddock_bus::JetStreamBus::connect(
+        &list,
+        &config,
+        Arc::new(paddock_bus::metrics::BusMetrics::default()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connecting to {list}: {e}"));
+    bus.ensure_topology().await.unwrap();
+    let rel = release("left-pad", "1.3.0");
+    let published = bus
+        .publish(
+            &bus.names().release(Ecosystem::Npm),
+            &release_msg_id(rel.package.as_ref().unwrap()),
+            &rel,
+        )
+        .await
+        .unwrap();
+    assert_eq!(published.sequence, 1);
+    assert_eq!(bus.url(), list.replace(' ', ""));
+
+    let error = paddock_bus::JetStreamBus::connect(
+        "nats://127.0.0.1:4222,nats://[::1:bad",
+        &config,
+        Arc::new(paddock_bus::metrics::BusMetrics::default()),
+    )
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(error.contains("is not a NATS server address"), "{error}");
+}
