@@ -18,6 +18,7 @@
 
 pub mod bigquery;
 pub mod clients;
+pub mod cluster;
 pub mod fault_proxy;
 pub mod leftovers;
 pub mod lockfiles;

@@ -32,6 +32,11 @@ pub struct BusConfig {
     /// streams (accounts): `paddock topology --apply` does it once, with an
     /// account that may.
     pub apply_topology: bool,
+    /// How long a publish, or the first JetStream check of a connection,
+    /// keeps retrying while a cluster has no leader for the stream (an
+    /// election after a node restart takes seconds).
+    #[serde(with = "humantime_serde")]
+    pub election_timeout: Duration,
     pub topology: TopologyConfig,
     pub consumer: ConsumerSettings,
 }
@@ -46,6 +51,7 @@ impl Default for BusConfig {
             request_timeout: Duration::from_secs(5),
             max_message_bytes: 8 * 1024 * 1024,
             apply_topology: true,
+            election_timeout: Duration::from_secs(30),
             topology: TopologyConfig::default(),
             consumer: ConsumerSettings::default(),
         }

@@ -105,12 +105,22 @@ impl JetStreamBus {
             .map_err(|e| connect_err(Box::new(e)))?;
         let mut js = jetstream::new(client.clone());
         js.set_timeout(config.request_timeout);
-        js.query_account()
-            .await
-            .map_err(|e| BusError::JetStreamUnavailable {
-                url: url.to_owned(),
-                source: Box::new(e),
-            })?;
+        // A cluster answers only once it has a JetStream meta leader.
+        let mut retry = ElectionRetry::new(config.election_timeout);
+        loop {
+            match js.query_account().await {
+                Ok(_) => break,
+                Err(e) if retry.again().await => {
+                    tracing::debug!(error = %e, "JetStream does not answer yet; retrying");
+                }
+                Err(e) => {
+                    return Err(BusError::JetStreamUnavailable {
+                        url: url.to_owned(),
+                        source: Box::new(e),
+                    })
+                }
+            }
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -268,14 +278,37 @@ impl Bus for JetStreamBus {
                 subject: subject.to_owned(),
                 source,
             };
-            let ack = self
-                .inner
-                .js
-                .publish_with_headers(subject.to_owned(), headers, body)
-                .await
-                .map_err(|e| err(Box::new(e)))?
-                .await
-                .map_err(|e| err(Box::new(e)))?;
+            // During a leader election (a node restart in a cluster) the
+            // stream does not answer for a few seconds: the same message
+            // (same id, so stored once) is sent again until it is stored or
+            // bus.election_timeout passes.
+            let mut retry = ElectionRetry::new(self.inner.config.election_timeout);
+            let ack = loop {
+                let sent = match self
+                    .inner
+                    .js
+                    .publish_with_headers(subject.to_owned(), headers.clone(), body.clone())
+                    .await
+                {
+                    Ok(pending) => pending.await,
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(ack) => break ack,
+                    Err(e) if transient(e.kind()) && retry.again().await => {
+                        self.inner.metrics.publish_retries.inc();
+                        tracing::debug!(subject, error = %e, "publish not acknowledged; retrying");
+                    }
+                    Err(e) if transient(e.kind()) => {
+                        return Err(err(format!(
+                            "no JetStream stream acknowledged it within {:?} ({e}): the cluster may be electing a leader for the stream, or no stream stores this subject (run `paddock topology --apply`)",
+                            self.inner.config.election_timeout
+                        )
+                        .into()))
+                    }
+                    Err(e) => return Err(err(Box::new(e))),
+                }
+            };
             let labels = SubjectLabels {
                 stream: ack.stream.clone(),
             };
@@ -419,6 +452,41 @@ impl DeadLetterSink for JetStreamBus {
 }
 
 /// Splits `user:password@` out of a URL, percent-decoding both.
+/// Whether a publish failure may pass once the cluster has a leader.
+fn transient(kind: jetstream::context::PublishErrorKind) -> bool {
+    use jetstream::context::PublishErrorKind as K;
+    matches!(
+        kind,
+        K::StreamNotFound | K::TimedOut | K::BrokenPipe | K::Other
+    )
+}
+
+/// Retries with a growing pause for a bounded time.
+struct ElectionRetry {
+    deadline: tokio::time::Instant,
+    pause: std::time::Duration,
+}
+
+impl ElectionRetry {
+    fn new(within: std::time::Duration) -> Self {
+        Self {
+            deadline: tokio::time::Instant::now() + within,
+            pause: std::time::Duration::from_millis(50),
+        }
+    }
+
+    /// Waits before the next attempt; false when time is up.
+    async fn again(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.pause.min(self.deadline - now)).await;
+        self.pause = (self.pause * 2).min(std::time::Duration::from_secs(1));
+        true
+    }
+}
+
 /// The servers of a comma-separated list, without credentials, and the
 /// first user and password given in any of them.
 fn server_list(urls: &str) -> (Vec<String>, Option<(String, String)>) {

@@ -33,6 +33,7 @@ type HistogramFamily = Family<ConsumerLabels, Histogram, fn() -> Histogram>;
 pub struct BusMetrics {
     pub published: Family<SubjectLabels, Counter>,
     pub publish_duplicates: Family<SubjectLabels, Counter>,
+    pub publish_retries: Counter,
     pub settled: Family<OutcomeLabels, Counter>,
     pub handler_seconds: HistogramFamily,
     pub in_flight: Family<ConsumerLabels, Gauge>,
@@ -46,6 +47,7 @@ impl Default for BusMetrics {
         Self {
             published: Family::default(),
             publish_duplicates: Family::default(),
+            publish_retries: Counter::default(),
             settled: Family::default(),
             handler_seconds: Family::new_with_constructor(handler_histogram),
             in_flight: Family::default(),
@@ -66,6 +68,11 @@ impl BusMetrics {
             "publish_duplicates",
             "Publishes absorbed by the duplicate window",
             self.publish_duplicates.clone(),
+        );
+        r.register(
+            "publish_retries",
+            "Publishes sent again while a stream had no leader (elections)",
+            self.publish_retries.clone(),
         );
         r.register(
             "settled",

@@ -379,8 +379,10 @@ async fn connect(server: &LocalNatsServer, user: &str) -> JetStreamBus {
         .replace("nats://", &format!("nats://{user}:{user}-secret@"));
     let config = BusConfig {
         prefix: "paddock".into(),
-        // Refused publishes end as timeouts: keep them short.
+        // Refused publishes end as timeouts: keep them short, and do not
+        // retry them as if a cluster were electing a leader.
         request_timeout: Duration::from_millis(500),
+        election_timeout: Duration::ZERO,
         ..Default::default()
     };
     JetStreamBus::connect(&url, &config, Arc::new(BusMetrics::default()))

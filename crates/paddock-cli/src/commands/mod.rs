@@ -39,7 +39,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
     }
 
     match args.command {
-        Command::Up(up) => up::run(up, None, config, &env).await,
+        Command::Up(up) => Box::pin(up::run(up, None, config, &env)).await,
         Command::Serve(serve) => {
             let url = serve.nats_url.or(config.bus.url.clone()).ok_or_else(|| {
                 anyhow::anyhow!("`paddock serve` runs against an existing NATS server: pass --nats-url or set bus.url (PADDOCK__BUS__URL)")
@@ -48,9 +48,9 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
                 nats_url: Some(url),
                 data_dir: None,
             };
-            up::run(up, Some(serve.service), config, &env).await
+            Box::pin(up::run(up, Some(serve.service), config, &env)).await
         }
-        Command::Topology(topology) => topology::run(topology, config).await,
+        Command::Topology(topology) => Box::pin(topology::run(topology, config)).await,
         Command::Config => config_cmd::run(&config),
         Command::Analyze(analyze) => analyze::run(analyze, config, &env).await,
         Command::Fetch(fetch) => fetch::run(fetch, config, &env).await,
@@ -58,7 +58,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
         Command::Diff(d) => diff::run(d, config, &env).await,
         Command::Verify(v) => verify::run(v, config, &env).await,
         Command::Alerts(crate::cli::AlertsCommand::Tail(tail)) => {
-            alerts::tail(tail, config, &env).await
+            Box::pin(alerts::tail(tail, config, &env)).await
         }
         Command::Rules(r) => rules::run(r, &config),
         Command::Eval(e) => eval::run(e, config, &env).await,
