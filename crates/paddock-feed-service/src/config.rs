@@ -65,6 +65,13 @@ pub struct FeedConfig {
     pub concurrency: usize,
     /// Releases handled per poll; the rest wait for the next poll.
     pub max_items_per_poll: usize,
+    /// How long a replica stays the one that polls an ecosystem after it
+    /// started or finished a poll. Several feed replicas may run: one polls
+    /// an ecosystem at a time, and when it stops (a crash, a lost node)
+    /// another takes over once this has passed. A replica that stops
+    /// cleanly gives its leases up at once.
+    #[serde(with = "humantime_serde")]
+    pub lease: std::time::Duration,
 }
 
 impl Default for FeedConfig {
@@ -78,6 +85,7 @@ impl Default for FeedConfig {
             crates_io: EcosystemFeed::default(),
             concurrency: 8,
             max_items_per_poll: 2000,
+            lease: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct FeedMetrics {
     pub skipped: Family<EcoLabels, Counter>,
     pub may_have_dropped: Family<EcoLabels, Counter>,
     pub lag_seconds: Family<EcoLabels, Gauge>,
+    /// 1 while this replica holds the ecosystem's lease.
+    pub leader: Family<EcoLabels, Gauge>,
 }
 
 impl FeedMetrics {
@@ -35,6 +37,11 @@ impl FeedMetrics {
             self.poll_errors.clone(),
         );
         r.register("items", "Releases the feeds announced", self.items.clone());
+        r.register(
+            "leader",
+            "1 while this replica holds the ecosystem's feed lease and polls it",
+            self.leader.clone(),
+        );
         r.register(
             "published",
             "Releases published to the bus",

@@ -5,6 +5,16 @@
 //! every release of the poll is published (acked by the stream) or recorded
 //! as failed on the dead-letter stream. A crash mid-poll repeats the poll;
 //! releases published twice are absorbed by their message id.
+//!
+//! Leadership: several replicas may run; one polls each ecosystem. The
+//! cursor's KV entry also holds a lease (holder, expiry). A poll starts by
+//! taking or renewing the lease with compare-and-swap, and ends by writing
+//! the new cursor with compare-and-swap on the revision it took the lease
+//! at: a replica whose lease ran out and was taken over cannot move the
+//! cursor (its write fails), so two leaders never both advance it. A
+//! replica that finds the lease held by another live one skips the poll;
+//! when the leader stops, another takes over once the lease expires, from
+//! the stored cursor.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +57,33 @@ pub enum FeedError {
     Publish(#[from] PublishError),
     #[error("feed cursor store {bucket}: {reason}")]
     Cursor { bucket: String, reason: String },
+    /// Another replica polls this ecosystem (not a failure).
+    #[error("{holder} holds the {eco} feed's lease for {seconds} s more")]
+    NotLeader {
+        eco: &'static str,
+        holder: String,
+        seconds: i64,
+    },
+    /// The lease ran out during the poll and another replica took it: the
+    /// cursor was left to the new leader.
+    #[error("lost the {eco} feed's lease during the poll (another replica took over); the cursor was not moved")]
+    LeaseLost { eco: &'static str },
+}
+
+/// What the cursor's KV entry holds: the position, and who polls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Stored {
+    #[serde(flatten)]
+    cursor: Cursor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease: Option<Lease>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Lease {
+    holder: String,
+    /// Unix milliseconds.
+    expires_ms: i64,
 }
 
 /// The feed service for every configured ecosystem.
@@ -59,6 +96,8 @@ pub struct FeedService {
 struct Inner {
     publisher: ReleasePublisher,
     cursors: Store,
+    /// This replica's name in leases.
+    holder: String,
     feeds: Vec<Feed>,
     config: FeedConfig,
     metrics: Arc<FeedMetrics>,
@@ -124,6 +163,14 @@ impl FeedService {
             inner: Arc::new(Inner {
                 publisher,
                 cursors,
+                holder: format!(
+                    "{}/{}/{:08x}",
+                    std::fs::read_to_string("/proc/sys/kernel/hostname")
+                        .map(|h| h.trim().to_owned())
+                        .unwrap_or_else(|_| "feed".into()),
+                    std::process::id(),
+                    rand_u32()
+                ),
                 feeds,
                 config: config.clone(),
                 metrics,
@@ -148,6 +195,34 @@ impl FeedService {
     }
 
     async fn run_feed(&self, eco: Ecosystem, shutdown: CancellationToken) {
+        self.poll_until(eco, &shutdown).await;
+        self.release_lease(eco).await;
+    }
+
+    /// Gives up `eco`'s lease if this replica holds it, so that another
+    /// takes over at once rather than after the lease runs out.
+    async fn release_lease(&self, eco: Ecosystem) {
+        let key = self.inner.publisher.bus().names().cursor_key(eco);
+        let Ok((Some(mut stored), Some(revision))) = self.load_cursor(&key).await else {
+            return;
+        };
+        if stored.lease.as_ref().map(|l| &l.holder) != Some(&self.inner.holder) {
+            return;
+        }
+        stored.lease = None;
+        let body = serde_json::to_vec(&stored).expect("a cursor serialises");
+        if self
+            .inner
+            .cursors
+            .update(&key, body.into(), revision)
+            .await
+            .is_ok()
+        {
+            tracing::info!(eco = cli_name(eco), "feed lease given up");
+        }
+    }
+
+    async fn poll_until(&self, eco: Ecosystem, shutdown: &CancellationToken) {
         let interval = self.inner.config.ecosystem(eco).interval;
         loop {
             let poll = self.poll_once(eco);
@@ -164,6 +239,7 @@ impl FeedService {
                         lag_s = report.lag.map(|l| l.as_secs()),
                         "feed polled"
                     ),
+                    Err(error @ FeedError::NotLeader { .. }) => tracing::debug!(eco = cli_name(eco), %error, "another replica polls this feed"),
                     Err(error) => tracing::warn!(eco = cli_name(eco), %error, "feed poll failed; retrying at the next interval"),
                 },
             }
@@ -214,6 +290,9 @@ impl FeedService {
                         .set(lag.as_secs() as i64);
                 }
             }
+            Err(FeedError::NotLeader { .. }) => {
+                metrics.leader.get_or_create(&labels).set(0);
+            }
             Err(_) => {
                 metrics.poll_errors.get_or_create(&labels).inc();
             }
@@ -231,7 +310,9 @@ impl FeedService {
         let settings = self.inner.config.ecosystem(eco);
         let now = Utc::now();
         let key = self.inner.publisher.bus().names().cursor_key(eco);
-        let cursor = match self.load_cursor(&key).await? {
+        let (stored, revision) = self.load_cursor(&key).await?;
+        let lease = stored.as_ref().and_then(|s| s.lease.clone());
+        let cursor = match stored.map(|s| s.cursor) {
             Some(cursor) => cursor,
             None => Cursor {
                 time: Some(
@@ -240,6 +321,7 @@ impl FeedService {
                 token: settings.initial_token.clone(),
             },
         };
+        let lease_revision = self.take_lease(eco, &key, &cursor, lease, revision).await?;
         let mut poll =
             sources::poll(eco, &feed.http, &feed.urls, &cursor, &settings.watch, now).await?;
 
@@ -311,44 +393,159 @@ impl FeedService {
             }
         }
         report.lag = newest.and_then(|n| (now - n).to_std().ok());
-        self.store_cursor(&key, &poll.next).await?;
+        self.store_cursor(eco, &key, &poll.next, lease_revision)
+            .await?;
         Ok(report)
     }
 
-    async fn load_cursor(&self, key: &str) -> Result<Option<Cursor>, FeedError> {
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.inner.config.lease.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// Takes or renews `eco`'s lease; the entry's revision after the write.
+    /// The entry keeps `cursor` (the stored one, or the initial one).
+    async fn take_lease(
+        &self,
+        eco: Ecosystem,
+        key: &str,
+        cursor: &Cursor,
+        lease: Option<Lease>,
+        revision: Option<u64>,
+    ) -> Result<u64, FeedError> {
+        let now = Utc::now().timestamp_millis();
+        let mut stored = Stored {
+            cursor: cursor.clone(),
+            lease,
+        };
+        if let Some(lease) = &stored.lease {
+            if lease.holder != self.inner.holder && lease.expires_ms > now {
+                return Err(FeedError::NotLeader {
+                    eco: cli_name(eco),
+                    holder: lease.holder.clone(),
+                    seconds: (lease.expires_ms - now) / 1000,
+                });
+            }
+        }
+        stored.lease = Some(Lease {
+            holder: self.inner.holder.clone(),
+            expires_ms: now + self.lease_ms(),
+        });
+        let body = serde_json::to_vec(&stored).expect("a cursor serialises");
+        let written = match revision {
+            None => self
+                .inner
+                .cursors
+                .create(key, body.into())
+                .await
+                .map_err(|e| e.to_string()),
+            Some(r) => self
+                .inner
+                .cursors
+                .update(key, body.into(), r)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        match written {
+            Ok(revision) => {
+                self.inner
+                    .metrics
+                    .leader
+                    .get_or_create(&FeedMetrics::labels(eco))
+                    .set(1);
+                Ok(revision)
+            }
+            // Another replica wrote first: it leads this round.
+            Err(reason) => {
+                tracing::debug!(eco = cli_name(eco), %reason, "the lease went to another replica");
+                Err(FeedError::NotLeader {
+                    eco: cli_name(eco),
+                    holder: "another replica".into(),
+                    seconds: self.lease_ms() / 1000,
+                })
+            }
+        }
+    }
+
+    /// The cursor entry and its revision (`None`, `None` when there is none).
+    async fn load_cursor(&self, key: &str) -> Result<(Option<Stored>, Option<u64>), FeedError> {
         let bucket = self.inner.publisher.bus().names().feed_cursors_bucket();
-        let value = self
+        let entry = self
             .inner
             .cursors
-            .get(key)
+            .entry(key)
             .await
             .map_err(|e| FeedError::Cursor {
                 bucket: bucket.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(match value {
-            Some(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(cursor) => Some(cursor),
-                Err(error) => {
-                    tracing::warn!(%key, %error, "unreadable feed cursor; starting afresh");
-                    None
+        Ok(match entry {
+            Some(e) if e.operation == async_nats::jetstream::kv::Operation::Put => {
+                match serde_json::from_slice::<Stored>(&e.value) {
+                    Ok(stored) => (Some(stored), Some(e.revision)),
+                    Err(error) => {
+                        tracing::warn!(%key, %error, "unreadable feed cursor; starting afresh");
+                        (None, Some(e.revision))
+                    }
                 }
-            },
-            None => None,
+            }
+            Some(e) => (None, Some(e.revision)),
+            None => (None, None),
         })
     }
 
-    async fn store_cursor(&self, key: &str, cursor: &Cursor) -> Result<(), FeedError> {
-        let bucket = self.inner.publisher.bus().names().feed_cursors_bucket();
-        let body = serde_json::to_vec(cursor).expect("a cursor serialises");
-        self.inner
+    /// Writes the new cursor (and renews the lease) if the entry is still
+    /// at the revision this replica took the lease at.
+    async fn store_cursor(
+        &self,
+        eco: Ecosystem,
+        key: &str,
+        cursor: &Cursor,
+        lease_revision: u64,
+    ) -> Result<(), FeedError> {
+        let stored = Stored {
+            cursor: cursor.clone(),
+            lease: Some(Lease {
+                holder: self.inner.holder.clone(),
+                expires_ms: Utc::now().timestamp_millis() + self.lease_ms(),
+            }),
+        };
+        let body = serde_json::to_vec(&stored).expect("a cursor serialises");
+        match self
+            .inner
             .cursors
-            .put(key, body.into())
+            .update(key, body.into(), lease_revision)
             .await
-            .map(drop)
-            .map_err(|e| FeedError::Cursor {
-                bucket,
-                reason: e.to_string(),
-            })
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                use async_nats::jetstream::kv::UpdateErrorKind;
+                self.inner
+                    .metrics
+                    .leader
+                    .get_or_create(&FeedMetrics::labels(eco))
+                    .set(0);
+                if matches!(error.kind(), UpdateErrorKind::WrongLastRevision) {
+                    Err(FeedError::LeaseLost { eco: cli_name(eco) })
+                } else {
+                    Err(FeedError::Cursor {
+                        bucket: self.inner.publisher.bus().names().feed_cursors_bucket(),
+                        reason: error.to_string(),
+                    })
+                }
+            }
+        }
     }
+}
+
+/// A little randomness for the replica's name (no RNG dependency).
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.finish() as u32
 }

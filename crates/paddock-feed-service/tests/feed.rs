@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use paddock_bus::names::{headers, StreamKind};
 use paddock_bus::{Bus, JetStreamBus};
-use paddock_feed_service::{FeedConfig, FeedMetrics, FeedService};
+use paddock_feed_service::{FeedConfig, FeedError, FeedMetrics, FeedService};
 use paddock_proto::ecosystem::ALL;
 use paddock_proto::v1::{Ecosystem, Release};
 use paddock_registry::digest::sha256_hex;
@@ -25,8 +25,12 @@ fn feed_config() -> FeedConfig {
     }
     config.npm.initial_token = Some("0".into());
     config.packagist.initial_token = Some("0".into());
+    config.lease = LEASE;
     config
 }
+
+/// The feeds' lease in these tests.
+const LEASE: Duration = Duration::from_millis(1500);
 
 async fn service(bus: &JetStreamBus, registry: &FixtureRegistry) -> FeedService {
     FeedService::new(
@@ -166,6 +170,16 @@ async fn a_feed_killed_mid_poll_and_restarted_loses_and_duplicates_nothing() {
 
     registry.clear_faults();
     let restarted = service(&bus, &registry).await;
+    // The killed replica's leases run out first (a crash gives none up).
+    let mut held = 0;
+    for eco in ALL {
+        held += usize::from(matches!(
+            restarted.poll_once(eco).await,
+            Err(FeedError::NotLeader { .. })
+        ));
+    }
+    assert!(held > 0, "the killed replica held no lease");
+    tokio::time::sleep(LEASE).await;
     for eco in ALL {
         restarted.poll_once(eco).await.unwrap();
     }
@@ -303,4 +317,99 @@ async fn watch_lists_publish_only_the_watched_packages() {
     assert!(releases
         .iter()
         .all(|r| r.source == paddock_proto::v1::FeedSource::Watchlist as i32));
+}
+
+#[tokio::test]
+async fn one_replica_polls_at_a_time_and_another_takes_over_from_the_cursor() {
+    let nats = TestNats::start().await;
+    let (bus, config) = nats.bus().await;
+    let registry = FixtureRegistry::start().await;
+    // Each replica on its own connection, as separate processes.
+    let other_bus = JetStreamBus::connect(
+        nats.url(),
+        &config,
+        Arc::new(paddock_bus::metrics::BusMetrics::default()),
+    )
+    .await
+    .unwrap();
+    let (a, b) = (
+        service(&bus, &registry).await,
+        service(&other_bus, &registry).await,
+    );
+
+    let first = a.poll_once(Ecosystem::Npm).await.unwrap();
+    assert!(first.published > 0);
+    let standby = b.poll_once(Ecosystem::Npm).await.unwrap_err();
+    assert!(matches!(standby, FeedError::NotLeader { .. }), "{standby}");
+    // Another ecosystem is free: B leads it.
+    b.poll_once(Ecosystem::Pypi).await.unwrap();
+    assert!(matches!(
+        a.poll_once(Ecosystem::Pypi).await,
+        Err(FeedError::NotLeader { .. })
+    ));
+
+    // A stops without a word (its lease runs out): B takes over, from
+    // the cursor A stored, so nothing is announced again.
+    tokio::time::sleep(LEASE + Duration::from_millis(100)).await;
+    let takeover = b.poll_once(Ecosystem::Npm).await.unwrap();
+    assert_eq!(
+        (takeover.published, takeover.duplicates),
+        (0, 0),
+        "{takeover:?}"
+    );
+    assert!(matches!(
+        a.poll_once(Ecosystem::Npm).await,
+        Err(FeedError::NotLeader { .. })
+    ));
+
+    // A replica that stops cleanly gives its leases up at once.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(b.clone().run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shutdown.cancel();
+    running.await.unwrap();
+    a.poll_once(Ecosystem::Npm).await.unwrap();
+    let (counts, _) = published(&bus).await;
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_leader_whose_lease_ran_out_mid_poll_cannot_move_the_cursor() {
+    let nats = TestNats::start().await;
+    let (bus, config) = nats.bus().await;
+    let registry = FixtureRegistry::start().await;
+    let other_bus = JetStreamBus::connect(
+        nats.url(),
+        &config,
+        Arc::new(paddock_bus::metrics::BusMetrics::default()),
+    )
+    .await
+    .unwrap();
+    let (a, b) = (
+        service(&bus, &registry).await,
+        service(&other_bus, &registry).await,
+    );
+    // A's poll outlasts its lease: the registry is slow for it.
+    registry.fault(
+        "/npm/",
+        Fault::Delay {
+            millis: 2 * LEASE.as_millis() as u64,
+        },
+    );
+    let slow = tokio::spawn({
+        let a = a.clone();
+        async move { a.poll_once(Ecosystem::Npm).await }
+    });
+    tokio::time::sleep(LEASE + Duration::from_millis(300)).await;
+    registry.clear_faults();
+    // B takes the expired lease, polls and stores its cursor.
+    let b_report = b.poll_once(Ecosystem::Npm).await.unwrap();
+    assert!(b_report.published > 0);
+    // A finishes: what it publishes is absorbed, and its cursor write fails.
+    let stale = slow.await.unwrap().unwrap_err();
+    assert!(matches!(stale, FeedError::LeaseLost { .. }), "{stale}");
+    let (counts, _) = published(&bus).await;
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // B still leads.
+    b.poll_once(Ecosystem::Npm).await.unwrap();
 }
