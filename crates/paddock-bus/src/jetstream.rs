@@ -207,10 +207,44 @@ impl JetStreamBus {
         topology::plan(&self.inner.names, &self.inner.config.topology)
     }
 
-    /// Creates or updates the topology (idempotent).
+    /// Creates or updates the topology (idempotent), retried while a
+    /// cluster elects leaders (for `bus.election_timeout`).
     #[tracing::instrument(skip_all, fields(prefix = %self.inner.names.prefix()))]
     pub async fn ensure_topology(&self) -> Result<(), BusError> {
-        topology::apply(&self.inner.js, &self.plan()).await
+        let plan = self.plan();
+        self.ride_out("applying the topology", || {
+            topology::apply(&self.inner.js, &plan)
+        })
+        .await
+    }
+
+    /// This bus's settings.
+    pub fn config(&self) -> &BusConfig {
+        &self.inner.config
+    }
+
+    /// Runs `op` again, with a growing pause, while it fails the way calls
+    /// fail during a leader election (timeouts, no responders, no leader,
+    /// JetStream unavailable) and `bus.election_timeout` has not passed:
+    /// for KV, object-store and topology calls, which fail for a few
+    /// seconds while a cluster elects a leader after a node restarts. Other
+    /// errors, and the last one, are returned at once.
+    pub async fn ride_out<T, E, F, Fut>(&self, what: &str, mut op: F) -> Result<T, E>
+    where
+        E: std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let mut retry = ElectionRetry::new(self.inner.config.election_timeout);
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(error) if during_election(&error.to_string()) && retry.again().await => {
+                    tracing::debug!(%error, "{what} failed; retrying while the cluster may be electing a leader");
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// The durable pull consumer of `spec` (created by the topology).
@@ -459,6 +493,25 @@ fn transient(kind: jetstream::context::PublishErrorKind) -> bool {
         kind,
         K::StreamNotFound | K::TimedOut | K::BrokenPipe | K::Other
     )
+}
+
+/// Whether an error's text is one a JetStream call gives while a cluster
+/// has no leader for it.
+fn during_election(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    [
+        "timed out",
+        "timeout",
+        "no responders",
+        "not available",
+        "unavailable",
+        "leader",
+        "503",
+        "broken pipe",
+        "disconnected",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// Retries with a growing pause for a bounded time.

@@ -65,19 +65,26 @@ impl ReleasePublisher {
     }
 
     /// Stores `bytes` under their sha256 unless already there; returns the key.
+    /// Retried while a cluster elects the store's leader
+    /// (`bus.election_timeout`).
     pub async fn store(&self, bytes: &Bytes) -> Result<String, PublishError> {
         let key = digest::sha256_hex(bytes);
-        if self.artifacts.info(&key).await.is_ok() {
-            return Ok(key);
-        }
-        let err = |e: &dyn std::fmt::Display| PublishError::ObjectStore {
-            bucket: self.bucket.clone(),
-            reason: e.to_string(),
-        };
-        self.artifacts
-            .put(key.as_str(), &mut bytes.as_ref())
+        self.bus
+            .ride_out("storing an artifact", || async {
+                if self.artifacts.info(&key).await.is_ok() {
+                    return Ok(());
+                }
+                self.artifacts
+                    .put(key.as_str(), &mut bytes.as_ref())
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
             .await
-            .map_err(|e| err(&e))?;
+            .map_err(|reason| PublishError::ObjectStore {
+                bucket: self.bucket.clone(),
+                reason,
+            })?;
         Ok(key)
     }
 
