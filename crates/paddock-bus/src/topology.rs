@@ -4,6 +4,24 @@
 //! Applying is idempotent: each item is created when missing and updated to
 //! the planned settings when present, so running it twice, or from several
 //! processes at once, leaves exactly one of each.
+//!
+//! # Replicas
+//!
+//! `bus.topology.replicas` (1 on one server, 3 on a three-node cluster)
+//! applies to every stream, KV bucket and the object store alike. With
+//! three replicas:
+//!
+//! - placement: each stream and bucket lives on three servers, one of them
+//!   its leader (chosen by election, moved when its server dies); the
+//!   cluster needs at least three servers with JetStream, and a majority
+//!   (two) alive to accept writes;
+//! - limits: `max_bytes` and `max_age` hold per replica, so every server
+//!   needs the stream's full `max_bytes` of its own storage (three times
+//!   the data in the cluster), and file storage is kept on each;
+//! - durable consumers are replicated with their stream, so their state
+//!   survives a node's loss;
+//! - while a leader is elected (seconds after its node dies) writes fail:
+//!   the bus retries them for `bus.election_timeout`.
 
 use std::fmt;
 use std::time::Duration;
