@@ -25,6 +25,7 @@ use paddock_runtime::nats_server::{LocalNatsConfig, LocalNatsServer};
 #[derive(Debug)]
 struct Node {
     client_port: u16,
+    monitor_port: u16,
     dir: PathBuf,
     server: Option<LocalNatsServer>,
 }
@@ -61,13 +62,15 @@ impl TestCluster {
                 .iter()
                 .map(|p| format!("nats-route://127.0.0.1:{p}"))
                 .collect();
+            let monitor_port = free_port();
             let cluster = format!(
-                "server_name: n{i}\ncluster {{\n  name: paddock-test\n  listen: 127.0.0.1:{route_port}\n  routes: [{}]\n}}\n",
+                "server_name: n{i}\nhttp: \"127.0.0.1:{monitor_port}\"\ncluster {{\n  name: paddock-test\n  listen: 127.0.0.1:{route_port}\n  routes: [{}]\n}}\n",
                 seeds.join(", ")
             );
             std::fs::write(node_dir.join("cluster.conf"), cluster).unwrap();
             nodes.push(Node {
                 client_port: free_port(),
+                monitor_port,
                 dir: node_dir,
                 server: None,
             });
@@ -128,6 +131,35 @@ impl TestCluster {
         assert!(self.nodes[i].server.is_none(), "node {i} is running");
         let server = self.node_start(i).await;
         self.nodes[i].server = Some(server);
+    }
+
+    /// The node that leads JetStream's meta group (the one that places
+    /// streams and consumers), from a running node's `/jsz`.
+    pub async fn meta_leader(&self) -> Option<usize> {
+        for node in self.nodes.iter().filter(|n| n.server.is_some()) {
+            let url = format!("http://127.0.0.1:{}/jsz", node.monitor_port);
+            let Ok(response) = reqwest::get(&url).await else {
+                continue;
+            };
+            let Some(jsz) = response
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            else {
+                continue;
+            };
+            let leader = jsz["meta_cluster"]["leader"].as_str().unwrap_or_default();
+            if let Some(n) = leader.strip_prefix('n').and_then(|n| n.parse().ok()) {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// Whether node `i` runs.
+    pub fn is_running(&self, i: usize) -> bool {
+        self.nodes[i].server.is_some()
     }
 
     /// The node that leads `stream` (its `server_name` is `n<i>`), asked of

@@ -21,6 +21,7 @@ pub mod clients;
 pub mod cluster;
 pub mod fault_proxy;
 pub mod leftovers;
+pub mod loadgen;
 pub mod lockfiles;
 pub mod marshal;
 pub mod packages;

@@ -191,6 +191,27 @@ impl FixtureRegistry {
         self.state.lock().unwrap().requests.clone()
     }
 
+    /// Publishes a release, as a registry does: its artifacts are built now
+    /// and served, and every feed lists it from the next request on (at
+    /// its `published` time; npm's changes feed gives its package the next
+    /// sequence number).
+    pub fn publish(&self, pkg: FixturePackage) {
+        let built = artifacts_of(&pkg);
+        self.publish_built(pkg, built);
+    }
+
+    /// Publishes a release with the given artifact bytes instead of its
+    /// built ones (a hostile archive: the registry serves it, and its
+    /// metadata's digests are of these bytes).
+    pub fn publish_built(&self, pkg: FixturePackage, built: Vec<Built>) {
+        let mut s = self.state.lock().unwrap();
+        for b in built {
+            s.artifacts
+                .insert(artifact_key(pkg.eco, &b.filename), b.bytes);
+        }
+        s.packages.push(pkg);
+    }
+
     /// The packages served.
     pub fn packages(&self) -> Vec<FixturePackage> {
         self.state.lock().unwrap().packages.clone()
@@ -515,24 +536,25 @@ fn route(
                 .collect::<Vec<_>>())
         }
         ["npm-replicate", "registry", "_changes"] => {
-            // One change per package, numbered in catalogue order.
+            // Each release is a change to its package's document, numbered
+            // in publication order; as in CouchDB, a document is listed once,
+            // at the sequence of its latest change.
             let since: usize = query_param(query, "since")
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(usize::MAX);
-            let mut names: Vec<&str> = Vec::new();
-            for p in of(Ecosystem::Npm) {
-                if !names.contains(&p.name.as_str()) {
-                    names.push(&p.name);
-                }
+            let mut latest: Vec<(usize, &str)> = Vec::new();
+            let mut last_seq = 0;
+            for (i, p) in of(Ecosystem::Npm).enumerate() {
+                last_seq = i + 1;
+                latest.retain(|(_, n)| *n != p.name);
+                latest.push((last_seq, &p.name));
             }
-            let results: Vec<Value> = names
+            let results: Vec<Value> = latest
                 .iter()
-                .enumerate()
-                .map(|(i, n)| (i + 1, n))
                 .filter(|(seq, _)| *seq > since)
                 .map(|(seq, n)| json!({"seq": seq, "id": n, "changes": [{"rev": "1-x"}]}))
                 .collect();
-            json_doc(json!({"results": results, "last_seq": names.len()}))
+            json_doc(json!({"results": results, "last_seq": last_seq}))
         }
         ["packagist", "metadata", "changes.json"] => {
             let Some(since) = query_param(query, "since") else {

@@ -212,17 +212,54 @@ fn the_kubernetes_deployment_probes_health_and_applies_the_topology() {
             .find(|d| d["kind"].as_str() == Some(k))
             .unwrap_or_else(|| panic!("no {k}"))
     };
-    let deployment = kind("Deployment");
-    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(
-        container["readinessProbe"]["httpGet"]["path"].as_str(),
-        Some("/readyz")
-    );
-    assert_eq!(
-        container["livenessProbe"]["httpGet"]["path"].as_str(),
-        Some("/healthz")
-    );
-    assert!(strings(&container["args"]).contains(&"up".to_owned()));
+    // One Deployment per service, each `paddock serve <service>`, alive on
+    // /healthz and ready on /readyz (the API: on its gRPC health).
+    for service in ["feed", "static", "dynamic", "diff", "sink", "api"] {
+        let name = format!("paddock-{service}");
+        let deployment = docs
+            .iter()
+            .find(|d| {
+                d["kind"].as_str() == Some("Deployment")
+                    && d["metadata"]["name"].as_str() == Some(name.as_str())
+            })
+            .unwrap_or_else(|| panic!("no Deployment {name}"));
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        assert!(
+            strings(&container["args"]).ends_with(&["serve".to_owned(), service.to_owned()]),
+            "{name}: {:?}",
+            container["args"]
+        );
+        assert_eq!(
+            container["livenessProbe"]["httpGet"]["path"].as_str(),
+            Some("/healthz"),
+            "{name}"
+        );
+        if service != "api" {
+            assert_eq!(
+                container["readinessProbe"]["httpGet"]["path"].as_str(),
+                Some("/readyz"),
+                "{name}"
+            );
+        }
+        // Only the sandbox is privileged; everything else runs as a user
+        // without privileges on a read-only root.
+        let privileged = container["securityContext"]["privileged"].as_bool() == Some(true);
+        assert_eq!(privileged, service == "dynamic", "{name}");
+        if !privileged {
+            let sc = &container["securityContext"];
+            assert_eq!(
+                sc["allowPrivilegeEscalation"].as_bool(),
+                Some(false),
+                "{name}"
+            );
+            assert_eq!(sc["readOnlyRootFilesystem"].as_bool(), Some(true), "{name}");
+            assert_eq!(
+                deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"].as_bool(),
+                Some(true),
+                "{name}"
+            );
+        }
+    }
     let job = kind("Job");
     let args = strings(&job["spec"]["template"]["spec"]["containers"][0]["args"]);
     assert!(
@@ -317,10 +354,14 @@ fn the_kubernetes_deployment_probes_health_and_applies_the_topology() {
         Some("paddock-api-tokens")
     );
     let service = named("Service", "paddock-api");
-    assert_eq!(
-        service["spec"]["selector"],
-        api["spec"]["template"]["metadata"]["labels"]
-    );
+    let pod_labels = &api["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in service["spec"]["selector"].as_mapping().unwrap() {
+        assert_eq!(
+            pod_labels.get(k),
+            Some(v),
+            "the Service selects the API's pods"
+        );
+    }
     let service_ports: Vec<(u64, &str)> = service["spec"]["ports"]
         .as_sequence()
         .unwrap()
@@ -360,6 +401,244 @@ fn the_kubernetes_deployment_probes_health_and_applies_the_topology() {
         }
     }
     assert!(users.contains(&"api".to_owned()), "{users:?}");
+}
+
+/// `scripts/validate-manifests` on `files`: (success, stderr).
+fn validate_manifests(files: &[&Path]) -> (bool, String) {
+    let out = std::process::Command::new(repo().join("scripts/validate-manifests"))
+        .args(files)
+        .output()
+        .expect("running scripts/validate-manifests (python3 with kubernetes-validate)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_docs(path: &Path, docs: &[Value]) {
+    let text: Vec<String> = docs
+        .iter()
+        .map(|d| serde_yaml::to_string(d).unwrap())
+        .collect();
+    std::fs::write(path, text.join("---\n")).unwrap();
+}
+
+fn mapping_remove(v: &mut Value, key: &str) {
+    v.as_mapping_mut().unwrap().remove(key).unwrap();
+}
+
+#[test]
+fn the_kubernetes_manifests_and_keda_objects_validate_and_a_missing_required_field_fails() {
+    let manifests = repo().join("deploy/kubernetes/paddock.yaml");
+    let keda = repo().join("deploy/kubernetes/keda.yaml");
+    let (ok, stderr) = validate_manifests(&[&manifests, &keda]);
+    assert!(ok, "{stderr}");
+
+    // Each required field removed in turn is an error naming it: a
+    // container's name and a Service port's number (Kubernetes' own
+    // schemas), a ScaledObject's target and a NATS JetStream trigger's
+    // consumer (the KEDA schema).
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    type Break = fn(&mut Vec<Value>);
+    let cases: [(&str, Break, &str); 4] = [
+        (
+            "paddock.yaml",
+            |docs| {
+                let d = docs
+                    .iter_mut()
+                    .find(|d| d["kind"].as_str() == Some("Deployment"))
+                    .unwrap();
+                mapping_remove(&mut d["spec"]["template"]["spec"]["containers"][0], "name");
+            },
+            "'name' is a required property",
+        ),
+        (
+            "paddock.yaml",
+            |docs| {
+                let d = docs
+                    .iter_mut()
+                    .find(|d| d["kind"].as_str() == Some("Service"))
+                    .unwrap();
+                mapping_remove(&mut d["spec"]["ports"][0], "port");
+            },
+            "'port' is a required property",
+        ),
+        (
+            "keda.yaml",
+            |docs| mapping_remove(&mut docs[0]["spec"], "scaleTargetRef"),
+            "'scaleTargetRef' is a required property",
+        ),
+        (
+            "keda.yaml",
+            |docs| mapping_remove(&mut docs[1]["spec"]["triggers"][0]["metadata"], "consumer"),
+            "'consumer' is a required property",
+        ),
+    ];
+    for (file, break_it, expected) in cases {
+        let mut docs = yaml(&format!("deploy/kubernetes/{file}"));
+        break_it(&mut docs);
+        write_docs(&broken, &docs);
+        let (ok, stderr) = validate_manifests(&[&broken]);
+        assert!(!ok, "{file}: a broken document passed ({expected})");
+        assert!(stderr.contains(expected), "{file}: {expected}: {stderr}");
+    }
+    // A kind with no schema is not waved through.
+    std::fs::write(
+        &broken,
+        "apiVersion: example.com/v1\nkind: Gadget\nmetadata: { name: x }\n",
+    )
+    .unwrap();
+    let (ok, stderr) = validate_manifests(&[&broken]);
+    assert!(!ok && stderr.contains("no schema for Gadget"), "{stderr}");
+}
+
+#[test]
+fn keda_scales_each_worker_on_its_own_consumers_and_every_service_has_a_disruption_budget() {
+    let docs = yaml("deploy/kubernetes/paddock.yaml");
+    let keda = yaml("deploy/kubernetes/keda.yaml");
+    let names = paddock_bus::names::Names::new("paddock").unwrap();
+    let consumers: Vec<(String, String)> = names
+        .consumers()
+        .into_iter()
+        .map(|c| (c.stream_name, c.durable))
+        .collect();
+    let deployment = |name: &str| {
+        docs.iter().find(|d| {
+            d["kind"].as_str() == Some("Deployment") && d["metadata"]["name"].as_str() == Some(name)
+        })
+    };
+    let accounts = std::fs::read_to_string(repo().join("deploy/nats/accounts.conf")).unwrap();
+    let helm: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(repo().join("deploy/nats/helm-values.yaml")).unwrap(),
+    )
+    .unwrap();
+    let monitor_port = helm["config"]["monitor"]["port"].as_u64().unwrap();
+
+    let mut scaled = Vec::new();
+    for object in &keda {
+        assert_eq!(object["kind"].as_str(), Some("ScaledObject"));
+        let target = object["spec"]["scaleTargetRef"]["name"].as_str().unwrap();
+        let service = target.strip_prefix("paddock-").unwrap();
+        let d = deployment(target).unwrap_or_else(|| panic!("no Deployment {target}"));
+        // The autoscaler owns the replica count: applying the manifests must
+        // not reset it.
+        assert!(
+            d["spec"].get("replicas").is_none(),
+            "{target} sets replicas and is scaled by KEDA"
+        );
+        let (min, max) = (
+            object["spec"]["minReplicaCount"].as_u64().unwrap(),
+            object["spec"]["maxReplicaCount"].as_u64().unwrap(),
+        );
+        assert!(2 <= min && min <= max, "{target}: {min}..{max}");
+        let triggers = object["spec"]["triggers"].as_sequence().unwrap();
+        let mut durables = Vec::new();
+        for t in triggers {
+            assert_eq!(t["type"].as_str(), Some("nats-jetstream"), "{target}");
+            let m = &t["metadata"];
+            let stream = m["stream"].as_str().unwrap().to_owned();
+            let consumer = m["consumer"].as_str().unwrap().to_owned();
+            assert!(
+                consumers.contains(&(stream.clone(), consumer.clone())),
+                "{target}: {stream}/{consumer} is not a consumer of the topology"
+            );
+            let account = m["account"].as_str().unwrap();
+            assert!(
+                accounts.contains(&format!("  {account} {{")),
+                "account {account}"
+            );
+            let endpoint = m["natsServerMonitoringEndpoint"].as_str().unwrap();
+            assert!(
+                endpoint.ends_with(&format!(":{monitor_port}")) && endpoint.contains("headless"),
+                "{target}: {endpoint}"
+            );
+            assert!(m["lagThreshold"].as_str().unwrap().parse::<u64>().unwrap() > 0);
+            durables.push(consumer);
+        }
+        // Each service scales on the consumers it reads, all of them.
+        let own: Vec<String> = match service {
+            "static" => vec![names.static_consumer().durable],
+            "dynamic" => vec![names.dynamic_consumer().durable],
+            "diff" => vec![
+                names.diff_static_consumer().durable,
+                names.diff_dynamic_consumer().durable,
+            ],
+            "sink" => names
+                .sink_consumers("bigquery")
+                .into_iter()
+                .map(|c| c.durable)
+                .collect(),
+            other => panic!("unexpected scaled service {other}"),
+        };
+        assert_eq!(durables, own, "{target}");
+        scaled.push(service.to_owned());
+    }
+    scaled.sort();
+    assert_eq!(scaled, ["diff", "dynamic", "sink", "static"]);
+
+    // Every Deployment has a disruption budget that selects its pods.
+    for d in docs
+        .iter()
+        .filter(|d| d["kind"].as_str() == Some("Deployment"))
+    {
+        let name = d["metadata"]["name"].as_str().unwrap();
+        let labels = &d["spec"]["template"]["metadata"]["labels"];
+        let pdb = docs
+            .iter()
+            .find(|p| {
+                p["kind"].as_str() == Some("PodDisruptionBudget")
+                    && p["spec"]["selector"]["matchLabels"]
+                        .as_mapping()
+                        .unwrap()
+                        .iter()
+                        .all(|(k, v)| labels.get(k) == Some(v))
+            })
+            .unwrap_or_else(|| panic!("no PodDisruptionBudget selects {name}"));
+        assert!(
+            pdb["spec"].get("minAvailable").is_some()
+                || pdb["spec"].get("maxUnavailable").is_some(),
+            "{name}"
+        );
+    }
+
+    // NATS: three servers, file storage, every user's password from the
+    // environment the accounts file reads, and the topology R3 to match.
+    assert_eq!(helm["config"]["cluster"]["enabled"].as_bool(), Some(true));
+    assert_eq!(helm["config"]["cluster"]["replicas"].as_u64(), Some(3));
+    assert_eq!(
+        helm["config"]["jetstream"]["fileStore"]["enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        helm["config"]["jetstream"]["fileStore"]["pvc"]["enabled"].as_bool(),
+        Some(true)
+    );
+    let env = helm["container"]["env"].as_mapping().unwrap();
+    for var in accounts
+        .split('$')
+        .skip(1)
+        .filter_map(|s| s.split_whitespace().next())
+        .filter(|v| v.starts_with("PADDOCK_") && v.ends_with("_PASSWORD"))
+    {
+        assert!(
+            env.contains_key(Value::String(var.to_owned())),
+            "{var} is not set from the Secret"
+        );
+    }
+    let config = docs
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("ConfigMap"))
+        .unwrap()["data"]["paddock.toml"]
+        .as_str()
+        .unwrap();
+    let config: toml::Table = toml::from_str(config).unwrap();
+    assert_eq!(
+        config["bus"]["topology"]["replicas"].as_integer(),
+        Some(3),
+        "the topology's replicas match the cluster"
+    );
+    assert_eq!(config["bus"]["url"].as_str().unwrap().split(',').count(), 3);
 }
 
 fn release() -> Release {
@@ -511,24 +790,30 @@ async fn each_nats_user_can_do_its_services_work_and_nothing_more() {
         "the static user opened the dynamic consumer"
     );
 
-    // The sink user reaches the consumers of every sink kind, and only
-    // those.
-    let sink = connect(&server, "sink").await;
-    for spec in sink.names().consumers() {
-        let stream = sink.jetstream().get_stream(&spec.stream_name).await;
-        let info = match stream {
-            Ok(stream) => stream
-                .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&spec.durable)
+    // Each worker's user reaches its own consumers (the ones its service
+    // reads), and only those.
+    type Owns = fn(&str) -> bool;
+    let owners: [(&str, Owns); 4] = [
+        ("static", |d| d == "static"),
+        ("dynamic", |d| d == "dynamic"),
+        ("diff", |d| d == "diff-static" || d == "diff-dynamic"),
+        ("sink", |d| d.starts_with("sink-")),
+    ];
+    for (user, owns) in owners {
+        let bus = connect(&server, user).await;
+        for spec in bus.names().consumers() {
+            let info = bus
+                .jetstream()
+                .get_consumer_from_stream::<pull::Config, _, _>(&spec.durable, &spec.stream_name)
                 .await
-                .map(|_| ()),
-            Err(e) => panic!("the sink user cannot see {}: {e}", spec.stream_name),
-        };
-        assert_eq!(
-            info.is_ok(),
-            spec.durable.starts_with("sink-"),
-            "the sink user and consumer {}: {info:?}",
-            spec.durable
-        );
+                .map(|_| ());
+            assert_eq!(
+                info.is_ok(),
+                owns(&spec.durable),
+                "the {user} user and consumer {}: {info:?}",
+                spec.durable
+            );
+        }
     }
     server.stop().await;
 }

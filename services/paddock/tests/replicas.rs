@@ -8,13 +8,14 @@
 #![allow(clippy::disallowed_methods)] // a test may read its own environment
 
 mod common;
+#[path = "support/soak.rs"]
+mod soak;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::paddock_for;
 use paddock_proto::v1::analysis_service_client::AnalysisServiceClient;
 use paddock_proto::v1::{Ecosystem, GetResultRequest, PackageRef};
 use paddock_testkit::cluster::TestCluster;
@@ -34,7 +35,7 @@ impl Drop for Replica {
     }
 }
 
-const ECOSYSTEMS: [(Ecosystem, &str); 2] = [(Ecosystem::Npm, "NPM"), (Ecosystem::Pypi, "PYPI")];
+const ECOSYSTEMS: [Ecosystem; 2] = [Ecosystem::Npm, Ecosystem::Pypi];
 
 fn replica(
     registry: &FixtureRegistry,
@@ -44,43 +45,20 @@ fn replica(
     prefix: &str,
     dir: &std::path::Path,
 ) -> (Replica, std::sync::mpsc::Receiver<String>) {
-    let name = format!("{service}-{index}");
-    let data = dir.join(&name);
-    std::fs::create_dir_all(&data).unwrap();
-    let mut cmd = paddock_for(registry);
-    cmd.args(["serve", service, "--nats-url", urls])
-        .env("PADDOCK__BUS__PREFIX", prefix)
-        .env("PADDOCK__BUS__APPLY_TOPOLOGY", "false")
-        .env("PADDOCK__DATA_DIR", &data)
-        .env("PADDOCK__SINK__PARQUET__DIR", data.join("parquet"))
-        .env("PADDOCK__HTTP__LISTEN", "127.0.0.1:0")
-        .env("PADDOCK__API__LISTEN", "127.0.0.1:0")
-        .env("PADDOCK__API__WEB_LISTEN", "off")
-        .env("PADDOCK__FEED__LEASE", "5s")
-        .env(
-            "PADDOCK__DYNAMIC__ANALYSIS__WORKER_ID",
-            format!("rep{index}x{}", std::process::id()),
-        )
-        .env("PADDOCK__DYNAMIC__ANALYSIS__WORK_DIR", data.join("work"))
-        .env(
-            "PADDOCK__DYNAMIC__ANALYSIS__SANDBOX__STATE_DIR",
-            data.join("runsc"),
-        );
-    for eco in ["PYPI", "NPM", "RUBYGEMS", "PACKAGIST", "CRATES_IO"] {
-        let wanted = ECOSYSTEMS.iter().any(|(_, e)| *e == eco);
-        cmd.env(format!("PADDOCK__FEED__{eco}__ENABLED"), wanted.to_string())
-            .env(format!("PADDOCK__FEED__{eco}__INTERVAL"), "500ms")
-            .env(
-                format!("PADDOCK__FEED__{eco}__INITIAL_LOOKBACK"),
-                "3650days",
-            );
-    }
-    cmd.env("PADDOCK__FEED__NPM__INITIAL_TOKEN", "0");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = soak::serve_command(
+        std::path::Path::new(common::PADDOCK),
+        &registry.env_vars(),
+        service,
+        index,
+        urls,
+        prefix,
+        dir,
+        &dir.join("parquet"),
+        &ECOSYSTEMS,
+        Duration::from_millis(500),
+    )
+    .spawn()
+    .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -88,6 +66,7 @@ fn replica(
             let _ = tx.send(line);
         }
     });
+    let name = format!("{service}-{index}");
     (Replica { child, name }, rx)
 }
 
@@ -208,7 +187,7 @@ async fn two_replicas_of_every_service_on_a_three_node_cluster_judge_each_releas
     let expected: Vec<PackageRef> = registry
         .packages()
         .into_iter()
-        .filter(|p| ECOSYSTEMS.iter().any(|(e, _)| *e == p.eco))
+        .filter(|p| ECOSYSTEMS.contains(&p.eco))
         .map(|p| PackageRef {
             ecosystem: p.eco as i32,
             name: p.name,
