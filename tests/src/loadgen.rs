@@ -315,9 +315,6 @@ pub async fn publish(
     let mut out = Vec::with_capacity(releases.len());
     for (i, mut planned) in releases.into_iter().enumerate() {
         tokio::time::sleep_until(start + interval * i as u32).await;
-        let at = SystemTime::now();
-        planned.pkg.published = chrono::DateTime::<chrono::Utc>::from(at)
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let key = key_of(&planned.pkg);
         // Building the archives takes a few milliseconds: off the timer's
         // thread, so the rate holds.
@@ -328,6 +325,10 @@ pub async fn publish(
         })
         .await
         .expect("building an artifact");
+        // Published when it becomes visible.
+        let at = SystemTime::now();
+        planned.pkg.published = chrono::DateTime::<chrono::Utc>::from(at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         registry.publish_built(planned.pkg, built);
         out.push(Published {
             key,

@@ -72,6 +72,15 @@ pub struct FeedConfig {
     /// cleanly gives its leases up at once.
     #[serde(with = "humantime_serde")]
     pub lease: std::time::Duration,
+    /// How far before its stored position each poll reads again. Registries
+    /// list some releases late: a publish time stamped before the release
+    /// became visible, or (npm) a package whose newer release moved the
+    /// position past an older change still being listed. Releases seen
+    /// twice are published once (the stream drops the second by its message
+    /// id, and a replica skips what it published in the last minutes
+    /// without downloading it again).
+    #[serde(with = "humantime_serde")]
+    pub overlap: std::time::Duration,
 }
 
 impl Default for FeedConfig {
@@ -86,6 +95,7 @@ impl Default for FeedConfig {
             concurrency: 8,
             max_items_per_poll: 2000,
             lease: std::time::Duration::from_secs(60),
+            overlap: std::time::Duration::from_secs(120),
         }
     }
 }

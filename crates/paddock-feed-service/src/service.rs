@@ -16,8 +16,9 @@
 //! when the leader stops, another takes over once the lease expires, from
 //! the stored cursor.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv::Store;
 use chrono::{DateTime, Utc};
@@ -101,6 +102,9 @@ struct Inner {
     feeds: Vec<Feed>,
     config: FeedConfig,
     metrics: Arc<FeedMetrics>,
+    /// Releases this replica published or found published lately, so that a
+    /// poll's overlap with the previous one costs no second download.
+    recent: std::sync::Mutex<HashMap<(Ecosystem, String, String), Instant>>,
 }
 
 #[derive(Debug)]
@@ -172,6 +176,7 @@ impl FeedService {
                     rand_u32()
                 ),
                 feeds,
+                recent: std::sync::Mutex::default(),
                 config: config.clone(),
                 metrics,
             }),
@@ -322,18 +327,41 @@ impl FeedService {
             },
         };
         let lease_revision = self.take_lease(eco, &key, &cursor, lease, revision).await?;
-        let mut poll =
-            sources::poll(eco, &feed.http, &feed.urls, &cursor, &settings.watch, now).await?;
+        let overlap = self.inner.config.overlap;
+        let mut poll = sources::poll(
+            eco,
+            &feed.http,
+            &feed.urls,
+            &cursor,
+            &settings.watch,
+            now,
+            overlap,
+        )
+        .await?;
 
         // Oldest first; beyond the per-poll cap, the cursor stops at the
         // last release handled.
         poll.items.sort_by_key(|i| i.published);
         poll.items
             .dedup_by(|a, b| a.name == b.name && a.version == b.version);
+        let mut recently = 0;
+        {
+            let mut recent = self.inner.recent.lock().expect("not poisoned");
+            let keep = overlap.saturating_mul(4).max(Duration::from_secs(900));
+            recent.retain(|_, at| at.elapsed() < keep);
+            poll.items.retain(|i| {
+                let seen = recent.contains_key(&(eco, i.name.clone(), i.version.clone()));
+                recently += usize::from(seen);
+                !seen
+            });
+        }
         let max = self.inner.config.max_items_per_poll.max(1);
         if poll.items.len() > max {
             poll.items.truncate(max);
             poll.next.time = poll.items.last().and_then(|i| i.published).or(cursor.time);
+            // A sequence-based feed (npm, Packagist) reads the same changes
+            // again: the releases past the cap come back through the time.
+            poll.next.token = cursor.token.clone();
         }
         let newest: Option<DateTime<Utc>> = poll.items.iter().filter_map(|i| i.published).max();
         let source = if settings.watch.is_empty() {
@@ -374,14 +402,27 @@ impl FeedService {
             .await;
 
         let mut report = PollReport {
-            items: poll.items.len(),
+            items: poll.items.len() + recently,
+            duplicates: recently,
             may_have_dropped: poll.may_have_dropped,
             ..Default::default()
         };
+        let remember = |item: &sources::FeedItem| {
+            self.inner.recent.lock().expect("not poisoned").insert(
+                (eco, item.name.clone(), item.version.clone()),
+                Instant::now(),
+            );
+        };
         for (item, outcome) in outcomes {
             match outcome {
-                Ok((_, published)) if published.duplicate => report.duplicates += 1,
-                Ok(_) => report.published += 1,
+                Ok((_, published)) if published.duplicate => {
+                    remember(&item);
+                    report.duplicates += 1
+                }
+                Ok(_) => {
+                    remember(&item);
+                    report.published += 1
+                }
                 Err(error) if error.is_transient() => return Err(error.into()),
                 Err(error) => {
                     tracing::warn!(eco = cli_name(eco), name = %item.name, version = %item.version, %error, "release skipped");

@@ -413,3 +413,86 @@ async fn a_leader_whose_lease_ran_out_mid_poll_cannot_move_the_cursor() {
     // B still leads.
     b.poll_once(Ecosystem::Npm).await.unwrap();
 }
+
+/// A release of `eco` published now.
+fn fresh(eco: Ecosystem, name: &str, version: &str) -> paddock_testkit::packages::FixturePackage {
+    paddock_testkit::packages::FixturePackage {
+        eco,
+        name: name.into(),
+        version: version.into(),
+        published: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        flavour: paddock_testkit::packages::Flavour::Honest,
+        dependencies: Vec::new(),
+    }
+}
+
+/// npm's changes feed lists package A; while the feed reads A's packument,
+/// B is published and then A's next release. The packument shows A's newer
+/// release, so the newest publish time seen is after B's; B's change comes
+/// in the next poll, and must not be judged older than the position. (The
+/// load generator lost such releases before the feed read back by
+/// `feed.overlap`.)
+#[tokio::test]
+async fn a_release_listed_after_a_newer_one_of_another_package_is_not_lost() {
+    let nats = TestNats::start().await;
+    let (bus, _) = nats.bus().await;
+    let registry = FixtureRegistry::with_packages(Vec::new()).await;
+    let feed = service(&bus, &registry).await;
+    feed.poll_once(Ecosystem::Npm).await.unwrap();
+
+    registry.publish(fresh(Ecosystem::Npm, "race-a", "1.0.0"));
+    registry.fault("/npm/race-a", Fault::Delay { millis: 1500 });
+    let polling = {
+        let feed = feed.clone();
+        tokio::spawn(async move { feed.poll_once(Ecosystem::Npm).await })
+    };
+    // The poll has read the changes and waits for race-a's packument.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    registry.publish(fresh(Ecosystem::Npm, "race-b", "1.0.0"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    registry.publish(fresh(Ecosystem::Npm, "race-a", "1.0.1"));
+    polling.await.unwrap().unwrap();
+    registry.clear_faults();
+    feed.poll_once(Ecosystem::Npm).await.unwrap();
+    feed.poll_once(Ecosystem::Npm).await.unwrap();
+
+    let (counts, _) = published(&bus).await;
+    let npm = Ecosystem::Npm as i32;
+    let want: BTreeMap<(i32, String, String), usize> = [
+        ((npm, "race-a".to_owned(), "1.0.0".to_owned()), 1),
+        ((npm, "race-a".to_owned(), "1.0.1".to_owned()), 1),
+        ((npm, "race-b".to_owned(), "1.0.0".to_owned()), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts, want);
+}
+
+/// A release whose publish time was stamped before the registry listed it
+/// (RubyGems' time windows, Packagist's changes) is announced by the next
+/// poll, which reads back by the overlap.
+#[tokio::test]
+async fn a_release_that_became_visible_after_its_publish_time_is_announced() {
+    let nats = TestNats::start().await;
+    let (bus, _) = nats.bus().await;
+    let registry = FixtureRegistry::with_packages(Vec::new()).await;
+    let feed = service(&bus, &registry).await;
+    let late = |eco| {
+        let mut pkg = fresh(eco, "late", "1.0.0");
+        if eco == Ecosystem::Packagist {
+            pkg.name = "late/late".into();
+        }
+        // Stamped three seconds before it is listed.
+        pkg.published = (chrono::Utc::now() - chrono::Duration::seconds(3))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        pkg
+    };
+    for eco in [Ecosystem::Rubygems, Ecosystem::Packagist] {
+        feed.poll_once(eco).await.unwrap();
+        registry.publish(late(eco));
+        feed.poll_once(eco).await.unwrap();
+    }
+    let (counts, _) = published(&bus).await;
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}

@@ -58,6 +58,13 @@ pub struct SourceUrls {
 }
 
 /// Polls `eco`'s feed from `cursor`, or the watch list when non-empty.
+///
+/// Time positions are read back by `overlap`: a release the registry
+/// listed late (its publish time was stamped before it became visible, or
+/// another package's newer release moved the cursor past it, as npm's
+/// changes feed and its packuments can) is announced on the next poll
+/// instead of being lost. Releases announced twice are the same message and
+/// are dropped downstream by their message id.
 pub async fn poll(
     eco: Ecosystem,
     http: &Http,
@@ -65,8 +72,16 @@ pub async fn poll(
     cursor: &Cursor,
     watch: &[String],
     now: DateTime<Utc>,
+    overlap: std::time::Duration,
 ) -> Result<Poll, RegistryError> {
-    let poll = match (eco, watch.is_empty()) {
+    let overlap = chrono::Duration::from_std(overlap).unwrap_or_default();
+    let stored = cursor;
+    let read_from = Cursor {
+        time: cursor.time.map(|t| t - overlap),
+        token: cursor.token.clone(),
+    };
+    let cursor = &read_from;
+    let mut poll = match (eco, watch.is_empty()) {
         (Ecosystem::Pypi, true) => {
             rss_poll(
                 http,
@@ -107,9 +122,13 @@ pub async fn poll(
         | (Ecosystem::Rubygems, false)
         | (Ecosystem::Packagist, false) => watched(eco, http, urls, cursor, watch).await?,
         (Ecosystem::Rubygems, true) => rubygems_timeframe(http, urls, cursor, now).await?,
-        (Ecosystem::Packagist, true) => packagist_changes(http, urls, cursor, now).await?,
+        (Ecosystem::Packagist, true) => packagist_changes(http, urls, cursor, now, overlap).await?,
         (Ecosystem::Unspecified, _) => Poll::default(),
     };
+    // The position never moves back because of the overlap.
+    if poll.next.time < stored.time {
+        poll.next.time = stored.time;
+    }
     Ok(poll)
 }
 
@@ -467,6 +486,7 @@ async fn packagist_changes(
     urls: &SourceUrls,
     cursor: &Cursor,
     now: DateTime<Utc>,
+    overlap: chrono::Duration,
 ) -> Result<Poll, RegistryError> {
     let Some(since) = cursor.token.clone() else {
         // The first poll starts mirroring now (`since` is seconds × 10,000).
@@ -478,6 +498,12 @@ async fn packagist_changes(
             },
             ..Default::default()
         });
+    };
+    // Asked again from `overlap` before the stored `since` (seconds ×
+    // 10,000); the stored one moves on only with the feed's own timestamp.
+    let since = match since.parse::<i64>() {
+        Ok(s) => (s - overlap.num_seconds() * 10_000).max(0).to_string(),
+        Err(_) => since,
     };
     let url = format!("{}metadata/changes.json?since={since}", urls.api_url);
     let doc: Value = http
