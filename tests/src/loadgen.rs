@@ -107,7 +107,17 @@ pub struct Published {
 pub type ReleaseKey = (Ecosystem, String, String);
 
 pub fn key_of(pkg: &FixturePackage) -> ReleaseKey {
-    (pkg.eco, pkg.name.clone(), pkg.version.clone())
+    release_key_of(pkg.eco, &pkg.name, &pkg.version)
+}
+
+/// A release's key as the pipeline's messages spell it, normalised:
+/// Packagist's versions carry a `v` (`v1.0.0`) the fixtures do not.
+pub fn release_key_of(eco: Ecosystem, name: &str, version: &str) -> ReleaseKey {
+    let version = match eco {
+        Ecosystem::Packagist => version.trim_start_matches('v'),
+        _ => version,
+    };
+    (eco, name.to_owned(), version.to_owned())
 }
 
 fn package_name(eco: Ecosystem, base: &str) -> String {
@@ -403,7 +413,7 @@ pub async fn watch_verdicts(
             let Some(p) = alert.package.as_ref() else {
                 continue;
             };
-            let key = (p.ecosystem(), p.name.clone(), p.version.clone());
+            let key = release_key_of(p.ecosystem(), &p.name, &p.version);
             let stored: SystemTime = stored.into();
             let mut v = out.lock().unwrap();
             v.first.entry(key).or_insert(stored);
@@ -444,7 +454,7 @@ pub fn latencies(
 pub fn release_key(payload: &[u8]) -> Option<ReleaseKey> {
     let r = Release::decode(payload).ok()?;
     let p = r.package?;
-    Some((p.ecosystem(), p.name, p.version))
+    Some(release_key_of(p.ecosystem(), &p.name, &p.version))
 }
 
 #[cfg(test)]

@@ -175,15 +175,15 @@ impl JetStreamBus {
         &self,
     ) -> Result<async_nats::jetstream::object_store::ObjectStore, BusError> {
         let name = self.inner.names.artifacts_bucket();
-        self.inner
-            .js
-            .get_object_store(&name)
-            .await
-            .map_err(|e| BusError::Missing {
-                what: "object store",
-                name,
-                source: Box::new(e),
-            })
+        self.ride_out("opening the artifact store", || {
+            self.inner.js.get_object_store(&name)
+        })
+        .await
+        .map_err(|e| BusError::Missing {
+            what: "object store",
+            name,
+            source: Box::new(e),
+        })
     }
 
     /// A key-value bucket of the topology, such as `feed-cursors`.
@@ -191,15 +191,15 @@ impl JetStreamBus {
         &self,
         name: &str,
     ) -> Result<async_nats::jetstream::kv::Store, BusError> {
-        self.inner
-            .js
-            .get_key_value(name)
-            .await
-            .map_err(|e| BusError::Missing {
-                what: "key-value bucket",
-                name: name.to_owned(),
-                source: Box::new(e),
-            })
+        self.ride_out("opening a key-value bucket", || {
+            self.inner.js.get_key_value(name)
+        })
+        .await
+        .map_err(|e| BusError::Missing {
+            what: "key-value bucket",
+            name: name.to_owned(),
+            source: Box::new(e),
+        })
     }
 
     /// The topology this bus's configuration plans.
@@ -254,13 +254,20 @@ impl JetStreamBus {
             consumer: spec.durable.clone(),
             source,
         };
-        let stream = self
-            .inner
-            .js
-            .get_stream(&spec.stream_name)
-            .await
-            .map_err(|e| err(Box::new(e)))?;
-        stream.get_consumer(&spec.durable).await.map_err(err)
+        // Boxed: the lookups' futures are large, and every consume loop
+        // holds this one.
+        self.ride_out("opening a consumer", || {
+            Box::pin(async {
+                let stream = self
+                    .inner
+                    .js
+                    .get_stream(&spec.stream_name)
+                    .await
+                    .map_err(|e| err(Box::new(e)))?;
+                stream.get_consumer(&spec.durable).await.map_err(err)
+            })
+        })
+        .await
     }
 }
 

@@ -125,9 +125,15 @@ pub async fn poll(
         (Ecosystem::Packagist, true) => packagist_changes(http, urls, cursor, now, overlap).await?,
         (Ecosystem::Unspecified, _) => Poll::default(),
     };
-    // The position never moves back because of the overlap.
+    // The position never moves back because of the overlap, and a window
+    // may have dropped releases only if it starts after the stored
+    // position, not merely after the read-back one.
     if poll.next.time < stored.time {
         poll.next.time = stored.time;
+    }
+    if poll.may_have_dropped && eco != Ecosystem::Packagist {
+        let oldest = poll.items.iter().filter_map(|i| i.published).min();
+        poll.may_have_dropped = matches!((stored.time, oldest), (Some(c), Some(o)) if o > c);
     }
     Ok(poll)
 }

@@ -30,8 +30,7 @@ struct Replica {
 
 impl Drop for Replica {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        soak::stop(&mut self.child);
     }
 }
 

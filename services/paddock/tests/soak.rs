@@ -63,6 +63,17 @@ async fn a_short_soak_under_node_and_service_kills_loses_and_doubles_nothing() {
             .count(),
         5
     );
+    // Stopped as an orchestrator stops them, the dynamic replicas left no
+    // sandbox behind: no network namespace, no mount.
+    let mine = format!("x{}-", std::process::id());
+    assert_eq!(
+        paddock_testkit::leftovers::namespaces_with(&mine),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        paddock_testkit::leftovers::mounts_with(&mine),
+        Vec::<String>::new()
+    );
     // Every kind of the mix was published and judged (hostile ones
     // dead-lettered instead).
     for kind in ["honest", "update", "trojan", "hostile"] {

@@ -102,13 +102,28 @@ struct Replica {
 impl Drop for Replica {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
-            let _ = Command::new("kill")
-                .args(["-CONT", &child.id().to_string()])
-                .status();
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(child);
         }
     }
+}
+
+/// Stops a service as its orchestrator would: SIGTERM (after SIGCONT, in
+/// case it is frozen), so that it ends its work in flight and cleans up
+/// (the dynamic service removes its sandboxes, mounts and network
+/// namespaces), then SIGKILL after 20 s.
+pub fn stop(child: &mut Child) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 struct Fleet {
@@ -120,6 +135,9 @@ struct Fleet {
     parquet: PathBuf,
     ecosystems: Vec<Ecosystem>,
     feed_interval: Duration,
+    /// Whether dynamic analysis runs; without it the diff decides each
+    /// release on its static result alone, at once.
+    dynamic: bool,
     replicas: Vec<Replica>,
 }
 
@@ -199,7 +217,7 @@ pub fn serve_command(
 
 impl Fleet {
     fn command(&self, service: &str, index: usize) -> Command {
-        serve_command(
+        let mut cmd = serve_command(
             &self.paddock,
             &self.registry_env,
             service,
@@ -210,7 +228,13 @@ impl Fleet {
             &self.parquet,
             &self.ecosystems,
             self.feed_interval,
-        )
+        );
+        if !self.dynamic {
+            // A static-only deployment: no release waits for a dynamic
+            // result that never comes (`diff.deadline`).
+            cmd.env("PADDOCK__DIFF__DEADLINE", "0s");
+        }
+        cmd
     }
 
     /// Starts one replica; with `wait`, until it says it is ready.
@@ -343,6 +367,7 @@ pub async fn run(soak: Soak) -> Outcome {
         parquet: dir.path().join("parquet"),
         ecosystems: soak.ecosystems.clone(),
         feed_interval: soak.feed_interval,
+        dynamic: soak.dynamic,
         replicas: Vec::new(),
     };
     for service in SERVICES {
@@ -487,7 +512,9 @@ pub async fn run(soak: Soak) -> Outcome {
         .iter()
         .filter(|p| p.kind != Kind::Hostile)
         .collect();
+    // (Or the drain time is up, or five minutes pass without a new one.)
     let deadline = Instant::now() + soak.drain;
+    let (mut last_missing, mut progress) = (usize::MAX, Instant::now());
     loop {
         let missing = {
             let v = verdicts.lock().unwrap();
@@ -496,14 +523,26 @@ pub async fn run(soak: Soak) -> Outcome {
                 .filter(|p| !v.first.contains_key(&p.key))
                 .count()
         };
-        if missing == 0 || Instant::now() > deadline {
+        if missing != last_missing {
+            (last_missing, progress) = (missing, Instant::now());
+        }
+        if missing == 0
+            || Instant::now() > deadline
+            || progress.elapsed() > Duration::from_secs(300)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let elapsed = started.elapsed();
     // The sinks and the DLQ settle: every worker consumer has nothing left.
-    settle(&js, &prefix, Instant::now() + Duration::from_secs(120)).await;
+    settle(
+        &js,
+        &prefix,
+        soak.dynamic,
+        Instant::now() + Duration::from_secs(120),
+    )
+    .await;
     stop.cancel();
     let _ = watcher.await;
 
@@ -528,6 +567,25 @@ pub async fn run(soak: Soak) -> Outcome {
         &mut outcome,
     )
     .await;
+    // No replica may have given up on its own (an election or a node's
+    // restart is no reason to exit).
+    {
+        let mut f = fleet.lock().unwrap();
+        let dir = f.dir.clone();
+        for r in f.replicas.iter_mut() {
+            if let Some(Ok(Some(status))) = r.child.as_mut().map(|c| c.try_wait()) {
+                let log = std::fs::read_to_string(
+                    dir.join(format!("{}-{}/stderr.log", r.service, r.index)),
+                )
+                .unwrap_or_default();
+                let last = log.lines().last().unwrap_or_default().to_owned();
+                outcome.problems.push(format!(
+                    "{}-{} exited on its own ({status}): {last}",
+                    r.service, r.index
+                ));
+            }
+        }
+    }
     outcome.published = published;
     outcome.verdicts = verdicts;
     drop(fleet);
@@ -538,13 +596,22 @@ pub async fn run(soak: Soak) -> Outcome {
     outcome
 }
 
-/// Waits until every durable consumer of the topology has nothing pending.
-async fn settle(js: &async_nats::jetstream::Context, prefix: &str, deadline: Instant) {
+/// Waits until every durable consumer that has a service running here has
+/// nothing pending.
+async fn settle(
+    js: &async_nats::jetstream::Context,
+    prefix: &str,
+    dynamic: bool,
+    deadline: Instant,
+) {
     let names = paddock_bus::names::Names::new(prefix).unwrap();
     loop {
         let mut busy = 0;
         for spec in names.consumers() {
-            if spec.durable.starts_with("sink-bigquery") || spec.durable.starts_with("sink-osv") {
+            if spec.durable.starts_with("sink-bigquery")
+                || spec.durable.starts_with("sink-osv")
+                || (!dynamic && spec.durable == "dynamic")
+            {
                 continue;
             }
             if let Ok(mut c) = js
@@ -595,7 +662,7 @@ async fn stored(
 }
 
 fn key(p: Option<&paddock_proto::v1::PackageRef>) -> Option<ReleaseKey> {
-    p.map(|p| (p.ecosystem(), p.name.clone(), p.version.clone()))
+    p.map(|p| loadgen::release_key_of(p.ecosystem(), &p.name, &p.version))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -797,10 +864,18 @@ async fn check(
         let cursor: serde_json::Value = entry
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let time = cursor["time"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| SystemTime::from(t.with_timezone(&chrono::Utc)));
+        let time = match eco {
+            // Packagist's position is the changes feed's own timestamp
+            // (seconds × 10,000).
+            Ecosystem::Packagist => cursor["token"]
+                .as_str()
+                .and_then(|t| t.parse::<u64>().ok())
+                .map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t / 10_000)),
+            _ => cursor["time"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| SystemTime::from(t.with_timezone(&chrono::Utc))),
+        };
         // RSS dates have whole seconds.
         let at_last = time.is_some_and(|t| t + Duration::from_secs(1) >= last);
         let token_ok = *eco != Ecosystem::Npm
@@ -885,6 +960,7 @@ pub async fn static_throughput(paddock: &Path, releases: usize, replicas: usize)
         parquet: dir.path().join("parquet"),
         ecosystems: ecosystems.clone(),
         feed_interval: Duration::from_millis(200),
+        dynamic: false,
         replicas: Vec::new(),
     };
     let feed = fleet.spawn("feed", 0, true);
