@@ -8,7 +8,7 @@
 //! lost or doubled (see `support/soak.rs` for every invariant checked).
 //!
 //! The whole soak (2,000 releases) is `cargo bench -p paddock --bench
-//! soak`; its figures are in deploy/README.md.
+//! soak`; its figures are in deploy/README.md ("Measured on one machine").
 
 #[path = "support/soak.rs"]
 mod soak;
