@@ -13,6 +13,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use paddock_bus::metrics::BusMetrics;
@@ -156,8 +157,16 @@ pub async fn run(
             .await?;
     }
     if wanted(ServiceName::Diff, config.diff.enabled) {
+        let mut diff_config = config.diff.service.clone();
+        if decide_at_once(only, &config, local_server.is_some()) {
+            diff_config.deadline = Duration::ZERO;
+            println!(
+                "dynamic analysis is off: each release is decided as soon as its static \
+                 result arrives (set diff.deadline to wait for dynamic workers elsewhere)"
+            );
+        }
         let diff = paddock_diff_service::DiffServiceConfig {
-            diff: config.diff.service.clone(),
+            diff: diff_config,
             max_deliver: config.bus.topology.max_deliver,
         };
         services
@@ -301,6 +310,18 @@ impl Services {
     }
 }
 
+/// Whether `paddock up` decides each release on its static result alone:
+/// the stack it started runs no dynamic workers, so waiting `diff.deadline`
+/// for a dynamic result would only hold every verdict back. A deadline the
+/// user chose, a bus given by URL (dynamic workers may run elsewhere) or a
+/// single `paddock serve diff` keep the deadline as configured.
+fn decide_at_once(only: Option<ServiceName>, config: &PaddockConfig, local_bus: bool) -> bool {
+    only.is_none()
+        && local_bus
+        && !config.dynamic.enabled
+        && config.diff.service.deadline == paddock_diff_service::DiffConfig::default().deadline
+}
+
 /// `$XDG_DATA_HOME/paddock`, else `~/.local/share/paddock`, else
 /// `./paddock-data`.
 pub(crate) fn default_data_dir(env: &[(String, String)]) -> PathBuf {
@@ -335,5 +356,22 @@ mod tests {
             PathBuf::from("/h/.local/share/paddock")
         );
         assert_eq!(default_data_dir(&env(&[])), PathBuf::from("paddock-data"));
+    }
+
+    #[test]
+    fn a_stack_without_dynamic_workers_decides_at_once() {
+        let mut config = PaddockConfig::default();
+        config.dynamic.enabled = false;
+        assert!(decide_at_once(None, &config, true));
+        // Dynamic workers may run elsewhere on a bus given by URL.
+        assert!(!decide_at_once(None, &config, false));
+        // `paddock serve diff` keeps its deadline.
+        assert!(!decide_at_once(Some(ServiceName::Diff), &config, true));
+        // A deadline the user set is kept.
+        config.diff.service.deadline = Duration::from_secs(60);
+        assert!(!decide_at_once(None, &config, true));
+        config.diff.service.deadline = paddock_diff_service::DiffConfig::default().deadline;
+        config.dynamic.enabled = true;
+        assert!(!decide_at_once(None, &config, true));
     }
 }
