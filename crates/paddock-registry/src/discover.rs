@@ -22,7 +22,7 @@ use crate::config::RegistriesConfig;
 
 /// What discovery can look at. [`SystemProbe`] looks at this machine;
 /// tests pass their own environment and home.
-pub trait Probe {
+pub trait Probe: Sync {
     /// An environment variable.
     fn env(&self, key: &str) -> Option<String>;
     /// The trimmed standard output of a command that succeeded.
@@ -81,20 +81,39 @@ impl Probe for SystemProbe {
 
 /// Fills every unset registry URL that a client's configuration supplies.
 /// Returns (ecosystem, where it came from) for each one filled.
+///
+/// The clients are asked at the same time: each takes a few hundred
+/// milliseconds to start (pip the longest), and `paddock analyze` waits
+/// for all of them before it fetches anything.
 pub fn discover(config: &mut RegistriesConfig, probe: &impl Probe) -> Vec<(Ecosystem, String)> {
+    let unset: Vec<Ecosystem> = paddock_proto::ecosystem::ALL
+        .into_iter()
+        .filter(|eco| config.endpoint(*eco).url.is_none())
+        .collect();
+    let answers: Vec<(Ecosystem, Option<(String, String)>)> = std::thread::scope(|scope| {
+        let asked: Vec<_> = unset
+            .iter()
+            .map(|&eco| {
+                scope.spawn(move || {
+                    let answer = match eco {
+                        Ecosystem::Pypi => pypi(probe),
+                        Ecosystem::Npm => npm(probe),
+                        Ecosystem::Rubygems => rubygems(probe),
+                        Ecosystem::Packagist => packagist(probe),
+                        Ecosystem::CratesIo => crates(probe),
+                        Ecosystem::Unspecified => None,
+                    };
+                    (eco, answer)
+                })
+            })
+            .collect();
+        asked
+            .into_iter()
+            .map(|handle| handle.join().expect("a probe does not panic"))
+            .collect()
+    });
     let mut found = Vec::new();
-    for eco in paddock_proto::ecosystem::ALL {
-        if config.endpoint(eco).url.is_some() {
-            continue;
-        }
-        let discovered = match eco {
-            Ecosystem::Pypi => pypi(probe),
-            Ecosystem::Npm => npm(probe),
-            Ecosystem::Rubygems => rubygems(probe),
-            Ecosystem::Packagist => packagist(probe),
-            Ecosystem::CratesIo => crates(probe),
-            Ecosystem::Unspecified => None,
-        };
+    for (eco, discovered) in answers {
         if let Some((url, source)) = discovered {
             tracing::debug!(eco = paddock_proto::ecosystem::cli_name(eco), %url, %source, "registry discovered");
             config.endpoint_mut(eco).url = Some(url);
