@@ -90,8 +90,9 @@ pub struct DynamicConfig {
     pub call_timeout: Duration,
     /// Size of the tmpfs behind the sandbox's writable /app and /root.
     pub writable_bytes: u64,
-    /// Keep each phase's raw runsc logs (strace included) here, as
-    /// `<container>/`; unset: they are deleted with the work directory.
+    /// Keep each analysis's raw runsc logs (strace included, every phase
+    /// in one log) here, as `<analysis id>/`; unset: they are deleted with
+    /// the work directory.
     pub keep_logs: Option<PathBuf>,
     /// The simulated internet (network mode `host` only).
     pub internet: InternetConfig,

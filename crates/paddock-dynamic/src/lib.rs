@@ -200,8 +200,14 @@ impl DynamicAnalyzer {
         );
         match self.prepare(&id, artifact, &mut cleanup).await {
             Ok(prepared) => {
+                let container = format!("{id}-s");
+                cleanup.containers.push(container.clone());
+                let mut session = self
+                    .start_session(&prepared, &container)
+                    .await
+                    .map_err(|e| e.to_string());
                 let mut previous_completed = true;
-                for (i, phase) in self.config.phases.iter().copied().enumerate() {
+                for phase in self.config.phases.iter().copied() {
                     if !previous_completed {
                         result.phases.push(PhaseResult {
                             phase: phase.proto() as i32,
@@ -211,10 +217,14 @@ impl DynamicAnalyzer {
                         });
                         continue;
                     }
-                    let container = format!("{id}-{i}");
-                    cleanup.containers.push(container.clone());
                     let phase_result = self
-                        .run_phase(package, phase, &prepared, &container, false)
+                        .run_phase(
+                            package,
+                            phase,
+                            &prepared,
+                            session.as_mut().map_err(|e| e.as_str()),
+                            false,
+                        )
                         .await;
                     previous_completed = phase_result.status == AnalysisStatus::Completed as i32;
                     result.phases.push(phase_result);
@@ -223,13 +233,29 @@ impl DynamicAnalyzer {
                         && self.config.gated_rerun
                         && package.ecosystem() != Ecosystem::CratesIo
                     {
-                        let container = format!("{id}-{i}g");
-                        cleanup.containers.push(container.clone());
                         let gated = self
-                            .run_phase(package, phase, &prepared, &container, true)
+                            .run_phase(
+                                package,
+                                phase,
+                                &prepared,
+                                session.as_mut().map_err(|e| e.as_str()),
+                                true,
+                            )
                             .await;
                         result.phases.push(gated);
                     }
+                }
+                if let Ok(session) = session {
+                    if let Some(keep) = &self.config.keep_logs {
+                        let _ = tokio::fs::create_dir_all(keep).await;
+                        let _ = tokio::process::Command::new("cp")
+                            .arg("-r")
+                            .arg(session.logs())
+                            .arg(keep.join(&id))
+                            .status()
+                            .await;
+                    }
+                    session.stop().await;
                 }
                 if let Some(host) = prepared.internet {
                     host.remove().await;

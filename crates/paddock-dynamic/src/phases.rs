@@ -1,22 +1,60 @@
-//! One phase: its container on the shared rootfs, its timeout and its
-//! trace turned into a [`PhaseResult`].
+//! The analysis's sandbox, and one phase: a command in it, its timeout
+//! and its part of the trace turned into a [`PhaseResult`].
+
+use std::time::Duration;
 
 use paddock_proto::sandbox::{mount_point, ARTIFACT_DIR, DRIVER_DIR, HOME_DIR, INSTALL_DIR};
 use paddock_proto::v1::{AnalysisStatus, PackageRef, PhaseResult, ResourceUsage};
 use paddock_proto::well_known::Duration as ProtoDuration;
-use paddock_sandbox::{Exit, RunSpec};
+use paddock_sandbox::{Exit, RunSpec, Session};
 
 use crate::client_config::{proxy_env, trust_env, SYSTEM_BUNDLE, TRUST_BUNDLE, TRUST_DIR};
 use crate::traffic::add_traffic;
 use crate::{driver, gated_env, now, DynamicAnalyzer, PhaseName, Prepared, GATED};
 
 impl DynamicAnalyzer {
+    /// Boots the analysis's sandbox: its mounts, limits and network, with
+    /// an idle first process; the phases run in it in turn.
+    pub(crate) async fn start_session(
+        &self,
+        p: &Prepared,
+        container: &str,
+    ) -> Result<Session, paddock_sandbox::SandboxError> {
+        let mut read_only_binds = vec![
+            (p.layout.drivers.clone(), mount_point(DRIVER_DIR).into()),
+            (
+                p.layout.artifact_dir.clone(),
+                mount_point(ARTIFACT_DIR).into(),
+            ),
+        ];
+        if let Some(dir) = &p.tls {
+            read_only_binds.push((dir.clone(), TRUST_DIR.into()));
+            read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
+        }
+        let spec = RunSpec {
+            rootfs: self.rootfs.clone(),
+            args: vec!["/bin/sleep".into(), "infinity".into()],
+            env: vec!["PATH=/usr/bin:/bin".into()],
+            cwd: mount_point(INSTALL_DIR).into(),
+            tmpfs: vec!["/tmp".into()],
+            read_only_binds,
+            read_write_binds: vec![
+                (p.layout.app.clone(), mount_point(INSTALL_DIR).into()),
+                (p.layout.home.clone(), mount_point(HOME_DIR).into()),
+            ],
+            timeout: Duration::MAX,
+            id: container.to_owned(),
+            netns: p.netns.clone(),
+        };
+        self.sandbox.start(&spec, &p.work.join(container)).await
+    }
+
     pub(crate) async fn run_phase(
         &self,
         package: &PackageRef,
         phase: PhaseName,
         p: &Prepared,
-        container: &str,
+        session: Result<&mut Session, &str>,
         gated: bool,
     ) -> PhaseResult {
         let (interpreter, driver) = driver(package.ecosystem());
@@ -47,60 +85,33 @@ impl DynamicAnalyzer {
         if p.internet.is_some() {
             env.extend(proxy_env());
         }
-        let mut read_only_binds = vec![
-            (p.layout.drivers.clone(), mount_point(DRIVER_DIR).into()),
-            (
-                p.layout.artifact_dir.clone(),
-                mount_point(ARTIFACT_DIR).into(),
-            ),
-        ];
-        if let Some(dir) = &p.tls {
+        if p.tls.is_some() {
             env.extend(trust_env());
-            read_only_binds.push((dir.clone(), TRUST_DIR.into()));
-            read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
         }
         env.extend(p.layout.baits.env_entries());
         if gated {
             env.extend(gated_env());
         }
-        let spec = RunSpec {
-            rootfs: self.rootfs.clone(),
-            args: vec![
-                interpreter.into(),
-                format!("{DRIVER_DIR}{driver}"),
-                phase.as_str().into(),
-                package.name.clone(),
-                package.version.clone(),
-                format!("{ARTIFACT_DIR}{}", p.layout.filename),
-            ],
-            env,
-            cwd: mount_point(INSTALL_DIR).into(),
-            tmpfs: vec!["/tmp".into()],
-            read_only_binds,
-            read_write_binds: vec![
-                (p.layout.app.clone(), mount_point(INSTALL_DIR).into()),
-                (p.layout.home.clone(), mount_point(HOME_DIR).into()),
-            ],
-            timeout: self.config.timeout(phase),
-            id: container.to_owned(),
-            netns: p.netns.clone(),
-        };
+        let args = vec![
+            interpreter.to_owned(),
+            format!("{DRIVER_DIR}{driver}"),
+            phase.as_str().to_owned(),
+            package.name.clone(),
+            package.version.clone(),
+            format!("{ARTIFACT_DIR}{}", p.layout.filename),
+        ];
+        let timeout = self.config.timeout(phase);
         let started_at = now();
-        let span = tracing::info_span!("phase", phase = phase.as_str(), %package, container);
-        let outcome =
-            tracing::Instrument::instrument(self.sandbox.run(&spec, &p.work.join(container)), span)
-                .await;
-        if let Some(keep) = &self.config.keep_logs {
-            let _ = tokio::fs::create_dir_all(keep).await;
-            let _ = tokio::process::Command::new("cp")
-                .arg("-r")
-                .arg(p.work.join(container).join("logs"))
-                .arg(keep.join(container))
-                .status()
-                .await;
-        }
-        // The bundle and the (possibly large) boot log are not needed again.
-        let _ = tokio::fs::remove_dir_all(p.work.join(container)).await;
+        let span = tracing::info_span!("phase", phase = phase.as_str(), %package);
+        let outcome = match session {
+            Ok(session) => {
+                tracing::Instrument::instrument(session.exec(&args, &env, timeout), span).await
+            }
+            Err(why) => Err(paddock_sandbox::SandboxError::Io {
+                what: "the sandbox did not start".into(),
+                source: std::io::Error::other(why.to_owned()),
+            }),
+        };
         let mut result = PhaseResult {
             phase: phase.proto() as i32,
             started_at: Some(started_at),
@@ -123,7 +134,7 @@ impl DynamicAnalyzer {
                 format!(
                     "the {} phase ran out of its {} s",
                     phase.as_str(),
-                    spec.timeout.as_secs()
+                    timeout.as_secs()
                 ),
                 -1,
             ),

@@ -28,6 +28,9 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 pub mod netns;
+mod session;
+
+pub use session::Session;
 
 /// How the sandbox reaches the network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -220,32 +223,7 @@ impl Sandbox {
         )
         .map_err(io("writing config.json"))?;
 
-        let mut cmd = match (&self.config.network, &spec.netns) {
-            (NetworkMode::Host, None) => return Err(SandboxError::HostNetworkWithoutNamespace),
-            (_, Some(ns)) => {
-                let mut c = Command::new("nsenter");
-                c.arg(format!("--net={}", ns.display()))
-                    .arg("--")
-                    .arg(&self.config.runsc);
-                c
-            }
-            (_, None) => Command::new(&self.config.runsc),
-        };
-        cmd.arg("--root")
-            .arg(&self.config.state_dir)
-            .arg(format!("--platform={}", self.config.platform))
-            .arg(format!("--network={}", self.config.network.as_str()));
-        if self.config.strace {
-            cmd.arg("--strace")
-                .arg("--debug")
-                .arg(format!("--debug-log={}/", logs.display()));
-        }
-        if self.config.strace && !self.config.strace_syscalls.is_empty() {
-            cmd.arg(format!(
-                "--strace-syscalls={}",
-                self.config.strace_syscalls.join(",")
-            ));
-        }
+        let mut cmd = self.boot_command(spec, &logs)?;
         cmd.arg("run").arg("--bundle").arg(&bundle).arg(&spec.id);
         cmd.env_clear()
             .stdin(Stdio::null())
@@ -296,6 +274,36 @@ impl Sandbox {
             stderr_tail,
             trace,
         })
+    }
+
+    /// `runsc` with the global flags that boot a sandbox for `spec`: in its
+    /// network namespace, on the platform, with strace into `logs`.
+    fn boot_command(&self, spec: &RunSpec, logs: &Path) -> Result<Command, SandboxError> {
+        // In host mode the sandbox joins the namespace Paddock made, named
+        // in the OCI spec ([`oci_config`]); runsc itself starts in the
+        // host's, where it needs nothing. (Starting runsc inside the
+        // namespace with nsenter instead stops a detached sandbox as soon as
+        // runsc exits.)
+        if self.config.network == NetworkMode::Host && spec.netns.is_none() {
+            return Err(SandboxError::HostNetworkWithoutNamespace);
+        }
+        let mut cmd = Command::new(&self.config.runsc);
+        cmd.arg("--root")
+            .arg(&self.config.state_dir)
+            .arg(format!("--platform={}", self.config.platform))
+            .arg(format!("--network={}", self.config.network.as_str()));
+        if self.config.strace {
+            cmd.arg("--strace")
+                .arg("--debug")
+                .arg(format!("--debug-log={}/", logs.display()));
+        }
+        if self.config.strace && !self.config.strace_syscalls.is_empty() {
+            cmd.arg(format!(
+                "--strace-syscalls={}",
+                self.config.strace_syscalls.join(",")
+            ));
+        }
+        Ok(cmd)
     }
 
     /// Kills and deletes a container, ignoring "not found".
@@ -358,6 +366,18 @@ async fn read_tail(reader: &mut (impl AsyncReadExt + Unpin), keep: usize) -> Vec
     tail
 }
 
+/// The sandbox's (boot) log in `logs`, with the strace lines.
+pub(crate) fn boot_log(logs: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(logs)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(".boot"))
+        })
+}
+
 /// Parses the boot log(s) in `logs`.
 fn read_trace(logs: &Path) -> paddock_trace::Trace {
     let mut combined = paddock_trace::Trace::default();
@@ -401,10 +421,13 @@ pub fn oci_config(spec: &RunSpec, config: &SandboxConfig) -> serde_json::Value {
         json!({"type": "uts"}),
         json!({"type": "mount"}),
     ];
-    // In host mode the sandbox uses the namespace runsc starts in (one
-    // Paddock made); otherwise it gets a fresh, empty one.
-    if config.network != NetworkMode::Host {
-        namespaces.push(json!({"type": "network"}));
+    // In host mode the sandbox joins the namespace Paddock made for it;
+    // otherwise it gets a fresh, empty one.
+    match (&config.network, &spec.netns) {
+        (NetworkMode::Host, Some(ns)) => {
+            namespaces.push(json!({"type": "network", "path": ns}));
+        }
+        _ => namespaces.push(json!({"type": "network"})),
     }
     json!({
         "ociVersion": "1.0.0",
@@ -444,22 +467,42 @@ fn read_u64(path: &Path) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-fn read_usage(cgroup: &str) -> Option<Usage> {
+/// The cgroup's readings as they stand.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawUsage {
+    pub(crate) memory_peak: u64,
+    /// Whether `memory_peak` can be reset (cgroup v1), so that it covers
+    /// one command of a [`Session`].
+    pub(crate) peak_resettable: bool,
+    pub(crate) memory_current: u64,
+    pub(crate) cpu_seconds: f64,
+    pub(crate) pids_current: u64,
+    /// Allocations the memory limit failed.
+    pub(crate) memory_failures: u64,
+    /// Forks the pids limit refused.
+    pub(crate) pids_refused: u64,
+}
+
+pub(crate) fn read_usage_raw(cgroup: &str) -> Option<RawUsage> {
     let rel = cgroup.trim_start_matches('/');
+    let count = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let v1 = Path::new(CGROUP_ROOT).join("memory").join(rel);
     if v1.is_dir() {
         let cpu = Path::new(CGROUP_ROOT).join("cpuacct").join(rel);
         let pids = Path::new(CGROUP_ROOT).join("pids").join(rel);
-        let pids_max = std::fs::read_to_string(pids.join("pids.events"))
-            .ok()
-            .and_then(|t| t.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .unwrap_or(0);
-        return Some(Usage {
-            max_memory_bytes: read_u64(&v1.join("memory.max_usage_in_bytes")).unwrap_or(0),
+        let pid_events = std::fs::read_to_string(pids.join("pids.events")).unwrap_or_default();
+        return Some(RawUsage {
+            memory_peak: read_u64(&v1.join("memory.max_usage_in_bytes")).unwrap_or(0),
+            peak_resettable: true,
+            memory_current: read_u64(&v1.join("memory.usage_in_bytes")).unwrap_or(0),
             cpu_seconds: read_u64(&cpu.join("cpuacct.usage")).unwrap_or(0) as f64 / 1e9,
-            max_pids: read_u64(&pids.join("pids.current")).unwrap_or(0),
-            memory_limit_hit: read_u64(&v1.join("memory.failcnt")).unwrap_or(0) > 0,
-            pids_limit_hit: pids_max > 0,
+            pids_current: read_u64(&pids.join("pids.current")).unwrap_or(0),
+            memory_failures: read_u64(&v1.join("memory.failcnt")).unwrap_or(0),
+            pids_refused: count(&pid_events, "max "),
         });
     }
     // cgroup v2: one directory for every controller.
@@ -468,22 +511,38 @@ fn read_usage(cgroup: &str) -> Option<Usage> {
         return None;
     }
     let events = std::fs::read_to_string(v2.join("memory.events")).unwrap_or_default();
-    let count = |text: &str, key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
     let cpu = std::fs::read_to_string(v2.join("cpu.stat")).unwrap_or_default();
     let pid_events = std::fs::read_to_string(v2.join("pids.events")).unwrap_or_default();
-    Some(Usage {
-        max_memory_bytes: read_u64(&v2.join("memory.peak")).unwrap_or(0),
+    Some(RawUsage {
+        memory_peak: read_u64(&v2.join("memory.peak")).unwrap_or(0),
+        peak_resettable: false,
+        memory_current: read_u64(&v2.join("memory.current")).unwrap_or(0),
         cpu_seconds: count(&cpu, "usage_usec ") as f64 / 1e6,
-        max_pids: read_u64(&v2.join("pids.current")).unwrap_or(0),
+        pids_current: read_u64(&v2.join("pids.current")).unwrap_or(0),
         // `max` counts reclaim at the limit (a compiler under pressure
         // reaches it and carries on); `oom` is the limit failing an
         // allocation: exhaustion.
-        memory_limit_hit: count(&events, "oom ") > 0 || count(&events, "oom_kill ") > 0,
-        pids_limit_hit: count(&pid_events, "max ") > 0,
+        memory_failures: count(&events, "oom ") + count(&events, "oom_kill "),
+        pids_refused: count(&pid_events, "max "),
+    })
+}
+
+/// Resets the memory peak where the kernel allows it (cgroup v1), so that
+/// the next reading covers what ran since.
+pub(crate) fn reset_memory_peak(cgroup: &str) {
+    let v1 = Path::new(CGROUP_ROOT)
+        .join("memory")
+        .join(cgroup.trim_start_matches('/'));
+    let _ = std::fs::write(v1.join("memory.max_usage_in_bytes"), "0");
+}
+
+fn read_usage(cgroup: &str) -> Option<Usage> {
+    read_usage_raw(cgroup).map(|r| Usage {
+        max_memory_bytes: r.memory_peak,
+        cpu_seconds: r.cpu_seconds,
+        max_pids: r.pids_current,
+        memory_limit_hit: r.memory_failures > 0,
+        pids_limit_hit: r.pids_refused > 0,
     })
 }
 
@@ -520,22 +579,34 @@ async fn sample_cgroups(cgroup: String, into: std::sync::Arc<std::sync::Mutex<Us
 /// runsc starts the container's first process itself, so the trace never
 /// sees its execve: it gets the spec's command line.
 fn name_the_first_process(trace: &mut paddock_trace::Trace, spec: &RunSpec) {
-    if let Some(p) = trace.processes.iter_mut().find(|p| p.pid == 1) {
+    name_process(trace, 1, &spec.args, &spec.env, &spec.cwd);
+}
+
+/// Gives `pid`, a process runsc started (no execve in the trace), its
+/// command line, and its command as the first of the trace's.
+pub(crate) fn name_process(
+    trace: &mut paddock_trace::Trace,
+    pid: u32,
+    args: &[String],
+    env: &[String],
+    cwd: &str,
+) {
+    if let Some(p) = trace.processes.iter_mut().find(|p| p.pid == pid) {
         if p.argv.len() <= 1 {
-            p.argv = spec.args.clone();
-            p.executable = spec.args.first().cloned().unwrap_or_default();
+            p.argv = args.to_vec();
+            p.executable = args.first().cloned().unwrap_or_default();
         }
     }
-    if !trace.commands.iter().any(|c| c.pid == 1) {
+    if !trace.commands.iter().any(|c| c.pid == pid) {
         trace.commands.insert(
             0,
             paddock_proto::v1::Command {
                 seq: 0,
-                pid: 1,
+                pid,
                 parent_pid: 0,
-                argv: spec.args.clone(),
-                env: spec.env.clone(),
-                cwd: spec.cwd.clone(),
+                argv: args.to_vec(),
+                env: env.to_vec(),
+                cwd: cwd.to_owned(),
                 result: 0,
             },
         );

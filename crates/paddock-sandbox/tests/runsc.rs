@@ -239,3 +239,105 @@ async fn host_mode_runs_in_a_namespace_of_its_own_and_nothing_gets_out() {
         t.dns
     );
 }
+
+/// The phases of an analysis run in one sandbox in turn: each command sees
+/// what the one before left, gets its own exit, output, usage and part of
+/// the trace (the command runsc started named, with its environment); a
+/// command past its timeout ends the session, later ones say so, and
+/// stopping it leaves no container.
+#[tokio::test]
+async fn commands_in_one_session_share_the_sandbox_but_not_their_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = rootfs(dir.path());
+    let state = dir.path().join("state");
+    let sb = sandbox(&state).await;
+    let mut base = spec(root, "unused", "paddock-test-session", Duration::MAX);
+    base.args = vec!["/bin/sleep".into(), "100000".into()];
+    let mut session = sb.start(&base, &dir.path().join("work")).await.unwrap();
+    let sh = |script: &str| vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()];
+    let env = |value: &str| vec!["PATH=/bin".to_owned(), format!("PHASE={value}")];
+
+    let first = session
+        .exec(
+            &sh("echo one > /tmp/first; echo installed"),
+            &env("install"),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.exit, Exit::Code(0));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout_tail).trim(),
+        "installed"
+    );
+    assert!(first
+        .trace
+        .file_events
+        .iter()
+        .any(|e| e.op == FileOp::Create as i32 && e.path == "/tmp/first"));
+    let named = first
+        .trace
+        .commands
+        .first()
+        .expect("the command runsc started is recorded");
+    assert_eq!(named.argv, sh("echo one > /tmp/first; echo installed"));
+    assert!(named.env.iter().any(|e| e == "PHASE=install"));
+
+    let second = session
+        .exec(
+            &sh("cat /tmp/first; echo two > /tmp/second; exit 3"),
+            &env("import"),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.exit, Exit::Code(3));
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout_tail).trim(),
+        "one",
+        "the second command sees what the first left"
+    );
+    let paths: Vec<&str> = second
+        .trace
+        .file_events
+        .iter()
+        .map(|e| e.path.as_str())
+        .collect();
+    assert!(paths.contains(&"/tmp/second"), "{paths:?}");
+    assert!(
+        !second
+            .trace
+            .file_events
+            .iter()
+            .any(|e| e.op == FileOp::Create as i32 && e.path == "/tmp/first"),
+        "the first command's events stay in its own trace: {paths:?}"
+    );
+    assert!(second.usage.cpu_seconds >= 0.0);
+
+    let stuck = session
+        .exec(&sh("sleep 600"), &env("execute"), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(stuck.exit, Exit::Timeout);
+    assert!(
+        stuck.duration < Duration::from_secs(20),
+        "{:?}",
+        stuck.duration
+    );
+    let after = session
+        .exec(&sh("echo late"), &env("late"), Duration::from_secs(60))
+        .await
+        .expect_err("a session past a timeout runs nothing more");
+    assert!(after.to_string().contains("timeout"), "{after}");
+    session.stop().await;
+    let list = std::process::Command::new("runsc")
+        .arg("--root")
+        .arg(&state)
+        .args(["list", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains("paddock-test-session"),
+        "the container was removed"
+    );
+}

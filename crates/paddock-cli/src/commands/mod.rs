@@ -61,7 +61,7 @@ pub async fn run(args: Cli, env: Vec<(String, String)>) -> anyhow::Result<ExitCo
             Box::pin(alerts::tail(tail, config, &env)).await
         }
         Command::Rules(r) => rules::run(r, &config),
-        Command::Eval(e) => eval::run(e, config, &env).await,
+        Command::Eval(e) => Box::pin(eval::run(e, config, &env)).await,
         Command::Image(cmd) => image::run(cmd, config, &env).await,
     }
 }
