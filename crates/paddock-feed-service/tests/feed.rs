@@ -319,12 +319,18 @@ async fn watch_lists_publish_only_the_watched_packages() {
         .all(|r| r.source == paddock_proto::v1::FeedSource::Watchlist as i32));
 }
 
-#[tokio::test]
-async fn one_replica_polls_at_a_time_and_another_takes_over_from_the_cursor() {
+/// Two feed replicas of one registry, each on its own connection to the
+/// same server, as separate processes would be; the first one's bus.
+async fn two_replicas() -> (
+    TestNats,
+    JetStreamBus,
+    FixtureRegistry,
+    FeedService,
+    FeedService,
+) {
     let nats = TestNats::start().await;
     let (bus, config) = nats.bus().await;
     let registry = FixtureRegistry::start().await;
-    // Each replica on its own connection, as separate processes.
     let other_bus = JetStreamBus::connect(
         nats.url(),
         &config,
@@ -336,6 +342,12 @@ async fn one_replica_polls_at_a_time_and_another_takes_over_from_the_cursor() {
         service(&bus, &registry).await,
         service(&other_bus, &registry).await,
     );
+    (nats, bus, registry, a, b)
+}
+
+#[tokio::test]
+async fn one_replica_polls_at_a_time_and_another_takes_over_from_the_cursor() {
+    let (_nats, bus, _registry, a, b) = two_replicas().await;
 
     let first = a.poll_once(Ecosystem::Npm).await.unwrap();
     assert!(first.published > 0);
@@ -375,20 +387,7 @@ async fn one_replica_polls_at_a_time_and_another_takes_over_from_the_cursor() {
 
 #[tokio::test]
 async fn a_leader_whose_lease_ran_out_mid_poll_cannot_move_the_cursor() {
-    let nats = TestNats::start().await;
-    let (bus, config) = nats.bus().await;
-    let registry = FixtureRegistry::start().await;
-    let other_bus = JetStreamBus::connect(
-        nats.url(),
-        &config,
-        Arc::new(paddock_bus::metrics::BusMetrics::default()),
-    )
-    .await
-    .unwrap();
-    let (a, b) = (
-        service(&bus, &registry).await,
-        service(&other_bus, &registry).await,
-    );
+    let (_nats, bus, registry, a, b) = two_replicas().await;
     // A's poll outlasts its lease: the registry is slow for it.
     registry.fault(
         "/npm/",

@@ -1,6 +1,7 @@
 //! Rows per second of `to_record_batch` for realistic dynamic results (three
-//! phases of events, about 12 KB encoded), and of the same batch
-//! written to Parquet with zstd into memory. Single thread.
+//! phases of events, about 12 KB encoded), next to the reflective path it
+//! replaced (each message decoded as a `DynamicMessage` first), and of the
+//! same batch written to Parquet with zstd into memory. Single thread.
 //!
 //! Run with `cargo bench -p paddock-sink --bench convert`.
 
@@ -41,6 +42,10 @@ fn main() -> anyhow::Result<()> {
                     .expect("decodes");
             }
         });
+        let reflective = rate(|| {
+            paddock_sink::batch::to_record_batch_reflective(Table::DynamicResults, slice)
+                .expect("converts");
+        });
         let convert = rate(|| {
             to_record_batch(Table::DynamicResults, slice).expect("converts");
         });
@@ -60,9 +65,10 @@ fn main() -> anyhow::Result<()> {
         });
         let rows = batch_size as f64;
         println!(
-            "batch {batch_size:>5}: decode alone {:>8.0} rows/s, to_record_batch {:>8.0} rows/s, parquet zstd write {:>8.0} rows/s, \
-             both {:>8.0} rows/s, {} bytes/row in parquet",
+            "batch {batch_size:>5}: reflective decode alone {:>8.0} rows/s, reflective to_record_batch {:>8.0} rows/s, \
+             to_record_batch (wire) {:>8.0} rows/s, parquet zstd write {:>8.0} rows/s, both {:>8.0} rows/s, {} bytes/row in parquet",
             decode * rows,
+            reflective * rows,
             convert * rows,
             write * rows,
             rows / (1.0 / convert + 1.0 / write),

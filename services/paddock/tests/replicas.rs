@@ -87,45 +87,30 @@ fn wait_for(lines: &std::sync::mpsc::Receiver<String>, needle: &str, who: &str) 
     }
 }
 
-/// Every message of `stream`, as (subject, package) by sequence.
+/// Each message on `stream` with its subject and the release it is about
+/// (read through the soak's reader, which keeps every message).
 async fn stored(js: &async_nats::jetstream::Context, stream: &str) -> Vec<(String, PackageRef)> {
     use prost::Message;
-    let mut s = js.get_stream(stream).await.unwrap();
-    let last = s.info().await.unwrap().state.last_sequence;
-    let mut out = Vec::new();
-    for sequence in 1..=last {
-        let Ok(m) = s.direct_get(sequence).await else {
-            continue;
-        };
-        let kind = m
-            .headers
-            .get("Paddock-Type")
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default();
-        let package = match kind.as_str() {
-            "paddock.v1.Release" => paddock_proto::v1::Release::decode(m.payload.as_ref())
-                .ok()
-                .and_then(|r| r.package),
-            "paddock.v1.StaticResult" => {
-                paddock_proto::v1::StaticResult::decode(m.payload.as_ref())
-                    .ok()
-                    .and_then(|r| r.package)
-            }
-            "paddock.v1.DynamicResult" => {
-                paddock_proto::v1::DynamicResult::decode(m.payload.as_ref())
-                    .ok()
-                    .and_then(|r| r.package)
-            }
-            "paddock.v1.Alert" => paddock_proto::v1::Alert::decode(m.payload.as_ref())
-                .ok()
-                .and_then(|r| r.package),
-            _ => None,
-        };
-        if let Some(p) = package {
-            out.push((m.subject.to_string(), p));
-        }
-    }
-    out
+    let decode = |kind: &str, payload: &[u8]| match kind {
+        "paddock.v1.Release" => paddock_proto::v1::Release::decode(payload)
+            .ok()
+            .and_then(|r| r.package),
+        "paddock.v1.StaticResult" => paddock_proto::v1::StaticResult::decode(payload)
+            .ok()
+            .and_then(|r| r.package),
+        "paddock.v1.DynamicResult" => paddock_proto::v1::DynamicResult::decode(payload)
+            .ok()
+            .and_then(|r| r.package),
+        "paddock.v1.Alert" => paddock_proto::v1::Alert::decode(payload)
+            .ok()
+            .and_then(|r| r.package),
+        _ => None,
+    };
+    soak::stored(js, stream)
+        .await
+        .into_iter()
+        .filter_map(|(_, subject, kind, _, payload)| Some((subject, decode(&kind, &payload)?)))
+        .collect()
 }
 
 fn counts(

@@ -99,6 +99,10 @@ pub(crate) struct StructPlan {
     pub(crate) extendable: bool,
     /// `(field number, index in children)`, sorted by number.
     by_number: Vec<(u32, usize)>,
+    /// The children of each oneof with two or more members (at most one
+    /// of them holds a value).
+    pub(crate) oneofs: Vec<Vec<usize>>,
+    pub(crate) has_oneofs: bool,
 }
 
 impl StructPlan {
@@ -113,6 +117,14 @@ impl StructPlan {
                 let arrow = Arc::new(Field::new(field.name(), column.data_type(), true));
                 let default = (!field.supports_presence()).then(|| field.default_value());
                 Child {
+                    wire: WireKind::of(&field),
+                    shape: if field.is_map() {
+                        Shape::Map
+                    } else if field.is_list() {
+                        Shape::List
+                    } else {
+                        Shape::Single
+                    },
                     field,
                     column,
                     arrow,
@@ -127,7 +139,24 @@ impl StructPlan {
             .map(|(index, child)| (child.field.number(), index))
             .collect();
         by_number.sort_unstable();
+        let oneofs: Vec<Vec<usize>> = message
+            .oneofs()
+            .map(|oneof| {
+                oneof
+                    .fields()
+                    .filter_map(|f| {
+                        by_number
+                            .binary_search_by_key(&f.number(), |(n, _)| *n)
+                            .ok()
+                            .map(|i| by_number[i].1)
+                    })
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|members| members.len() > 1)
+            .collect();
         Self {
+            has_oneofs: !oneofs.is_empty(),
+            oneofs,
             descriptor: message.clone(),
             arrow_fields: children.iter().map(|c| c.arrow.clone()).collect(),
             extendable: message.extension_ranges().len() > 0,
@@ -154,6 +183,64 @@ pub(crate) struct Child {
     /// What an unset field stores: `None` (null) for a field with presence,
     /// otherwise its proto default.
     pub(crate) default: Option<Value>,
+    /// The field's type as the wire encodes it, looked up once.
+    pub(crate) wire: WireKind,
+    pub(crate) shape: Shape,
+}
+
+/// Whether a field holds one value, a list or a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Single,
+    List,
+    Map,
+}
+
+/// A field's protobuf type, as far as decoding its wire encoding goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WireKind {
+    Bool,
+    Int32,
+    Sint32,
+    Sfixed32,
+    Int64,
+    Sint64,
+    Sfixed64,
+    Uint32,
+    Fixed32,
+    Uint64,
+    Fixed64,
+    Float,
+    Double,
+    String,
+    Bytes,
+    Enum,
+    Message,
+}
+
+impl WireKind {
+    fn of(field: &FieldDescriptor) -> Self {
+        use prost_reflect::Kind;
+        match field.kind() {
+            Kind::Bool => Self::Bool,
+            Kind::Int32 => Self::Int32,
+            Kind::Sint32 => Self::Sint32,
+            Kind::Sfixed32 => Self::Sfixed32,
+            Kind::Int64 => Self::Int64,
+            Kind::Sint64 => Self::Sint64,
+            Kind::Sfixed64 => Self::Sfixed64,
+            Kind::Uint32 => Self::Uint32,
+            Kind::Fixed32 => Self::Fixed32,
+            Kind::Uint64 => Self::Uint64,
+            Kind::Fixed64 => Self::Fixed64,
+            Kind::Float => Self::Float,
+            Kind::Double => Self::Double,
+            Kind::String => Self::String,
+            Kind::Bytes => Self::Bytes,
+            Kind::Enum(_) => Self::Enum,
+            Kind::Message(_) => Self::Message,
+        }
+    }
 }
 
 /// How the values of one field (or one list element, map key or map value)

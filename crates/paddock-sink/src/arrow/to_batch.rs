@@ -31,6 +31,8 @@ use crate::arrow::schema::{
 use crate::arrow::table::Table;
 use crate::arrow::wkt;
 
+mod wire;
+
 /// Converts encoded protobuf messages of `table`'s message type to one
 /// record batch with exactly [`Table::schema`], one row per message, in
 /// order.
@@ -57,7 +59,38 @@ pub fn to_record_batch<M: AsRef<[u8]>>(
 }
 
 /// [`to_record_batch`] for any message type; `table` names it in errors.
+///
+/// The fast path appends each message's wire encoding straight to the
+/// builders ([`wire`]); a batch it gives up on (an error, or an encoding
+/// it leaves to the decoder) is converted again through the reflective
+/// path, which names the row of any error.
 pub(crate) fn encode_batch<M: AsRef<[u8]>>(
+    plan: &MessagePlan,
+    table: &str,
+    messages: &[M],
+) -> Result<RecordBatch, SinkError> {
+    match encode_batch_fast(plan, table, messages) {
+        Some(batch) => Ok(batch),
+        None => encode_batch_reflective(plan, table, messages),
+    }
+}
+
+/// The fast path alone: `None` when it gives up on the batch.
+pub(crate) fn encode_batch_fast<M: AsRef<[u8]>>(
+    plan: &MessagePlan,
+    table: &str,
+    messages: &[M],
+) -> Option<RecordBatch> {
+    let mut rows = StructColumnBuilder::new(plan.fields());
+    for bytes in messages {
+        rows.append_wire(bytes.as_ref()).ok()?;
+    }
+    finish_batch(plan, table, rows).ok()
+}
+
+/// Each message decoded as a [`DynamicMessage`] and appended from it: the
+/// definition the fast path is tested against.
+pub(crate) fn encode_batch_reflective<M: AsRef<[u8]>>(
     plan: &MessagePlan,
     table: &str,
     messages: &[M],
@@ -76,6 +109,14 @@ pub(crate) fn encode_batch<M: AsRef<[u8]>>(
         rows.append(Some(&message))
             .map_err(|error| error.into_sink_error(table, row))?;
     }
+    finish_batch(plan, table, rows)
+}
+
+fn finish_batch(
+    plan: &MessagePlan,
+    table: &str,
+    rows: StructColumnBuilder<'_>,
+) -> Result<RecordBatch, SinkError> {
     let batch_error = |reason: String| SinkError::Batch {
         table: table.to_owned(),
         reason,
@@ -91,6 +132,28 @@ pub(crate) fn encode_batch<M: AsRef<[u8]>>(
     })?;
     RecordBatch::try_new(plan.schema().clone(), columns)
         .map_err(|e| batch_error(format!("arrow rejected the batch: {e}")))
+}
+
+/// [`to_record_batch`] through the reflective path alone, for benchmarks.
+#[doc(hidden)]
+pub fn to_record_batch_reflective<M: AsRef<[u8]>>(
+    table: Table,
+    messages: &[M],
+) -> Result<RecordBatch, SinkError> {
+    encode_batch_reflective(table.plan(), table.table_name(), messages)
+}
+
+/// The fast path and the reflective path on the same messages of `table`:
+/// for tests and benchmarks that hold them to each other.
+#[doc(hidden)]
+pub fn both_paths<M: AsRef<[u8]>>(
+    table: Table,
+    messages: &[M],
+) -> (Option<RecordBatch>, Result<RecordBatch, SinkError>) {
+    (
+        encode_batch_fast(table.plan(), table.table_name(), messages),
+        encode_batch_reflective(table.plan(), table.table_name(), messages),
+    )
 }
 
 /// Fails on an unknown or extension field of `message`.
@@ -136,6 +199,8 @@ struct StructColumnBuilder<'p> {
     plan: &'p StructPlan,
     children: Vec<ColumnBuilder<'p>>,
     nulls: NullBufferBuilder,
+    /// The fast path's per-field occurrences, reused from row to row.
+    slots: Vec<Vec<wire::Raw>>,
 }
 
 impl<'p> StructColumnBuilder<'p> {
@@ -148,6 +213,7 @@ impl<'p> StructColumnBuilder<'p> {
                 .map(|c| ColumnBuilder::new(&c.column))
                 .collect(),
             nulls: NullBufferBuilder::new(0),
+            slots: Vec::new(),
         }
     }
 

@@ -31,6 +31,11 @@ fn seconds_and_nanos(message: &DynamicMessage) -> (i64, i32) {
 
 pub(crate) fn timestamp_micros(message: &DynamicMessage) -> Result<i64, String> {
     let (seconds, nanos) = seconds_and_nanos(message);
+    timestamp_micros_of(seconds, nanos)
+}
+
+/// A timestamp's seconds and nanos as microseconds since the epoch.
+pub(crate) fn timestamp_micros_of(seconds: i64, nanos: i32) -> Result<i64, String> {
     if !(MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&seconds)
         || !(0..NANOS_PER_SECOND).contains(&nanos)
     {
@@ -44,6 +49,11 @@ pub(crate) fn timestamp_micros(message: &DynamicMessage) -> Result<i64, String> 
 
 pub(crate) fn duration_micros(message: &DynamicMessage) -> Result<i64, String> {
     let (seconds, nanos) = seconds_and_nanos(message);
+    duration_micros_of(seconds, nanos)
+}
+
+/// A duration's seconds and nanos as microseconds.
+pub(crate) fn duration_micros_of(seconds: i64, nanos: i32) -> Result<i64, String> {
     let same_sign = seconds == 0 || nanos == 0 || (seconds > 0) == (nanos > 0);
     if !(-MAX_DURATION_SECONDS..=MAX_DURATION_SECONDS).contains(&seconds)
         || nanos.unsigned_abs() >= NANOS_PER_SECOND.unsigned_abs()

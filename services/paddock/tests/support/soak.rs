@@ -634,7 +634,7 @@ async fn settle(
 }
 
 /// Every message of `stream`: (sequence, subject, type, headers, payload).
-async fn stored(
+pub async fn stored(
     js: &async_nats::jetstream::Context,
     stream: &str,
 ) -> Vec<(u64, String, String, async_nats::HeaderMap, Vec<u8>)> {
