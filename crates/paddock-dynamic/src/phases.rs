@@ -31,9 +31,20 @@ impl DynamicAnalyzer {
             read_only_binds.push((dir.clone(), TRUST_DIR.into()));
             read_only_binds.push((dir.join(TRUST_BUNDLE), SYSTEM_BUNDLE.into()));
         }
+        // The idle first process outlives every phase (the gated rerun is a
+        // second import) and nothing more: a sandbox left behind by a worker
+        // killed mid-analysis ends on its own.
+        let lifetime = self
+            .config
+            .phases
+            .iter()
+            .map(|phase| self.config.timeout(*phase))
+            .sum::<Duration>()
+            + self.config.import_timeout
+            + Duration::from_secs(120);
         let spec = RunSpec {
             rootfs: self.rootfs.clone(),
-            args: vec!["/bin/sleep".into(), "infinity".into()],
+            args: vec!["/bin/sleep".into(), lifetime.as_secs().to_string()],
             env: vec!["PATH=/usr/bin:/bin".into()],
             cwd: mount_point(INSTALL_DIR).into(),
             tmpfs: vec!["/tmp".into()],
