@@ -605,6 +605,9 @@ async fn settle(
     deadline: Instant,
 ) {
     let names = paddock_bus::names::Names::new(prefix).unwrap();
+    // Idle twice in a row: one reading can fall between a redelivery's
+    // backoff and the message's return.
+    let mut idle_readings = 0;
     loop {
         let mut busy = 0;
         for spec in names.consumers() {
@@ -614,19 +617,22 @@ async fn settle(
             {
                 continue;
             }
-            if let Ok(mut c) = js
+            let info = match js
                 .get_consumer_from_stream::<async_nats::jetstream::consumer::pull::Config, _, _>(
                     &spec.durable,
                     &spec.stream_name,
                 )
                 .await
             {
-                if let Ok(info) = c.info().await {
-                    busy += info.num_pending + info.num_ack_pending as u64;
-                }
-            }
+                Ok(mut c) => c.info().await.ok().cloned(),
+                Err(_) => None,
+            };
+            // A consumer that cannot be read right now (an overloaded or
+            // recovering cluster) is not known to be idle.
+            busy += info.map_or(1, |info| info.num_pending + info.num_ack_pending as u64);
         }
-        if busy == 0 || Instant::now() > deadline {
+        idle_readings = if busy == 0 { idle_readings + 1 } else { 0 };
+        if idle_readings >= 2 || Instant::now() > deadline {
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -642,7 +648,19 @@ pub async fn stored(
     let last = s.info().await.unwrap().state.last_sequence;
     let mut out = Vec::new();
     for sequence in 1..=last {
-        let Ok(m) = s.direct_get(sequence).await else {
+        // A replica still catching up after a node kill may answer a
+        // direct get with "not found": ask again before taking it as a gap.
+        let mut got = None;
+        for _ in 0..5 {
+            match s.direct_get(sequence).await {
+                Ok(m) => {
+                    got = Some(m);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+        let Some(m) = got else {
             continue;
         };
         let kind = m
