@@ -125,14 +125,19 @@ impl Results {
         max_message_bytes: usize,
     ) -> Result<Self, paddock_bus::BusError> {
         let js = bus.jetstream();
-        let get = |name: String| async move {
-            js.get_stream(&name)
-                .await
-                .map_err(|e| paddock_bus::BusError::Missing {
-                    what: "stream",
-                    name,
-                    source: Box::new(e),
-                })
+        // Ridden out like the bus's own lookups: a replica that starts while
+        // the cluster elects a leader waits for it instead of exiting.
+        let get = |name: String| {
+            let js = js.clone();
+            async move {
+                bus.ride_out("opening a stream", || js.get_stream(name.clone()))
+                    .await
+                    .map_err(|e| paddock_bus::BusError::Missing {
+                        what: "stream",
+                        name,
+                        source: Box::new(e),
+                    })
+            }
         };
         let names = bus.names();
         Ok(Self {
