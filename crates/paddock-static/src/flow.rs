@@ -42,7 +42,7 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use paddock_proto::v1::Language;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Deserialize;
 use tree_sitter::Node;
 
@@ -51,6 +51,10 @@ pub type Labels = u64;
 
 /// Walks over one file, at most.
 pub const MAX_PASSES: usize = 6;
+
+/// An inline flag group that turns verbose mode on.
+static VERBOSE_FLAG: std::sync::LazyLock<Regex> =
+    std::sync::LazyLock::new(|| Regex::new(r"\(\?[a-zA-Z-]*x[a-zA-Z-]*[:)]").expect("valid"));
 /// Nodes visited over all walks of one file, at most.
 pub const MAX_NODES: usize = 4_000_000;
 
@@ -149,8 +153,12 @@ pub struct FlowClasses {
     calls: HashMap<String, Vec<CallPattern>>,
     members: HashMap<String, Labels>,
     identifiers: HashMap<String, Labels>,
-    strings: RegexSet,
-    string_class: Vec<usize>,
+    /// Per class with string patterns, one expression: its patterns as
+    /// alternatives. A set matched for every literal fell back to the
+    /// NFA simulation (its Unicode word boundaries and size keep the lazy
+    /// DFA out) and took most of the analysis' time; one expression per
+    /// class keeps each its literal prefilter.
+    strings: Vec<(usize, Regex)>,
     env_whole: Vec<String>,
     env_single: Vec<String>,
     env_accessors: Vec<CallPattern>,
@@ -254,8 +262,7 @@ impl FlowClasses {
         let mut calls: HashMap<String, Vec<CallPattern>> = HashMap::new();
         let mut members: HashMap<String, Labels> = HashMap::new();
         let mut identifiers: HashMap<String, Labels> = HashMap::new();
-        let mut string_patterns = Vec::new();
-        let mut string_class = Vec::new();
+        let mut string_patterns: Vec<(usize, Vec<String>, bool)> = Vec::new();
         let builtin = ["env-var", "env-secret", "env-dump"];
         for id in builtin {
             classes.push(Class {
@@ -306,8 +313,13 @@ impl FlowClasses {
             }
             for s in &c.strings {
                 Regex::new(s).map_err(|e| err(format!("string pattern `{s}`: {e}")))?;
-                string_patterns.push(s.clone());
-                string_class.push(i);
+                // A pattern in verbose mode (`(?x)`) may end in a comment,
+                // which would swallow what follows it: it stands alone.
+                let verbose = s.contains("(?") && VERBOSE_FLAG.is_match(s);
+                match string_patterns.last_mut() {
+                    Some((class, list, false)) if *class == i && !verbose => list.push(s.clone()),
+                    _ => string_patterns.push((i, vec![s.clone()], verbose)),
+                }
             }
             if !c.handle_methods.is_empty() && c.kind != ClassKind::Sink {
                 return Err(err("handle_methods belong to sink classes".into()));
@@ -352,11 +364,28 @@ impl FlowClasses {
                     reason,
                 })
         };
-        let strings = RegexSet::new(&string_patterns).map_err(|e| FlowError::Class {
-            file: "flow".into(),
-            class: "strings".into(),
-            reason: e.to_string(),
-        })?;
+        let strings = string_patterns
+            .into_iter()
+            .map(|(class, list, _)| {
+                // Each pattern in a group of its own, so its flags stay
+                // its own.
+                let union = match list.as_slice() {
+                    [one] => one.clone(),
+                    _ => list
+                        .iter()
+                        .map(|p| format!("(?:{p})"))
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                };
+                Regex::new(&union)
+                    .map(|re| (class, re))
+                    .map_err(|e| FlowError::Class {
+                        file: "flow".into(),
+                        class: classes[class].id.clone(),
+                        reason: e.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let secret_names = Regex::new(if env.secret_names.is_empty() {
             "$^"
         } else {
@@ -379,7 +408,6 @@ impl FlowClasses {
             members,
             identifiers,
             strings,
-            string_class,
             env_var: 0,
             env_secret: 1,
             env_dump: 2,
@@ -425,11 +453,10 @@ impl FlowClasses {
     /// Labels of a string literal's value.
     pub fn string_labels(&self, value: &str) -> Labels {
         let value = bounded(value, 4096);
-        let mut out = 0;
-        for i in self.strings.matches(value).iter() {
-            out |= 1 << self.string_class[i];
-        }
-        out
+        self.strings
+            .iter()
+            .filter(|(_, re)| re.is_match(value))
+            .fold(0, |out, (class, _)| out | 1 << class)
     }
 
     fn pattern_holds(&self, p: &CallPattern, lang: &str, callee: &str, args: &CallArgs) -> bool {
@@ -2505,6 +2532,34 @@ mod tests {
                     .split(',')
                     .any(|l| l == from)
         })
+    }
+
+    #[test]
+    fn string_patterns_keep_their_own_flags_and_anchors_in_a_class() {
+        let toml = r#"
+[[class]]
+id = "a"
+kind = "source"
+description = "a"
+strings = ['(?i)^secret$', 'plain', '''(?x) tail \b # a comment with ) in it''']
+
+[[class]]
+id = "b"
+kind = "sink"
+description = "b"
+strings = ['^B']
+"#;
+        let classes = FlowClasses::load(&[("t.toml".into(), toml.into())]).expect("loads");
+        let (a, b) = (1 << classes.index("a").unwrap(), 1 << classes.index("b").unwrap());
+        assert_eq!(classes.string_labels("SECRET"), a);
+        // `(?i)` and `^…$` belong to the first pattern only.
+        assert_eq!(classes.string_labels("a secret"), 0);
+        assert_eq!(classes.string_labels("PLAIN"), 0);
+        assert_eq!(classes.string_labels("xx plain xx"), a);
+        assert_eq!(classes.string_labels("the tail end"), a);
+        assert_eq!(classes.string_labels("the tailgate"), 0);
+        assert_eq!(classes.string_labels("Big plain"), a | b);
+        assert_eq!(classes.string_labels("b plain"), a);
     }
 
     #[test]
