@@ -34,6 +34,12 @@ pub struct StaticConfig {
     pub file_budget: Duration,
     /// Parsing threads; 0: every core.
     pub threads: usize,
+    /// Bytes of files being read and analysed at once, over all threads.
+    /// A syntax tree and its analysis take about 40 times the source's
+    /// size, so this bounds a package's peak memory whatever the number
+    /// of cores: with the default, about 0.7 GiB for the largest files.
+    /// A file larger than this is analysed alone.
+    pub max_bytes_in_flight: u64,
     /// Directories of the user's own rules, loaded beside the shipped set
     /// (`--rules DIR`; format in `rules/README.md`).
     pub rules: Vec<PathBuf>,
@@ -47,6 +53,7 @@ impl Default for StaticConfig {
             package_budget: Duration::from_secs(120),
             file_budget: Duration::from_secs(10),
             threads: 0,
+            max_bytes_in_flight: 16 << 20,
             rules: Vec::new(),
         }
     }
@@ -97,6 +104,7 @@ pub fn analyze_tree_with(
         config.threads
     };
     let next = AtomicUsize::new(0);
+    let in_flight = InFlight::new(config.max_bytes_in_flight);
     type Matches = Vec<(usize, Vec<paddock_proto::v1::Evidence>)>;
     type Scanned = (FileFacts, Matches, crate::flow::Summary);
     let results: Mutex<Vec<Option<Scanned>>> = Mutex::new(vec![None; paths.len()]);
@@ -107,7 +115,10 @@ pub fn analyze_tree_with(
                 let Some((rel, abs)) = paths.get(i) else {
                     break;
                 };
+                let size = std::fs::metadata(abs).map_or(0, |m| m.len());
+                let taken = in_flight.take(size.min(config.max_read_bytes), deadline);
                 let facts = file_facts(rel, abs, config, deadline, rules);
+                drop(taken);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(facts);
             });
         }
@@ -573,6 +584,55 @@ fn file_facts_and_tree(
     (out, Some(bytes), tree)
 }
 
+/// A budget of bytes being analysed at once ([`StaticConfig::max_bytes_in_flight`]).
+struct InFlight {
+    limit: u64,
+    used: Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// Bytes taken from an [`InFlight`] budget, given back on drop.
+struct Taken<'a>(&'a InFlight, u64);
+
+impl InFlight {
+    fn new(limit: u64) -> Self {
+        Self {
+            limit: limit.max(1),
+            used: Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit beside what is in flight (a file larger
+    /// than the whole budget waits until nothing else is), or until
+    /// `deadline`, after which the package's analysis is ending anyway.
+    fn take(&self, bytes: u64, deadline: Instant) -> Taken<'_> {
+        let bytes = bytes.min(self.limit);
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used > 0 && *used + bytes > self.limit {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            used = self
+                .freed
+                .wait_timeout(used, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *used += bytes;
+        Taken(self, bytes)
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        let mut used = self.0.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used -= self.1;
+        self.0.freed.notify_all();
+    }
+}
+
 fn read_bounded(path: &Path, limit: u64) -> std::io::Result<(Vec<u8>, u64)> {
     use std::io::Read;
     let size = std::fs::metadata(path)?.len();
@@ -656,4 +716,46 @@ fn parsed_signals(
         escaped,
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn files_in_flight_stay_within_the_byte_budget_and_a_larger_one_runs_alone() {
+        let budget = InFlight::new(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (now, peak, alone_broken) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+        std::thread::scope(|scope| {
+            for i in 0..8u64 {
+                let (budget, now, peak, alone_broken) = (&budget, &now, &peak, &alone_broken);
+                scope.spawn(move || {
+                    // Every fourth file is larger than the whole budget.
+                    let size = if i % 4 == 0 { 25 } else { 4 };
+                    let _taken = budget.take(size, deadline);
+                    let n = now.fetch_add(size.min(10), Ordering::SeqCst) + size.min(10);
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    if size > 10 && n != 10 {
+                        alone_broken.fetch_add(1, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_millis(30));
+                    now.fetch_sub(size.min(10), Ordering::SeqCst);
+                });
+            }
+        });
+        assert!(peak.load(Ordering::SeqCst) <= 10, "{peak:?}");
+        assert_eq!(alone_broken.load(Ordering::SeqCst), 0);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_wait_for_the_budget_ends_at_the_deadline() {
+        let budget = InFlight::new(10);
+        let _held = budget.take(10, Instant::now() + Duration::from_secs(5));
+        let started = Instant::now();
+        let _late = budget.take(5, Instant::now() + Duration::from_millis(100));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
 }
