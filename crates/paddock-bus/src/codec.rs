@@ -42,6 +42,18 @@ pub fn decode<M: WireMessage>(
     payload: &[u8],
     max_bytes: usize,
 ) -> Result<M, Rejection> {
+    decode_as::<M, M>(headers, payload, max_bytes)
+}
+
+/// Checks the headers and size as for an `M`, then decodes the body as
+/// `V`: a view of `M` with only some of its fields (same field numbers),
+/// for a reader that needs a few fields of a large message. The fields
+/// left out are skipped, not checked, past their framing.
+pub fn decode_as<M: WireMessage, V: prost::Message + Default>(
+    headers: Option<&HeaderMap>,
+    payload: &[u8],
+    max_bytes: usize,
+) -> Result<V, Rejection> {
     let expected = M::type_name();
     if payload.len() > max_bytes {
         return Err(Rejection::TooLarge {
@@ -66,7 +78,7 @@ pub fn decode<M: WireMessage>(
             });
         }
     }
-    M::decode(payload).map_err(|e| Rejection::Undecodable {
+    V::decode(payload).map_err(|e| Rejection::Undecodable {
         expected,
         reason: e.to_string(),
     })

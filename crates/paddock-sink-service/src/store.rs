@@ -305,6 +305,16 @@ impl<W: Writer> Store<W> {
     }
 }
 
+/// The package of a release or result: field 1 of each. A native row
+/// needs only the package (for its partition) of the message it stores
+/// as is; the rest is read once, when the row is converted, and a body
+/// that fails there is refused alone by the writer.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PackageOf {
+    #[prost(message, optional, tag = "1")]
+    package: Option<PackageRef>,
+}
+
 /// The rows of one message, or why it can never be stored.
 #[allow(clippy::too_many_arguments)]
 pub fn rows_of(
@@ -342,10 +352,20 @@ pub fn rows_of(
     let mut rows = Vec::new();
     match Table::for_message_name(&type_name) {
         Some(Table::Releases) => {
-            let m: Release =
-                codec::decode(message_headers, payload, max_bytes).map_err(rejected)?;
+            let m: PackageOf = codec::decode_as::<Release, _>(message_headers, payload, max_bytes)
+                .map_err(rejected)?;
             rows.push(row(
                 Output::Native(Table::Releases),
+                m.package.as_ref(),
+                proto(),
+            ));
+        }
+        Some(Table::StaticResults) if !reference_tables => {
+            let m: PackageOf =
+                codec::decode_as::<StaticResult, _>(message_headers, payload, max_bytes)
+                    .map_err(rejected)?;
+            rows.push(row(
+                Output::Native(Table::StaticResults),
                 m.package.as_ref(),
                 proto(),
             ));
@@ -373,6 +393,16 @@ pub fn rows_of(
                     RowBody::Json(paddock_sink::reference::static_record(&m, &created)),
                 ));
             }
+        }
+        Some(Table::DynamicResults) if !reference_tables => {
+            let m: PackageOf =
+                codec::decode_as::<DynamicResult, _>(message_headers, payload, max_bytes)
+                    .map_err(rejected)?;
+            rows.push(row(
+                Output::Native(Table::DynamicResults),
+                m.package.as_ref(),
+                proto(),
+            ));
         }
         Some(Table::DynamicResults) => {
             let m: DynamicResult =
@@ -417,4 +447,116 @@ pub fn rows_of(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paddock_bus::names::headers::{MESSAGE_TYPE, MSG_ID};
+    use paddock_proto::v1::Ecosystem;
+    use paddock_proto::WireMessage;
+
+    fn package() -> PackageRef {
+        PackageRef {
+            ecosystem: Ecosystem::Pypi as i32,
+            name: "six".into(),
+            version: "1.17.0".into(),
+        }
+    }
+
+    fn headers_of<M: WireMessage>() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(MESSAGE_TYPE, M::type_name().as_str());
+        h.insert(MSG_ID, "id-1");
+        h
+    }
+
+    fn rows<M: WireMessage>(payload: Vec<u8>, reference_tables: bool) -> Result<Vec<Row>, String> {
+        rows_of(
+            "t.subject",
+            Some(&headers_of::<M>()),
+            &Bytes::from(payload),
+            "RESULTS",
+            7,
+            Utc::now(),
+            1 << 20,
+            reference_tables,
+        )
+    }
+
+    #[test]
+    fn the_package_view_reads_field_one_of_every_message_stored_as_is() {
+        let release = Release {
+            package: Some(package()),
+            feed_name: "f".into(),
+            ..Default::default()
+        };
+        let stat = StaticResult {
+            package: Some(package()),
+            status_detail: "x".into(),
+            ..Default::default()
+        };
+        let dynamic = DynamicResult {
+            package: Some(package()),
+            status_detail: "y".into(),
+            ..Default::default()
+        };
+        for (payload, table, got) in [
+            (
+                release.encode_to_vec(),
+                Table::Releases,
+                rows::<Release>(release.encode_to_vec(), false),
+            ),
+            (
+                stat.encode_to_vec(),
+                Table::StaticResults,
+                rows::<StaticResult>(stat.encode_to_vec(), false),
+            ),
+            (
+                dynamic.encode_to_vec(),
+                Table::DynamicResults,
+                rows::<DynamicResult>(dynamic.encode_to_vec(), false),
+            ),
+        ] {
+            let got = got.expect("stored");
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].output, Output::Native(table));
+            assert_eq!(got[0].ecosystem, "pypi");
+            assert_eq!(got[0].msg_id, "id-1");
+            assert!(matches!(&got[0].body, RowBody::Proto(b) if b.as_ref() == payload.as_slice()));
+        }
+    }
+
+    #[test]
+    fn a_body_broken_past_the_package_is_refused_alone_when_converted() {
+        let mut payload = DynamicResult {
+            package: Some(package()),
+            status_detail: "ok".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        // `status_detail` (field 9) becomes invalid UTF-8.
+        let at = payload.len() - 2;
+        payload[at] = 0xff;
+        let got = rows::<DynamicResult>(payload.clone(), false).expect("the package reads");
+        assert_eq!(got.len(), 1);
+        let good = DynamicResult {
+            package: Some(package()),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let error = paddock_sink::to_record_batch(
+            Table::DynamicResults,
+            &[good.as_slice(), payload.as_slice()],
+        )
+        .expect_err("the broken body is refused");
+        assert_eq!(error.row(), Some(1), "{error}");
+        // A broken package is refused at once.
+        let mut bad_package = good.clone();
+        let name_at = bad_package.iter().position(|b| *b == b's').expect("name");
+        bad_package[name_at] = 0xff;
+        assert!(rows::<DynamicResult>(bad_package, false).is_err());
+        // With the reference tables on, the whole body is read at once.
+        assert!(rows::<DynamicResult>(payload, true).is_err());
+    }
 }
