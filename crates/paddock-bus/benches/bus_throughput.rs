@@ -40,11 +40,21 @@ fn release(i: usize) -> Release {
 }
 
 async fn connect(url: &str, prefix: &str, concurrency: usize) -> JetStreamBus {
+    connect_with(url, prefix, concurrency, false).await
+}
+
+async fn connect_with(
+    url: &str,
+    prefix: &str,
+    concurrency: usize,
+    confirm_acks: bool,
+) -> JetStreamBus {
     let mut config = BusConfig {
         prefix: prefix.into(),
         ..Default::default()
     };
     config.consumer.concurrency = concurrency;
+    config.consumer.confirm_acks = confirm_acks;
     config.topology.max_ack_pending = 4096;
     let bus = JetStreamBus::connect(url, &config, Arc::new(BusMetrics::default()))
         .await
@@ -106,19 +116,37 @@ async fn main() {
         .await;
     println!("publish, 256 in flight:   {}", rate(n, started.elapsed()));
 
-    // Consume with ack.
-    for concurrency in [1usize, 64] {
-        let bus = connect(nats.url(), "bench", concurrency).await;
-        let spec = if concurrency == 1 {
-            bus.names().static_consumer()
-        } else {
-            bus.names().dynamic_consumer()
-        };
+    // Consume with ack: each round consumes the same n messages through a
+    // consumer of its own, and the clock stops when the server holds
+    // every ack (nothing pending, nothing waiting for an ack).
+    let rounds = [
+        (1usize, false, "ack"),
+        (64, false, "ack"),
+        (64, true, "confirmed ack"),
+    ];
+    for (round, (concurrency, confirm, label)) in rounds.into_iter().enumerate() {
+        let bus = connect_with(nats.url(), "bench", concurrency, confirm).await;
+        let mut spec = bus.names().static_consumer();
+        spec.durable = format!("bench-{round}");
+        let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+        js.get_stream(&spec.stream_name)
+            .await
+            .unwrap()
+            .create_consumer(async_nats::jetstream::consumer::pull::Config {
+                durable_name: Some(spec.durable.clone()),
+                filter_subject: spec.filter_subject.clone(),
+                ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                max_ack_pending: 4096,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         let done = Arc::new(AtomicU64::new(0));
         let shutdown = CancellationToken::new();
         let started = Instant::now();
         let task = {
-            let (bus, done, shutdown) = (bus.clone(), done.clone(), shutdown.clone());
+            let (bus, done, shutdown, spec) =
+                (bus.clone(), done.clone(), shutdown.clone(), spec.clone());
             tokio::spawn(async move {
                 bus.consume(
                     &spec,
@@ -134,11 +162,28 @@ async fn main() {
         while done.load(Ordering::Relaxed) < n as u64 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        loop {
+            let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
+                .get_stream(&spec.stream_name)
+                .await
+                .unwrap()
+                .get_consumer(&spec.durable)
+                .await
+                .unwrap();
+            let info = consumer.info().await.unwrap();
+            if info.num_ack_pending == 0
+                && info.num_pending == 0
+                && info.ack_floor.stream_sequence > 0
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let elapsed = started.elapsed();
         shutdown.cancel();
         task.await.unwrap().unwrap();
         println!(
-            "consume+ack, {concurrency:>2} handlers: {}",
+            "consume+{label}, {concurrency:>2} handlers: {}",
             rate(n, elapsed)
         );
     }

@@ -267,7 +267,7 @@ impl JetStreamBus {
                 return None;
             }
         };
-        let inbound = JsInbound::new(message);
+        let inbound = JsInbound::new(message, discipline.settings.confirm_acks);
         let sequence = inbound.stream_sequence();
         if let Some(same) = held
             .iter_mut()

@@ -6,7 +6,7 @@
 //!
 //! | handler outcome | disposition |
 //! |---|---|
-//! | `Ok(())` | ack (confirmed by the server) |
+//! | `Ok(())` | ack (confirmed by the server when `confirm_acks` is set) |
 //! | `Retryable`, deliveries left | nak with delay `backoff(attempt)` |
 //! | `Retryable`, last delivery | copy to the dead-letter stream, terminate |
 //! | `Permanent` or panic-free rejection | copy to the dead-letter stream, terminate |
@@ -364,7 +364,8 @@ pub(crate) async fn process<M, H, I, D>(
     .await;
 }
 
-/// Acknowledges a handled delivery (confirmed by the server).
+/// Acknowledges a handled delivery (confirmed by the server when
+/// `confirm_acks` is set).
 pub(crate) async fn ack<I: Inbound>(inbound: &I, discipline: &Discipline) {
     if let Err(error) = inbound.settle(Settle::Ack).await {
         tracing::warn!(%error, "ack failed; the message will be redelivered and handled again");

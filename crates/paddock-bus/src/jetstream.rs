@@ -464,7 +464,7 @@ impl Bus for JetStreamBus {
                             let _ = msg.ack_with(AckKind::Nak(None)).await;
                             continue;
                         };
-                        workers.spawn(JsInbound::new(msg), slot);
+                        workers.spawn(JsInbound::new(msg, settings.confirm_acks), slot);
                     }
                 }
             }
@@ -584,10 +584,12 @@ pub(crate) struct JsInbound {
     msg: jetstream::Message,
     attempt: u64,
     sequence: u64,
+    /// Whether an ack waits for the server's confirmation.
+    confirm: bool,
 }
 
 impl JsInbound {
-    pub(crate) fn new(msg: jetstream::Message) -> Self {
+    pub(crate) fn new(msg: jetstream::Message, confirm: bool) -> Self {
         let (attempt, sequence) = msg
             .info()
             .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))
@@ -596,6 +598,7 @@ impl JsInbound {
             msg,
             attempt,
             sequence,
+            confirm,
         }
     }
 }
@@ -623,9 +626,11 @@ impl Inbound for JsInbound {
 
     async fn settle(&self, how: Settle) -> Result<(), BoxError> {
         match how {
-            // Acks and terminations are confirmed by the server, so a lost
-            // ack is noticed here rather than as a surprise redelivery.
-            Settle::Ack => self.msg.double_ack().await,
+            // Terminations, and acks when `confirm_acks` is set, are
+            // confirmed by the server, so a lost one is noticed here rather
+            // than as a surprise redelivery.
+            Settle::Ack if self.confirm => self.msg.double_ack().await,
+            Settle::Ack => self.msg.ack().await,
             Settle::Term => self.msg.double_ack_with(AckKind::Term).await,
             Settle::Nak(delay) => {
                 self.msg

@@ -2550,7 +2550,10 @@ description = "b"
 strings = ['^B']
 "#;
         let classes = FlowClasses::load(&[("t.toml".into(), toml.into())]).expect("loads");
-        let (a, b) = (1 << classes.index("a").unwrap(), 1 << classes.index("b").unwrap());
+        let (a, b) = (
+            1 << classes.index("a").unwrap(),
+            1 << classes.index("b").unwrap(),
+        );
         assert_eq!(classes.string_labels("SECRET"), a);
         // `(?i)` and `^…$` belong to the first pattern only.
         assert_eq!(classes.string_labels("a secret"), 0);
