@@ -753,6 +753,110 @@ const RUST: Spec = Spec {
     skip: &["line_comment", "block_comment"],
 };
 
+/// What the walk needs to know of a node kind, one bit each: looked up by
+/// kind id instead of comparing kind names against the [`Spec`]'s lists at
+/// every node.
+mod kind {
+    pub const IDENT: u16 = 1;
+    pub const OPAQUE: u16 = 1 << 1;
+    pub const STRING: u16 = 1 << 2;
+    pub const SKIP: u16 = 1 << 3;
+    pub const FUNCTION: u16 = 1 << 4;
+    pub const CALL: u16 = 1 << 5;
+    pub const ASSIGN: u16 = 1 << 6;
+    pub const MEMBER: u16 = 1 << 7;
+    pub const SHELL: u16 = 1 << 8;
+    pub const RETURN: u16 = 1 << 9;
+    pub const ARG_LIST: u16 = 1 << 10;
+    /// `a if c else b`, `c ? a : b`.
+    pub const CONDITIONAL: u16 = 1 << 11;
+    pub const KEYWORD_ARG: u16 = 1 << 12;
+    pub const PAIR: u16 = 1 << 13;
+    /// A frame keeps its children.
+    pub const KEEP: u16 = FUNCTION | CALL | ASSIGN | MEMBER | SHELL;
+    /// `finish` has something to do besides passing labels up.
+    pub const ACTS: u16 = IDENT | OPAQUE | STRING | MEMBER | CALL | SHELL | ASSIGN | RETURN;
+}
+
+/// [`kind`] bits by kind id for one grammar under one [`Spec`]. Several ids
+/// can share a name (aliases, a keyword and a rule); each gets the bits of
+/// its name, as comparing names did.
+struct Kinds {
+    bits: Vec<u16>,
+}
+
+impl Kinds {
+    fn new(language: &tree_sitter::Language, spec: &Spec) -> Self {
+        let count = language.node_kind_count();
+        let bits = (0..count)
+            .map(|id| {
+                let Some(name) = u16::try_from(id)
+                    .ok()
+                    .and_then(|id| language.node_kind_for_id(id))
+                else {
+                    return 0;
+                };
+                let has = |list: &[&str]| list.contains(&name);
+                let mut b = 0;
+                for (bit, on) in [
+                    (kind::IDENT, has(spec.identifiers)),
+                    (kind::OPAQUE, has(spec.opaque_strings)),
+                    (kind::STRING, has(spec.strings)),
+                    (kind::SKIP, has(spec.skip)),
+                    (kind::FUNCTION, has(spec.functions)),
+                    (kind::CALL, spec.calls.iter().any(|(k, _, _)| *k == name)),
+                    (
+                        kind::ASSIGN,
+                        spec.assigns.iter().any(|(k, _, _)| *k == name),
+                    ),
+                    (kind::MEMBER, spec.members.iter().any(|(k, _)| *k == name)),
+                    (kind::SHELL, has(spec.shell)),
+                    (kind::RETURN, has(spec.returns)),
+                    (kind::ARG_LIST, ARG_LISTS.contains(&name)),
+                    (
+                        kind::CONDITIONAL,
+                        matches!(
+                            name,
+                            "conditional_expression" | "ternary_expression" | "conditional"
+                        ),
+                    ),
+                    (kind::KEYWORD_ARG, name == "keyword_argument"),
+                    (kind::PAIR, name == "pair"),
+                ] {
+                    if on {
+                        b |= bit;
+                    }
+                }
+                b
+            })
+            .collect();
+        Kinds { bits }
+    }
+
+    /// The table for `language` under `spec`, built once per pair.
+    fn of(language: &tree_sitter::Language, spec: &'static Spec) -> std::sync::Arc<Kinds> {
+        type Tables = Vec<(tree_sitter::Language, &'static str, std::sync::Arc<Kinds>)>;
+        static TABLES: LazyLock<std::sync::Mutex<Tables>> = LazyLock::new(Default::default);
+        let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, k)) = tables
+            .iter()
+            .find(|(l, s, _)| l == language && *s == spec.lang)
+        {
+            return k.clone();
+        }
+        let k = std::sync::Arc::new(Kinds::new(language, spec));
+        tables.push((language.clone(), spec.lang, k.clone()));
+        k
+    }
+
+    fn of_node(&self, node: Node<'_>) -> u16 {
+        self.bits
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 fn spec(lang: Language) -> Option<&'static Spec> {
     match lang {
         Language::Javascript | Language::Typescript => Some(&JS),
@@ -786,7 +890,9 @@ const NAMING_FIELDS: &[&str] = &[
 
 #[derive(Default)]
 struct State {
-    env: HashMap<(u32, String), Labels>,
+    /// Scope → name → labels (by scope first, so that a lookup by `&str`
+    /// allocates nothing).
+    env: HashMap<u32, HashMap<String, Labels>>,
     /// Function name → (scope, parameter names).
     functions: HashMap<String, (u32, Vec<String>)>,
     /// Function name → what it returns.
@@ -802,10 +908,10 @@ struct State {
     positional: HashMap<u32, Option<Vec<String>>>,
     /// Functions that fill containers they are given, with what.
     out_params: HashMap<String, Labels>,
-    /// Every (scope, name) an assignment bound, labelled or not: an
+    /// Every name an assignment bound, by scope, labelled or not: an
     /// assignment in a nested function to a name an enclosing scope
     /// bound updates that binding too (`let b = ''; res.on('data', d => b += d)`).
-    bound: std::collections::HashSet<(u32, String)>,
+    bound: HashMap<u32, std::collections::HashSet<String>>,
     /// Local names of modules and their members (`cp` for
     /// `child_process`, `system` for `os.system`).
     aliases: HashMap<String, String>,
@@ -1003,7 +1109,7 @@ impl State {
         if labels == 0 {
             return;
         }
-        let e = self.env.entry(key).or_default();
+        let e = self.env.entry(key.0).or_default().entry(key.1).or_default();
         if *e | labels != *e {
             *e |= labels;
             self.changed = true;
@@ -1013,6 +1119,8 @@ impl State {
 
 struct Frame<'t> {
     node: Node<'t>,
+    /// The node's [`kind`] bits.
+    bits: u16,
     field: Option<&'static str>,
     acc: Labels,
     /// (field, labels, node, scope of a function child, sink hit below)
@@ -1041,6 +1149,7 @@ const ARG_LISTS: &[&str] = &["arguments", "argument_list"];
 #[derive(Clone, Copy)]
 struct Child<'t> {
     field: Option<&'static str>,
+    bits: u16,
     labels: Labels,
     node: Node<'t>,
     chain: Option<usize>,
@@ -1079,6 +1188,7 @@ pub fn analyze_seeded(
         defined: defined_functions(spec, root, source),
         ..State::default()
     };
+    let kinds = Kinds::of(&root.language(), spec);
     let seeded = seeds.returns.values().any(|l| *l != 0) || !seeds.params.is_empty();
     let mut facts = FlowFacts::default();
     let mut budget = MAX_NODES;
@@ -1088,6 +1198,7 @@ pub fn analyze_seeded(
         let complete = walk(
             classes,
             spec,
+            &kinds,
             root,
             source,
             &mut state,
@@ -1135,6 +1246,7 @@ pub fn analyze_seeded(
 fn walk<'t>(
     classes: &FlowClasses,
     spec: &Spec,
+    kinds: &Kinds,
     root: Node<'t>,
     source: &[u8],
     state: &mut State,
@@ -1149,6 +1261,7 @@ fn walk<'t>(
     let mut next_scope = 1u32;
     let mut stack: Vec<Frame<'t>> = vec![new_frame(
         spec,
+        kinds,
         root,
         None,
         &mut scopes,
@@ -1167,14 +1280,14 @@ fn walk<'t>(
         if visited.is_multiple_of(4096) && Instant::now() > deadline {
             return false;
         }
-        let node = cursor.node();
-        let kind = node.kind();
-        let descend = !spec.opaque_strings.contains(&kind) && !spec.skip.contains(&kind);
+        let bits = stack.last().map_or(0, |f| f.bits);
+        let descend = bits & (kind::OPAQUE | kind::SKIP) == 0;
         if descend && cursor.goto_first_child() {
             let child = cursor.node();
             let field = cursor.field_name();
             stack.push(new_frame(
                 spec,
+                kinds,
                 child,
                 field,
                 &mut scopes,
@@ -1202,14 +1315,12 @@ fn walk<'t>(
                 Some(parent) => {
                     // The condition of `a if c else b` / `c ? a : b` picks
                     // a value; it is not part of it.
-                    let condition = matches!(
-                        parent.node.kind(),
-                        "conditional_expression" | "ternary_expression" | "conditional"
-                    ) && (child.field == Some("condition")
-                        || (spec.lang == "py"
-                            && child.node.is_named()
-                            && parent.first.is_some()
-                            && !parent.seen_second));
+                    let condition = parent.bits & kind::CONDITIONAL != 0
+                        && (child.field == Some("condition")
+                            || (spec.lang == "py"
+                                && child.node.is_named()
+                                && parent.first.is_some()
+                                && !parent.seen_second));
                     if spec.lang == "py" && child.node.is_named() && parent.first.is_some() {
                         parent.seen_second = true;
                     }
@@ -1217,12 +1328,12 @@ fn walk<'t>(
                         parent.acc |= child.labels;
                     }
                     // A call's arguments one by one, for its parameters.
-                    if ARG_LISTS.contains(&parent.node.kind())
+                    if parent.bits & kind::ARG_LIST != 0
                         && child.node.is_named()
                         && !child.node.is_extra()
                     {
                         if parent.items.len() < 32 {
-                            let name = (child.node.kind() == "keyword_argument")
+                            let name = (child.bits & kind::KEYWORD_ARG != 0)
                                 .then(|| child.node.child_by_field_name("name").map(&text))
                                 .flatten();
                             parent.items.push((name, child.labels));
@@ -1235,7 +1346,7 @@ fn walk<'t>(
                     }
                     if child.node.is_named() && !child.node.is_extra() && !condition {
                         parent.first.get_or_insert(child.labels);
-                        if !matches!(child.node.kind(), "keyword_argument" | "pair") {
+                        if child.bits & (kind::KEYWORD_ARG | kind::PAIR) == 0 {
                             parent.positional |= child.labels;
                         }
                     }
@@ -1252,6 +1363,7 @@ fn walk<'t>(
                 let field = cursor.field_name();
                 stack.push(new_frame(
                     spec,
+                    kinds,
                     next,
                     field,
                     &mut scopes,
@@ -1286,6 +1398,7 @@ fn walk<'t>(
 #[allow(clippy::too_many_arguments)]
 fn new_frame<'t>(
     spec: &Spec,
+    kinds: &Kinds,
     node: Node<'t>,
     field: Option<&'static str>,
     scopes: &mut Vec<u32>,
@@ -1294,13 +1407,9 @@ fn new_frame<'t>(
     source: &[u8],
     state: &mut State,
 ) -> Frame<'t> {
-    let kind = node.kind();
-    let is_fn = spec.functions.contains(&kind);
-    let keep = is_fn
-        || spec.calls.iter().any(|(k, _, _)| *k == kind)
-        || spec.assigns.iter().any(|(k, _, _)| *k == kind)
-        || spec.members.iter().any(|(k, _)| *k == kind)
-        || spec.shell.contains(&kind);
+    let bits = kinds.of_node(node);
+    let is_fn = bits & kind::FUNCTION != 0;
+    let keep = bits & kind::KEEP != 0;
     let mut scope = None;
     if is_fn {
         let id = *next_scope;
@@ -1342,6 +1451,7 @@ fn new_frame<'t>(
     }
     Frame {
         node,
+        bits,
         field,
         acc: 0,
         children: Vec::new(),
@@ -1593,9 +1703,8 @@ fn identifiers_in(spec: &Spec, node: Node<'_>, source: &[u8]) -> Vec<String> {
 /// spelling (in minified code, every function's `e`).
 fn lookup(state: &State, scopes: &[u32], name: &str) -> Labels {
     let mut out = 0;
-    let key = name.to_owned();
     for s in scopes.iter().rev() {
-        if let Some(l) = state.env.get(&(*s, key.clone())) {
+        if let Some(l) = state.env.get(s).and_then(|names| names.get(name)) {
             out |= l;
         }
         if *s != 0 && binds(state, *s, name) {
@@ -1614,7 +1723,7 @@ fn is_param(state: &State, scope: u32, name: &str) -> bool {
 
 /// Whether `scope` binds `name`: as a parameter or by assignment.
 fn binds(state: &State, scope: u32, name: &str) -> bool {
-    state.bound.contains(&(scope, name.to_owned())) || is_param(state, scope, name)
+    state.bound.get(&scope).is_some_and(|b| b.contains(name)) || is_param(state, scope, name)
 }
 
 fn is_shared_member(text: &str) -> bool {
@@ -1633,6 +1742,19 @@ fn finish<'t>(
     fn_names: &mut Vec<(Option<String>, Labels)>,
 ) -> Child<'t> {
     let node = frame.node;
+    let bits = frame.bits;
+    if bits & kind::ACTS == 0 && frame.scope.is_none() {
+        // Nothing here but what the children pass up.
+        return Child {
+            field: frame.field,
+            bits,
+            labels: frame.acc,
+            node,
+            chain: frame.chain,
+            first: frame.first.unwrap_or(0),
+            positional: frame.positional,
+        };
+    }
     let kind = node.kind();
     let mut labels = frame.acc;
     let mut chain = frame.chain;
@@ -1663,7 +1785,7 @@ fn finish<'t>(
         frame.children.iter().find(|c| c.field == Some(field))
     };
 
-    if spec.identifiers.contains(&kind) {
+    if bits & kind::IDENT != 0 {
         let name = text(node);
         if !frame.field.is_some_and(|f| NAMING_FIELDS.contains(&f)) || kind == "instance_variable" {
             if kind == "instance_variable" || kind == "global_variable" {
@@ -1681,7 +1803,7 @@ fn finish<'t>(
             labels |= l;
             note(out, l, node);
         }
-    } else if spec.opaque_strings.contains(&kind) || spec.strings.contains(&kind) {
+    } else if bits & (kind::OPAQUE | kind::STRING) != 0 {
         let value = crate::parse::decode_literal(&text(node));
         let l = classes.string_labels(&value);
         labels |= l;
@@ -2104,7 +2226,7 @@ fn finish<'t>(
                 );
             for name in target_names(spec, target, text) {
                 let local = declares
-                    || state.bound.contains(&(scope, name.clone()))
+                    || state.bound.get(&scope).is_some_and(|b| b.contains(&name))
                     || is_param(state, scope, &name);
                 let outer = scopes
                     .iter()
@@ -2116,7 +2238,7 @@ fn finish<'t>(
                 match outer {
                     Some(outer) => state.add((outer, name.clone()), value.labels),
                     None => {
-                        state.bound.insert((scope, name.clone()));
+                        state.bound.entry(scope).or_default().insert(name.clone());
                     }
                 }
                 state.add((scope, name.clone()), value.labels);
@@ -2170,6 +2292,7 @@ fn finish<'t>(
 
     Child {
         field: frame.field,
+        bits,
         labels,
         node,
         chain,
