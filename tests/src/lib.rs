@@ -28,6 +28,7 @@ pub mod packages;
 pub mod probe;
 pub mod registry;
 pub mod rng;
+pub mod schemas;
 pub mod updates;
 
 use std::path::PathBuf;

@@ -163,14 +163,7 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         loop {
-            let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
-                .get_stream(&spec.stream_name)
-                .await
-                .unwrap()
-                .get_consumer(&spec.durable)
-                .await
-                .unwrap();
-            let info = consumer.info().await.unwrap();
+            let info = bus.consumer_info(&spec).await.unwrap();
             if info.num_ack_pending == 0
                 && info.num_pending == 0
                 && info.ack_floor.stream_sequence > 0

@@ -269,6 +269,23 @@ impl JetStreamBus {
         })
         .await
     }
+
+    /// What the server holds for `spec`'s consumer now: messages pending,
+    /// deliveries awaiting an ack, the ack floor, redeliveries.
+    pub async fn consumer_info(
+        &self,
+        spec: &ConsumerSpec,
+    ) -> Result<jetstream::consumer::Info, BusError> {
+        let mut consumer = self.open_consumer(spec).await?;
+        match consumer.info().await {
+            Ok(info) => Ok(info.clone()),
+            Err(e) => Err(BusError::Consumer {
+                stream: spec.stream_name.clone(),
+                consumer: spec.durable.clone(),
+                source: Box::new(e),
+            }),
+        }
+    }
 }
 
 impl JetStreamBus {

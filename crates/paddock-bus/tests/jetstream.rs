@@ -192,15 +192,7 @@ async fn a_killed_handler_is_redelivered_to_a_surviving_replica() {
         "processed once more, on the second delivery"
     );
 
-    let mut consumer: jetstream::consumer::PullConsumer = survivor_bus
-        .jetstream()
-        .get_stream(&spec.stream_name)
-        .await
-        .unwrap()
-        .get_consumer(&spec.durable)
-        .await
-        .unwrap();
-    let info = consumer.info().await.unwrap();
+    let info = survivor_bus.consumer_info(&spec).await.unwrap();
     assert_eq!(info.num_ack_pending, 0);
     assert_eq!(info.num_pending, 0);
 }
@@ -273,15 +265,7 @@ async fn two_replicas_split_a_thousand_messages_each_acked_once() {
     );
 
     let spec = publisher.names().dynamic_consumer();
-    let mut consumer: jetstream::consumer::PullConsumer = publisher
-        .jetstream()
-        .get_stream(&spec.stream_name)
-        .await
-        .unwrap()
-        .get_consumer(&spec.durable)
-        .await
-        .unwrap();
-    let info = consumer.info().await.unwrap();
+    let info = publisher.consumer_info(&spec).await.unwrap();
     assert_eq!(info.ack_floor.stream_sequence, 1000, "every message acked");
     assert_eq!(info.num_ack_pending, 0);
     assert_eq!(
@@ -474,15 +458,7 @@ async fn a_long_handler_is_kept_alive_by_progress_reports() {
     );
 
     let spec = bus.names().dynamic_consumer();
-    let mut consumer: jetstream::consumer::PullConsumer = bus
-        .jetstream()
-        .get_stream(&spec.stream_name)
-        .await
-        .unwrap()
-        .get_consumer(&spec.durable)
-        .await
-        .unwrap();
-    let info = consumer.info().await.unwrap();
+    let info = bus.consumer_info(&spec).await.unwrap();
     assert_eq!(info.num_redelivered, 0);
     assert_eq!(info.num_ack_pending, 0);
 }

@@ -206,8 +206,13 @@ impl Sandbox {
         &self.config
     }
 
-    /// Runs `spec` in a fresh container under `work` (bundle, logs).
-    pub async fn run(&self, spec: &RunSpec, work: &Path) -> Result<RunOutcome, SandboxError> {
+    /// Writes `spec`'s OCI bundle (`work/bundle/config.json`) and makes its
+    /// log directory (`work/logs`); returns both paths.
+    pub(crate) fn write_bundle(
+        &self,
+        spec: &RunSpec,
+        work: &Path,
+    ) -> Result<(PathBuf, PathBuf), SandboxError> {
         let io = |what: &str| {
             let what = what.to_owned();
             move |source| SandboxError::Io { what, source }
@@ -222,6 +227,16 @@ impl Sandbox {
             serde_json::to_vec_pretty(&config).expect("json"),
         )
         .map_err(io("writing config.json"))?;
+        Ok((bundle, logs))
+    }
+
+    /// Runs `spec` in a fresh container under `work` (bundle, logs).
+    pub async fn run(&self, spec: &RunSpec, work: &Path) -> Result<RunOutcome, SandboxError> {
+        let io = |what: &str| {
+            let what = what.to_owned();
+            move |source| SandboxError::Io { what, source }
+        };
+        let (bundle, logs) = self.write_bundle(spec, work)?;
 
         let mut cmd = self.boot_command(spec, &logs)?;
         cmd.arg("run").arg("--bundle").arg(&bundle).arg(&spec.id);

@@ -30,7 +30,7 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use tokio::process::Command;
 
 use crate::{
-    boot_log, cgroup_path, name_process, oci_config, read_tail, Exit, RunOutcome, RunSpec, Sandbox,
+    boot_log, cgroup_path, name_process, read_tail, Exit, RawUsage, RunOutcome, RunSpec, Sandbox,
     SandboxError, Usage,
 };
 
@@ -57,16 +57,7 @@ impl Sandbox {
             let what = what.to_owned();
             move |source| SandboxError::Io { what, source }
         };
-        let bundle = work.join("bundle");
-        let logs = work.join("logs");
-        std::fs::create_dir_all(&bundle).map_err(io("creating the bundle directory"))?;
-        std::fs::create_dir_all(&logs).map_err(io("creating the log directory"))?;
-        let config = oci_config(spec, self.config());
-        std::fs::write(
-            bundle.join("config.json"),
-            serde_json::to_vec_pretty(&config).expect("json"),
-        )
-        .map_err(io("writing config.json"))?;
+        let (bundle, logs) = self.write_bundle(spec, work)?;
         // The sandbox's own processes inherit runsc's output: a file, not a
         // pipe that would stay open as long as they run.
         let errors_path = work.join("start.err");
@@ -171,7 +162,7 @@ impl Session {
             .and_then(|p| std::fs::metadata(p).ok())
             .map_or(0, |m| m.len());
         let cgroup = cgroup_path(&self.spec.id);
-        let before = Counters::read(&cgroup);
+        let before = crate::read_usage_raw(&cgroup).unwrap_or_default();
 
         let config = self.sandbox.config();
         let mut cmd = Command::new(&config.runsc);
@@ -207,12 +198,12 @@ impl Session {
         };
         let duration = started.elapsed();
         sampler.abort();
-        let after = Counters::read(&cgroup);
+        let after = crate::read_usage_raw(&cgroup).unwrap_or_default();
         let mut peaks = sampled.lock().expect("not poisoned").clone();
         // Where the kernel keeps an exact peak for this command (cgroup v1,
         // reset as it started; or v2 for the first command), it wins over
         // the samples, which miss short spikes.
-        if after.peak_is_this_commands || self.execs == 1 {
+        if after.peak_resettable || self.execs == 1 {
             peaks.memory = peaks.memory.max(after.memory_peak);
         }
         if exit == Exit::Timeout {
@@ -319,33 +310,6 @@ async fn read_trace_from(path: &Path, offset: u64) -> paddock_trace::Trace {
     .unwrap_or_default()
 }
 
-/// The container's cgroup counters, to take one command's share.
-#[derive(Debug, Clone, Default)]
-struct Counters {
-    cpu_seconds: f64,
-    /// Allocations the memory limit failed (v1 `failcnt`, v2 `oom`).
-    memory_failures: u64,
-    /// Forks the pids limit refused.
-    pids_refused: u64,
-    memory_peak: u64,
-    /// `memory_peak` covers only the command (reset as it started).
-    peak_is_this_commands: bool,
-}
-
-impl Counters {
-    fn read(cgroup: &str) -> Counters {
-        crate::read_usage_raw(cgroup)
-            .map(|r| Counters {
-                cpu_seconds: r.cpu_seconds,
-                memory_failures: r.memory_failures,
-                pids_refused: r.pids_refused,
-                memory_peak: r.memory_peak,
-                peak_is_this_commands: r.peak_resettable,
-            })
-            .unwrap_or_default()
-    }
-}
-
 /// The highest memory in use and processes seen while a command ran.
 #[derive(Debug, Clone, Default)]
 struct Peaks {
@@ -354,7 +318,7 @@ struct Peaks {
 }
 
 impl Peaks {
-    fn usage(&self, before: &Counters, after: &Counters) -> Usage {
+    fn usage(&self, before: &RawUsage, after: &RawUsage) -> Usage {
         Usage {
             max_memory_bytes: self.memory,
             cpu_seconds: (after.cpu_seconds - before.cpu_seconds).max(0.0),

@@ -96,13 +96,8 @@ async fn drain<W: Writer>(
         })
     };
     let spec = bus.names().sink_consumer(kind, StreamKind::Results);
-    let stream = bus.jetstream().get_stream(&spec.stream_name).await?;
-    let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
-        .get_consumer(&spec.durable)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     loop {
-        let info = consumer.info().await?;
+        let info = bus.consumer_info(&spec).await?;
         if info.ack_floor.stream_sequence >= n as u64 {
             break;
         }

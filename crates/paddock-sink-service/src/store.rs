@@ -349,27 +349,26 @@ pub fn rows_of(
     };
     let rejected = |r: Rejection| format!("{r} (subject {subject})");
     let proto = || RowBody::Proto(payload.clone());
+    // A message stored as it came: only its package is read, to partition
+    // the row; the body is read once, when the row is converted.
+    let as_is = |table: Table| -> Result<Row, String> {
+        let m: PackageOf = match table {
+            Table::Releases => codec::decode_as::<Release, _>(message_headers, payload, max_bytes),
+            Table::StaticResults => {
+                codec::decode_as::<StaticResult, _>(message_headers, payload, max_bytes)
+            }
+            _ => codec::decode_as::<DynamicResult, _>(message_headers, payload, max_bytes),
+        }
+        .map_err(rejected)?;
+        Ok(row(Output::Native(table), m.package.as_ref(), proto()))
+    };
     let mut rows = Vec::new();
     match Table::for_message_name(&type_name) {
-        Some(Table::Releases) => {
-            let m: PackageOf = codec::decode_as::<Release, _>(message_headers, payload, max_bytes)
-                .map_err(rejected)?;
-            rows.push(row(
-                Output::Native(Table::Releases),
-                m.package.as_ref(),
-                proto(),
-            ));
+        Some(Table::Releases) => rows.push(as_is(Table::Releases)?),
+        Some(table @ (Table::StaticResults | Table::DynamicResults)) if !reference_tables => {
+            rows.push(as_is(table)?)
         }
-        Some(Table::StaticResults) if !reference_tables => {
-            let m: PackageOf =
-                codec::decode_as::<StaticResult, _>(message_headers, payload, max_bytes)
-                    .map_err(rejected)?;
-            rows.push(row(
-                Output::Native(Table::StaticResults),
-                m.package.as_ref(),
-                proto(),
-            ));
-        }
+        // With the reference tables: the whole message, for their records.
         Some(Table::StaticResults) => {
             let m: StaticResult =
                 codec::decode(message_headers, payload, max_bytes).map_err(rejected)?;
@@ -378,30 +377,18 @@ pub fn rows_of(
                 m.package.as_ref(),
                 proto(),
             ));
-            if reference_tables {
-                let created = m
-                    .created_at
-                    .as_ref()
-                    .and_then(|t| {
-                        DateTime::from_timestamp(t.seconds, t.nanos.clamp(0, 999_999_999) as u32)
-                    })
-                    .unwrap_or(published)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                rows.push(row(
-                    Output::Reference(ReferenceTable::StaticAnalysis),
-                    m.package.as_ref(),
-                    RowBody::Json(paddock_sink::reference::static_record(&m, &created)),
-                ));
-            }
-        }
-        Some(Table::DynamicResults) if !reference_tables => {
-            let m: PackageOf =
-                codec::decode_as::<DynamicResult, _>(message_headers, payload, max_bytes)
-                    .map_err(rejected)?;
+            let created = m
+                .created_at
+                .as_ref()
+                .and_then(|t| {
+                    DateTime::from_timestamp(t.seconds, t.nanos.clamp(0, 999_999_999) as u32)
+                })
+                .unwrap_or(published)
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             rows.push(row(
-                Output::Native(Table::DynamicResults),
+                Output::Reference(ReferenceTable::StaticAnalysis),
                 m.package.as_ref(),
-                proto(),
+                RowBody::Json(paddock_sink::reference::static_record(&m, &created)),
             ));
         }
         Some(Table::DynamicResults) => {
@@ -412,13 +399,11 @@ pub fn rows_of(
                 m.package.as_ref(),
                 proto(),
             ));
-            if reference_tables {
-                rows.push(row(
-                    Output::Reference(ReferenceTable::Analysis),
-                    m.package.as_ref(),
-                    RowBody::Json(paddock_sink::reference::dynamic_record(&m)),
-                ));
-            }
+            rows.push(row(
+                Output::Reference(ReferenceTable::Analysis),
+                m.package.as_ref(),
+                RowBody::Json(paddock_sink::reference::dynamic_record(&m)),
+            ));
         }
         Some(Table::Alerts) => {
             let m: Alert = codec::decode(message_headers, payload, max_bytes).map_err(rejected)?;

@@ -6,7 +6,6 @@
 //! between results and verdict survives a restart.
 
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt as _;
@@ -254,12 +253,9 @@ async fn publish_alert(bus: &JetStreamBus, alert: &Alert) -> u64 {
 /// Waits until the sink's consumer of `stream` has acked `sequence`.
 async fn handled(bus: &JetStreamBus, stream: StreamKind, sequence: u64) {
     let spec = bus.names().sink_consumer("osv", stream);
-    let s = bus.jetstream().get_stream(&spec.stream_name).await.unwrap();
-    let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-        s.get_consumer(&spec.durable).await.unwrap();
     let deadline = Instant::now() + WAIT;
     loop {
-        let info = consumer.info().await.unwrap();
+        let info = bus.consumer_info(&spec).await.unwrap();
         if info.ack_floor.stream_sequence >= sequence {
             return;
         }
@@ -308,25 +304,10 @@ fn report_with(dir: &Path, versions: &[&str]) -> Option<(PathBuf, Value)> {
     (value["affected"][0]["versions"] == serde_json::json!(versions)).then(|| (file.clone(), value))
 }
 
-static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../paddock-osv/tests/data/osv-schema.json"
-    );
-    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the OSV schema compiles")
-});
-
 /// Fails unless the file passes the OSV schema and the database's rules,
 /// where it is.
 fn assert_accepted(root: &Path, file: &Path, value: &Value) {
-    let errors: Vec<String> = SCHEMA
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = paddock_testkit::schemas::osv_errors(value);
     assert!(errors.is_empty(), "OSV schema: {errors:#?}\n{value:#}");
     let relative = file
         .strip_prefix(root)

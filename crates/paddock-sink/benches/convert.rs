@@ -27,6 +27,24 @@ fn rate(mut f: impl FnMut()) -> f64 {
     f64::from(calls) / start.elapsed().as_secs_f64()
 }
 
+/// Writes `batch` to an in-memory Parquet file again and again: (files per
+/// second, bytes per file).
+fn parquet_write(batch: &arrow_array::RecordBatch, compression: Compression) -> (f64, usize) {
+    let properties = WriterProperties::builder()
+        .set_compression(compression)
+        .build();
+    let mut size = 0;
+    let rate = rate(|| {
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(properties.clone()))
+            .expect("writer");
+        writer.write(batch).expect("write");
+        writer.close().expect("close");
+        size = out.len();
+    });
+    (rate, size)
+}
+
 fn main() -> anyhow::Result<()> {
     let messages: Vec<Vec<u8>> = (0..5000)
         .map(|i| common::realistic_dynamic_result(i).encode_to_vec())
@@ -55,19 +73,7 @@ fn main() -> anyhow::Result<()> {
             to_record_batch(Table::DynamicResults, slice).expect("converts");
         });
         let batch = to_record_batch(Table::DynamicResults, slice)?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let mut size = 0;
-        let write = rate(|| {
-            let mut out = Vec::new();
-            let mut writer =
-                ArrowWriter::try_new(&mut out, batch.schema(), Some(properties.clone()))
-                    .expect("writer");
-            writer.write(&batch).expect("write");
-            writer.close().expect("close");
-            size = out.len();
-        });
+        let (write, size) = parquet_write(&batch, Compression::ZSTD(ZstdLevel::default()));
         let rows = batch_size as f64;
         println!(
             "batch {batch_size:>5}: typed decode alone {:>8.0} rows/s, reflective decode alone {:>8.0} rows/s, reflective to_record_batch {:>8.0} rows/s, \
@@ -84,18 +90,7 @@ fn main() -> anyhow::Result<()> {
             ("zstd 1", Compression::ZSTD(ZstdLevel::try_new(1)?)),
             ("snappy", Compression::SNAPPY),
         ] {
-            let properties = WriterProperties::builder()
-                .set_compression(compression)
-                .build();
-            let write = rate(|| {
-                let mut out = Vec::new();
-                let mut writer =
-                    ArrowWriter::try_new(&mut out, batch.schema(), Some(properties.clone()))
-                        .expect("writer");
-                writer.write(&batch).expect("write");
-                writer.close().expect("close");
-                size = out.len();
-            });
+            let (write, size) = parquet_write(&batch, compression);
             println!(
                 "             parquet {name} write {:>8.0} rows/s, both {:>8.0} rows/s, {} bytes/row",
                 write * rows,

@@ -91,17 +91,7 @@ impl ApiStore {
                 }
             };
             let Some(verdict) = r.verdict else { continue };
-            let mut reasons: Vec<Reason> = verdict
-                .reasons
-                .iter()
-                .map(|x| Reason {
-                    code: x.code.clone(),
-                    description: x.description.clone(),
-                    weight: x.weight,
-                    severity: x.severity(),
-                })
-                .collect();
-            reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+            let reasons = Reason::heaviest_first(&verdict.reasons);
             let artifact = r
                 .static_result
                 .as_ref()

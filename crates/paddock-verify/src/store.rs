@@ -85,6 +85,23 @@ pub struct Reason {
     pub severity: Severity,
 }
 
+impl Reason {
+    /// A verdict's reasons as the outputs show them, heaviest first.
+    pub fn heaviest_first(reasons: &[paddock_proto::v1::Reason]) -> Vec<Reason> {
+        let mut out: Vec<Reason> = reasons
+            .iter()
+            .map(|r| Reason {
+                code: r.code.clone(),
+                description: r.description.clone(),
+                weight: r.weight,
+                severity: r.severity(),
+            })
+            .collect();
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        out
+    }
+}
+
 /// The artifact a verdict is about, with every digest known for it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct AnalysedArtifact {

@@ -8,7 +8,6 @@
 mod common;
 
 use std::io::Write as _;
-use std::sync::LazyLock;
 
 use common::{paddock, run, text};
 use paddock_proto::v1::Ecosystem;
@@ -16,20 +15,8 @@ use paddock_testkit::packages::build;
 use paddock_testkit::updates::trojan_pair;
 use serde_json::Value;
 
-static OSV_SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let text = include_str!("../../../crates/paddock-osv/tests/data/osv-schema.json");
-    let schema: Value = serde_json::from_str(text).unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap()
-});
-
 fn valid_report(report: &Value) {
-    let errors: Vec<String> = OSV_SCHEMA
-        .iter_errors(report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = paddock_testkit::schemas::osv_errors(report);
     assert!(errors.is_empty(), "{errors:#?}\n{report:#}");
     if let Err(broken) = paddock_osv::rules::check(report) {
         panic!("{broken:#?}\n{report:#}");

@@ -273,17 +273,7 @@ async fn analyse_one(
         super::analyze::prepare(&target, None, &mut config, env, work.path(), &|_| {}).await?;
     let (result, dynamic) = super::analyze::run_analyses(prepared, &config, sandbox).await?;
     let verdict = super::analyze::verdict_of(&result, dynamic.as_ref(), &config)?;
-    let mut reasons: Vec<paddock_verify::Reason> = verdict
-        .reasons
-        .iter()
-        .map(|r| paddock_verify::Reason {
-            code: r.code.clone(),
-            description: r.description.clone(),
-            weight: r.weight,
-            severity: Severity::try_from(r.severity).unwrap_or_default(),
-        })
-        .collect();
-    reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    let reasons = paddock_verify::Reason::heaviest_first(&verdict.reasons);
     let artifact = result.artifact.as_ref().map(|a| {
         AnalysedArtifact::new(
             &a.filename,

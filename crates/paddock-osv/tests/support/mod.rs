@@ -5,7 +5,6 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use std::path::Path;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
 use paddock_osv::{Input, OsvConfig, Report};
@@ -396,21 +395,9 @@ pub fn full_report(eco: Ecosystem, version: &str, previous: &str, now: DateTime<
     paddock_osv::report(&e.full(), &OsvConfig::default(), now)
 }
 
-static SCHEMA: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/osv-schema.json");
-    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the OSV schema compiles")
-});
-
 /// The OSV schema's complaints about `value`.
 pub fn schema_errors(value: &Value) -> Vec<String> {
-    SCHEMA
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    paddock_testkit::schemas::osv_errors(value)
 }
 
 /// Fails unless `value` passes the OSV schema and the database's rules.

@@ -155,10 +155,7 @@ pub async fn drained(bus: &JetStreamBus, kind: &str, timeout: Duration) {
     loop {
         let mut busy = Vec::new();
         for spec in bus.names().sink_consumers(kind) {
-            let stream = bus.jetstream().get_stream(&spec.stream_name).await.unwrap();
-            let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-                stream.get_consumer(&spec.durable).await.unwrap();
-            let info = consumer.info().await.unwrap();
+            let info = bus.consumer_info(&spec).await.unwrap();
             if info.num_pending > 0 || info.num_ack_pending > 0 {
                 busy.push(format!(
                     "{}: {} pending, {} unacked",
