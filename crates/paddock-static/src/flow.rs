@@ -1181,14 +1181,14 @@ pub fn analyze_seeded(
     let Some(spec) = spec(lang) else {
         return FlowFacts::default();
     };
+    let kinds = Kinds::of(&root.language(), spec);
     let mut state = State {
         aliases: module_aliases(lang, source),
         returns: seeds.returns.clone(),
         param_seeds: seeds.params.clone(),
-        defined: defined_functions(spec, root, source),
+        defined: defined_functions(&kinds, root, source),
         ..State::default()
     };
-    let kinds = Kinds::of(&root.language(), spec);
     let seeded = seeds.returns.values().any(|l| *l != 0) || !seeds.params.is_empty();
     let mut facts = FlowFacts::default();
     let mut budget = MAX_NODES;
@@ -1468,7 +1468,7 @@ fn new_frame<'t>(
 
 /// The names of the named functions under `root` (bounded).
 fn defined_functions(
-    spec: &Spec,
+    kinds: &Kinds,
     root: Node<'_>,
     source: &[u8],
 ) -> std::collections::HashSet<String> {
@@ -1478,7 +1478,7 @@ fn defined_functions(
     loop {
         let n = cursor.node();
         seen += 1;
-        if spec.functions.contains(&n.kind()) {
+        if kinds.of_node(n) & kind::FUNCTION != 0 {
             if let Some(name) = n.child_by_field_name("name") {
                 if out.len() < 4096 {
                     out.insert(String::from_utf8_lossy(&source[name.byte_range()]).into_owned());
