@@ -165,7 +165,9 @@ pub fn levenshtein(a: &str, b: &str) -> i64 {
 /// Shannon entropy of `s` in bits per character.
 pub fn entropy(s: &str) -> f64 {
     let mut ascii = [0u32; 128];
-    let mut other = std::collections::HashMap::new();
+    // Ordered, so that the sum (and the reported value, to its last digit)
+    // is the same on every run.
+    let mut other = std::collections::BTreeMap::new();
     let mut total = 0u32;
     for c in s.chars() {
         if c.is_ascii() {
